@@ -1,0 +1,684 @@
+//! The [`Client`]: where the service is, who is asking, and the one HTTP client
+//! every request goes through.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LOCATION};
+use url::{Origin, Url};
+
+use crate::error::{Error, Result};
+use crate::model::{Listed, Page};
+
+/// The header that carries the auth token (Keystone / Huawei IAM).
+const AUTH_HEADER: &str = "x-auth-token";
+
+/// Headers in which OpenStack services and gateways report their request id.
+const REQUEST_ID_HEADERS: [&str; 3] = [
+    "x-openstack-request-id",
+    "x-compute-request-id",
+    "x-request-id",
+];
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A 1000-item detail page is under 1 MiB; 32 MiB leaves room without letting
+/// a broken server exhaust memory.
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+const MAX_REDIRECTS: usize = 10;
+
+/// Which version of the block storage API to speak.
+///
+/// Huawei Cloud VBS serves `/v2`; upstream OpenStack Cinder serves only `/v3`.
+///
+/// ```
+/// use vbs_backups::ApiVersion;
+///
+/// assert_eq!(ApiVersion::default(), ApiVersion::V2);
+/// assert_eq!(ApiVersion::V3.path_segment(), "v3");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ApiVersion {
+    /// `/v2/{project_id}/…`: Huawei Cloud VBS and older Cinder deployments.
+    #[default]
+    V2,
+    /// `/v3/{project_id}/…`: current OpenStack Cinder.
+    V3,
+}
+
+impl ApiVersion {
+    /// The path segment of this version (`v2` or `v3`).
+    ///
+    /// ```
+    /// assert_eq!(vbs_backups::ApiVersion::V2.path_segment(), "v2");
+    /// ```
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V3 => "v3",
+        }
+    }
+
+    fn from_path_segment(segment: &str) -> Option<Self> {
+        match segment {
+            "v2" => Some(Self::V2),
+            "v3" => Some(Self::V3),
+            _ => None,
+        }
+    }
+}
+
+/// A client for one project of one VBS / Cinder endpoint.
+///
+/// Cheap to clone (it wraps an `Arc`); clones share the connection pool. Streams
+/// hold a clone, so they never borrow the client.
+///
+/// ```
+/// use vbs_backups::{ApiVersion, Client};
+///
+/// let client = Client::builder()
+///     .endpoint("https://vbs.example.com:8776")
+///     .project_id("b23b579f08c84228b9b4673c46f0c442")
+///     .token("gAAAAAB…")
+///     .build()?;
+/// assert_eq!(client.api_version(), ApiVersion::V2);
+/// assert_eq!(
+///     client.collection_url("backups").as_str(),
+///     "https://vbs.example.com:8776/v2/b23b579f08c84228b9b4673c46f0c442/backups"
+/// );
+/// # Ok::<(), vbs_backups::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    http: reqwest::Client,
+    /// `{root}/{v2|v3}/{project_id}/`, with a trailing slash so collections join onto it.
+    project_url: Url,
+    origin: Origin,
+    api_version: ApiVersion,
+    project_id: String,
+    token: Option<HeaderValue>,
+    max_response_bytes: usize,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().endpoint("http://127.0.0.1:8776");
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API version this client speaks.
+    ///
+    /// ```
+    /// # let client = vbs_backups::Client::builder().endpoint("http://h/v3/p").build()?;
+    /// assert_eq!(client.api_version(), vbs_backups::ApiVersion::V3);
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.api_version
+    }
+
+    /// The project whose backups this client lists.
+    ///
+    /// ```
+    /// # let client = vbs_backups::Client::builder().endpoint("http://h/v3/p1").build()?;
+    /// assert_eq!(client.project_id(), "p1");
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn project_id(&self) -> &str {
+        &self.inner.project_id
+    }
+
+    /// The URL of a collection of this project, such as `backups` or `backups/detail`.
+    ///
+    /// ```
+    /// # let client = vbs_backups::Client::builder().endpoint("http://h:8776/volume/").project_id("p").build()?;
+    /// assert_eq!(client.collection_url("backups").as_str(), "http://h:8776/volume/v2/p/backups");
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn collection_url(&self, collection: &str) -> Url {
+        let mut url = self.inner.project_url.clone();
+        let path = format!("{}{collection}", url.path());
+        url.set_path(&path);
+        url
+    }
+
+    /// Sends a GET for one page of `collection_key` items and decodes it.
+    ///
+    /// The URL must be on the configured origin: the token goes nowhere else.
+    pub(crate) async fn get_page<T: Listed>(
+        &self,
+        url: Url,
+        collection_key: &str,
+        number: u64,
+    ) -> Result<Page<T>> {
+        if url.origin() != self.inner.origin {
+            return Err(Error::config(format!(
+                "refusing to send the token to {}: not the configured endpoint",
+                url.origin().ascii_serialization()
+            )));
+        }
+        let mut request = self
+            .inner
+            .http
+            .get(url)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(token) = &self.inner.token {
+            request = request.header(AUTH_HEADER, token.clone());
+        }
+        let response = request.send().await.map_err(Error::transport)?;
+        let status = response.status();
+        let request_id = request_id(response.headers());
+        if status.is_redirection() {
+            // Only reached when the redirect policy refused to follow it.
+            let target = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|location| location.to_str().ok())
+                .unwrap_or("nowhere");
+            return Err(Error::api(
+                status.as_u16(),
+                request_id,
+                format!("redirect to {target} not followed: the token is only sent to the configured endpoint"),
+            ));
+        }
+        let body = read_body(response, self.inner.max_response_bytes)
+            .await
+            .map_err(|err| err.with_request_id(request_id.clone()))?;
+        if !status.is_success() {
+            return Err(Error::from_response(status.as_u16(), request_id, &body));
+        }
+        crate::model::decode_page(&body, collection_key, number)
+            .map_err(|err| err.with_request_id(request_id))
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("project_url", &self.inner.project_url.as_str())
+            .field("api_version", &self.inner.api_version)
+            .field("token", &self.inner.token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Reads the whole body, refusing more than `limit` bytes so a broken or hostile
+/// server cannot exhaust memory.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let too_large = || {
+        Error::decode(format!(
+            "response body exceeds the limit of {limit} bytes (see ClientBuilder::max_response_bytes)"
+        ))
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Configures a [`Client`]. Setters never fail; [`build`](Self::build) reports the
+/// first problem.
+///
+/// ```
+/// use std::time::Duration;
+/// use vbs_backups::{ApiVersion, Client};
+///
+/// let client = Client::builder()
+///     .endpoint("http://127.0.0.1:8776")
+///     .project_id("b23b579f08c84228b9b4673c46f0c442")
+///     .token("secret")
+///     .api_version(ApiVersion::V3)
+///     .timeout(Duration::from_secs(30))
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("secret"));
+/// # Ok::<(), vbs_backups::Error>(())
+/// ```
+#[must_use]
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    project_id: Option<String>,
+    token: Option<String>,
+    api_version: Option<ApiVersion>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    max_response_bytes: Option<usize>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl ClientBuilder {
+    /// The service endpoint: a root (`http://host:8776`), a root with a path prefix
+    /// (`https://cloud.example.com/volume`), or a catalog URL that already ends in
+    /// `/v2/{project_id}` or `/v3/{project_id}` (its version and project are used).
+    ///
+    /// ```
+    /// let client = vbs_backups::Client::builder()
+    ///     .endpoint("https://evs.example.com/v2/b23b579f08c84228b9b4673c46f0c442")
+    ///     .build()?;
+    /// assert_eq!(client.project_id(), "b23b579f08c84228b9b4673c46f0c442");
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The project (tenant) id whose backups are listed.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().project_id("b23b579f08c84228b9b4673c46f0c442");
+    /// ```
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// The auth token, sent as `X-Auth-Token` to the configured endpoint only.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().token("gAAAAAB…");
+    /// ```
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The API version; [`ApiVersion::V2`] unless the endpoint names one.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().api_version(vbs_backups::ApiVersion::V3);
+    /// ```
+    pub fn api_version(mut self, api_version: ApiVersion) -> Self {
+        self.api_version = Some(api_version);
+        self
+    }
+
+    /// The limit on each request, from sending to the end of the body (default 60 s).
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().timeout(std::time::Duration::from_secs(10));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The limit on opening a connection (default 10 s).
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().connect_timeout(std::time::Duration::from_secs(3));
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (default `vbs-backups/<version>`).
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().user_agent("backup-auditor/2.1");
+    /// ```
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 32 MiB); a larger
+    /// one ends the walk with an error instead of exhausting memory.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().max_response_bytes(8 << 20);
+    /// ```
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Uses a ready `reqwest::Client` (proxies, custom CA, …) instead of building one.
+    ///
+    /// Its own settings then apply: timeouts, user agent and redirect policy. Build it
+    /// with `redirect::Policy::none()` (or a same-origin policy): reqwest's default
+    /// policy would carry `X-Auth-Token` along a redirect to another host.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()?;
+    /// let client = vbs_backups::Client::builder()
+    ///     .endpoint("http://127.0.0.1:8776/v3/p")
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the configuration and makes the client.
+    ///
+    /// Fails with [`ErrorKind::Config`](crate::ErrorKind::Config) when the endpoint is
+    /// missing or not an `http(s)` URL, when no project id is given anywhere, when the
+    /// endpoint's version or project contradicts an explicit one, or when the token
+    /// cannot be sent as a header.
+    ///
+    /// ```
+    /// use vbs_backups::{ApiVersion, Client};
+    ///
+    /// let err = Client::builder()
+    ///     .endpoint("http://h/v3/p")
+    ///     .api_version(ApiVersion::V2)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("v3"));
+    /// ```
+    pub fn build(self) -> Result<Client> {
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .ok_or_else(|| Error::config("no endpoint set: call ClientBuilder::endpoint"))?;
+        let resolved = ResolvedEndpoint::parse(endpoint, self.project_id, self.api_version)?;
+        let token = self
+            .token
+            .map(|token| {
+                let mut value = HeaderValue::from_str(token.trim()).map_err(|_| {
+                    Error::config("the token contains characters not allowed in an HTTP header")
+                })?;
+                value.set_sensitive(true);
+                Ok::<_, Error>(value)
+            })
+            .transpose()?;
+        let origin = resolved.project_url.origin();
+        let http = match self.http_client {
+            Some(http) => http,
+            None => {
+                let user_agent = self
+                    .user_agent
+                    .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
+                reqwest::Client::builder()
+                    .user_agent(user_agent)
+                    .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .redirect(same_origin_redirects(origin.clone()))
+                    .build()
+                    .map_err(|err| {
+                        Error::config("could not build the HTTP client").with_source(err)
+                    })?
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                http,
+                project_url: resolved.project_url,
+                origin,
+                api_version: resolved.api_version,
+                project_id: resolved.project_id,
+                token,
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("project_id", &self.project_id)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("api_version", &self.api_version)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Follows redirects that stay on the configured origin; any other is handed back
+/// as the 3xx response, so the token never travels to another host.
+fn same_origin_redirects(origin: Origin) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else if attempt.url().origin() == origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// An endpoint string turned into the project URL the listings hang off.
+#[derive(Debug, PartialEq, Eq)]
+struct ResolvedEndpoint {
+    project_url: Url,
+    api_version: ApiVersion,
+    project_id: String,
+}
+
+impl ResolvedEndpoint {
+    fn parse(
+        endpoint: &str,
+        project_id: Option<String>,
+        api_version: Option<ApiVersion>,
+    ) -> Result<Self> {
+        let endpoint = endpoint.trim();
+        let mut url = Url::parse(endpoint).map_err(|err| {
+            Error::config(format!("endpoint `{endpoint}` is not a URL: {err}"))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "endpoint `{endpoint}` must use http or https, not `{}`",
+                url.scheme()
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::config(format!("endpoint `{endpoint}` has no host")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::config(
+                "the endpoint must not carry credentials: pass the token with ClientBuilder::token",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::config(format!(
+                "endpoint `{endpoint}` must not have a query or fragment"
+            )));
+        }
+        let mut segments: Vec<String> = url
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|segment| !segment.is_empty())
+            .map(str::to_owned)
+            .collect();
+
+        // A catalog URL ends in `/v2/{project_id}`; a versioned root in `/v2`.
+        let mut from_url: Option<(ApiVersion, Option<String>)> = None;
+        if let Some(version) = segments.last().and_then(|s| ApiVersion::from_path_segment(s)) {
+            segments.pop();
+            from_url = Some((version, None));
+        } else if let [.., version, project] = segments.as_slice() {
+            if let Some(version) = ApiVersion::from_path_segment(version) {
+                from_url = Some((version, Some(project.clone())));
+                segments.truncate(segments.len() - 2);
+            }
+        }
+
+        let (url_version, url_project) = from_url.unwrap_or((api_version.unwrap_or_default(), None));
+        if let Some(explicit) = api_version
+            && explicit != url_version
+        {
+            return Err(Error::config(format!(
+                "endpoint `{endpoint}` is a {} URL but api_version is {}",
+                url_version.path_segment(),
+                explicit.path_segment()
+            )));
+        }
+        let project_id = match (project_id, url_project) {
+            (Some(explicit), Some(in_url)) if explicit.trim() != in_url => {
+                return Err(Error::config(format!(
+                    "endpoint `{endpoint}` names project `{in_url}` but project_id is `{}`",
+                    explicit.trim()
+                )));
+            }
+            (Some(explicit), _) => explicit.trim().to_owned(),
+            (None, Some(in_url)) => in_url,
+            (None, None) => {
+                return Err(Error::config(
+                    "no project id: call ClientBuilder::project_id or use an endpoint ending in /v2/{project_id}",
+                ));
+            }
+        };
+        validate_project_id(&project_id)?;
+
+        let mut path = String::new();
+        for segment in &segments {
+            path.push('/');
+            path.push_str(segment);
+        }
+        path.push('/');
+        path.push_str(url_version.path_segment());
+        path.push('/');
+        path.push_str(&project_id);
+        path.push('/');
+        url.set_path(&path);
+        Ok(Self {
+            project_url: url,
+            api_version: url_version,
+            project_id,
+        })
+    }
+}
+
+/// Project ids are Keystone ids (32 hex digits) or admin-chosen names; anything
+/// that would change the URL's meaning is refused rather than escaped.
+fn validate_project_id(project_id: &str) -> Result<()> {
+    if project_id.is_empty() {
+        return Err(Error::config("the project id is empty"));
+    }
+    if let Some(bad) = project_id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~')))
+    {
+        return Err(Error::config(format!(
+            "project id `{project_id}` contains `{bad}`: only letters, digits, `-`, `_`, `.` and `~` are allowed"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn resolve(endpoint: &str, project: Option<&str>, version: Option<ApiVersion>) -> Result<(String, ApiVersion, String)> {
+        ResolvedEndpoint::parse(endpoint, project.map(str::to_owned), version)
+            .map(|r| (r.project_url.to_string(), r.api_version, r.project_id))
+    }
+
+    fn ok(endpoint: &str, project: Option<&str>, version: Option<ApiVersion>) -> (String, ApiVersion, String) {
+        resolve(endpoint, project, version).unwrap_or_else(|e| panic!("{endpoint}: {e}"))
+    }
+
+    fn config_error(endpoint: &str, project: Option<&str>, version: Option<ApiVersion>) -> String {
+        let err = resolve(endpoint, project, version).expect_err(endpoint);
+        assert_eq!(err.kind(), ErrorKind::Config);
+        err.to_string()
+    }
+
+    #[test]
+    fn service_roots_with_and_without_trailing_slash_or_prefix() {
+        for (endpoint, expected) in [
+            ("http://host:8776", "http://host:8776/v2/p1/"),
+            ("http://host:8776/", "http://host:8776/v2/p1/"),
+            ("https://cloud.example.com/volume", "https://cloud.example.com/volume/v2/p1/"),
+            ("https://cloud.example.com/volume/", "https://cloud.example.com/volume/v2/p1/"),
+            ("  https://cloud.example.com//a/b//  ", "https://cloud.example.com/a/b/v2/p1/"),
+        ] {
+            assert_eq!(ok(endpoint, Some("p1"), None), (expected.to_owned(), ApiVersion::V2, "p1".into()));
+        }
+        assert_eq!(ok("http://h", Some("p1"), Some(ApiVersion::V3)).0, "http://h/v3/p1/");
+    }
+
+    #[test]
+    fn catalog_urls_provide_version_and_project() {
+        assert_eq!(
+            ok("https://evs.example.com/v2/abc", None, None),
+            ("https://evs.example.com/v2/abc/".into(), ApiVersion::V2, "abc".into())
+        );
+        assert_eq!(
+            ok("http://h:8776/volume/v3/abc/", Some("abc"), Some(ApiVersion::V3)),
+            ("http://h:8776/volume/v3/abc/".into(), ApiVersion::V3, "abc".into())
+        );
+        assert_eq!(ok("http://h/v3", Some("p"), None).0, "http://h/v3/p/");
+    }
+
+    #[test]
+    fn contradictions_and_bad_endpoints_are_config_errors() {
+        assert!(config_error("http://h/v3/abc", Some("other"), None).contains("names project `abc`"));
+        assert!(config_error("http://h/v3/abc", None, Some(ApiVersion::V2)).contains("v3 URL"));
+        assert!(config_error("not a url", Some("p"), None).contains("not a URL"));
+        assert!(config_error("ftp://h", Some("p"), None).contains("http or https"));
+        assert!(config_error("http://h", None, None).contains("no project id"));
+        assert!(config_error("http://h", Some(""), None).contains("empty"));
+        assert!(config_error("http://h", Some("a/b"), None).contains("contains `/`"));
+        assert!(config_error("http://h?x=1", Some("p"), None).contains("query"));
+        assert!(config_error("http://u:pw@h", Some("p"), None).contains("credentials"));
+        assert!(config_error("http://h/v2/%(project_id)s", None, None).contains("contains `%`"));
+    }
+
+    #[test]
+    fn builder_requires_endpoint_and_rejects_header_breaking_tokens() {
+        let err = Client::builder().project_id("p").build().expect_err("no endpoint");
+        assert!(err.to_string().contains("no endpoint"));
+        let err = Client::builder()
+            .endpoint("http://h")
+            .project_id("p")
+            .token("abc\ndef")
+            .build()
+            .expect_err("bad token");
+        assert!(err.to_string().contains("token"));
+        assert!(!err.to_string().contains("abc"));
+    }
+
+    #[test]
+    fn collection_urls_join_onto_the_project() {
+        let client = Client::builder()
+            .endpoint("http://h:1/prefix")
+            .project_id("p")
+            .token("t0ken")
+            .build()
+            .expect("valid");
+        assert_eq!(client.collection_url("backups").as_str(), "http://h:1/prefix/v2/p/backups");
+        assert_eq!(client.collection_url("backups/detail").as_str(), "http://h:1/prefix/v2/p/backups/detail");
+        assert!(!format!("{client:?}").contains("t0ken"));
+    }
+}

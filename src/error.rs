@@ -1,0 +1,464 @@
+//! The crate's one error type, and the parsing of server error bodies.
+//!
+//! [`Error`] is opaque: callers branch on [`Error::kind`], [`Error::status`],
+//! [`Error::is_retryable`] and friends rather than on dependency types, which
+//! stay private so that upgrading `reqwest` or `serde_json` is not a breaking change.
+
+use std::fmt;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong while configuring the client or walking a listing.
+///
+/// `Display` is one short line; the underlying cause, when there is one, is
+/// available through [`std::error::Error::source`]. The auth token never appears
+/// in either.
+///
+/// ```
+/// use vbs_backups::{Client, ErrorKind};
+///
+/// let err = Client::builder().endpoint("ftp://example.com").project_id("p").build().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Config);
+/// assert!(err.to_string().contains("http or https"));
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    code: Option<String>,
+    request_id: Option<String>,
+    resume_after: Option<String>,
+    source: Option<BoxError>,
+}
+
+/// What kind of failure an [`Error`] is.
+///
+/// New kinds may be added in minor releases, so matches need a wildcard arm.
+///
+/// ```
+/// use vbs_backups::ErrorKind;
+///
+/// fn advice(kind: ErrorKind) -> &'static str {
+///     match kind {
+///         ErrorKind::Config => "fix the client configuration",
+///         ErrorKind::Api => "read the server's message",
+///         _ => "try again later",
+///     }
+/// }
+/// assert_eq!(advice(ErrorKind::Config), "fix the client configuration");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client or the query was configured wrongly; caught before any request.
+    Config,
+    /// The request could not be sent or the response could not be read.
+    Transport,
+    /// The request took longer than the configured timeout.
+    Timeout,
+    /// The server answered with an error status (its message is kept).
+    Api,
+    /// The server answered 2xx but the body is not a page of the expected shape.
+    Decode,
+    /// The server's next links would make the walk loop or stall.
+    Pagination,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                status: None,
+                code: None,
+                request_id: None,
+                resume_after: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Decode, message)
+    }
+
+    pub(crate) fn pagination(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Pagination, message)
+    }
+
+    pub(crate) fn transport(err: reqwest::Error) -> Self {
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Transport
+        };
+        let message = if err.is_timeout() {
+            "request timed out"
+        } else if err.is_connect() {
+            "could not connect to the endpoint"
+        } else if err.is_body() || err.is_decode() {
+            "failed to read the response body"
+        } else {
+            "request failed"
+        };
+        // reqwest puts the URL in its own message; strip it so nothing leaks twice.
+        Self::new(kind, message).with_source(err.without_url())
+    }
+
+    /// Builds the error for a non-success response from its status, headers and body.
+    pub(crate) fn from_response(status: u16, request_id: Option<String>, body: &[u8]) -> Self {
+        let ServerMessage { code, message } = ServerMessage::parse(body);
+        let mut err = Self::api(status, request_id, message);
+        err.inner.code = code;
+        err
+    }
+
+    /// An error status with a message of the client's own.
+    pub(crate) fn api(status: u16, request_id: Option<String>, message: impl Into<String>) -> Self {
+        let mut err = Self::new(ErrorKind::Api, message);
+        err.inner.status = Some(status);
+        err.inner.request_id = request_id;
+        err
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.inner.request_id = request_id;
+        self
+    }
+
+    pub(crate) fn with_resume_after(mut self, last_id: Option<&str>) -> Self {
+        self.inner.resume_after = last_id.map(str::to_owned);
+        self
+    }
+
+    /// What kind of failure this is.
+    ///
+    /// ```
+    /// use vbs_backups::{Client, ErrorKind};
+    ///
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Config);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The HTTP status of the response, for [`ErrorKind::Api`] errors.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.status(), None);
+    /// ```
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The server's error code, when its body carried one: Cinder's fault name
+    /// (`badRequest`, `itemNotFound`, `computeFault`, …) or Huawei's `error_code`.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.code(), None);
+    /// ```
+    pub fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+
+    /// The human-readable message: the server's own for API errors.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert!(err.message().contains("project id"));
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The request id the server assigned (`X-Openstack-Request-Id` and similar),
+    /// to quote when asking the operator of the cloud.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.request_id(), None);
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// The id of the last item the stream yielded before failing, if any: pass it to
+    /// [`ListBackups::after`](crate::ListBackups::after) to continue where the walk stopped.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.resume_after(), None);
+    /// ```
+    pub fn resume_after(&self) -> Option<&str> {
+        self.inner.resume_after.as_deref()
+    }
+
+    /// Whether the request timed out.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert!(!err.is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+
+    /// Whether sending the same request again may succeed: transport failures,
+    /// timeouts, `429 Too Many Requests` and `5xx` statuses.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Api => matches!(self.inner.status, Some(429 | 500..=599)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        if let Some(status) = inner.status {
+            write!(f, "HTTP {status}")?;
+            if let Some(code) = &inner.code {
+                write!(f, " {code}")?;
+            }
+            write!(f, ": ")?;
+        }
+        f.write_str(&inner.message)?;
+        if let Some(request_id) = &inner.request_id {
+            write!(f, " (request id {request_id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let mut debug = f.debug_struct("Error");
+        debug.field("kind", &inner.kind);
+        debug.field("message", &inner.message);
+        if let Some(status) = inner.status {
+            debug.field("status", &status);
+        }
+        if let Some(code) = &inner.code {
+            debug.field("code", code);
+        }
+        if let Some(request_id) = &inner.request_id {
+            debug.field("request_id", request_id);
+        }
+        if let Some(resume_after) = &inner.resume_after {
+            debug.field("resume_after", resume_after);
+        }
+        if let Some(source) = &inner.source {
+            debug.field("source", source);
+        }
+        debug.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The longest excerpt of a non-JSON error body kept in a message.
+const SNIPPET_CHARS: usize = 200;
+
+/// The code and message a server put in an error body, whatever its dialect.
+#[derive(Debug, PartialEq, Eq)]
+struct ServerMessage {
+    code: Option<String>,
+    message: String,
+}
+
+impl ServerMessage {
+    fn parse(body: &[u8]) -> Self {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|json| Self::from_json(&json))
+            .unwrap_or_else(|| Self {
+                code: None,
+                message: snippet(body),
+            })
+    }
+
+    /// Recognises Huawei's flat `{"error_code", "error_msg"}`, and the nested
+    /// `{"<fault>": {"code", "message"}}` used by Cinder (fault names such as
+    /// `itemNotFound`) and by Keystone and Huawei gateways (`error`).
+    fn from_json(json: &serde_json::Value) -> Option<Self> {
+        let object = json.as_object()?;
+        let text = |value: &serde_json::Value| match value {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        if let Some(message) = object.get("error_msg").and_then(text) {
+            let code = object.get("error_code").and_then(text);
+            return Some(Self { code, message });
+        }
+        if let Some(message) = object.get("message").and_then(text) {
+            let code = object.get("code").and_then(text);
+            return Some(Self { code, message });
+        }
+        let (fault, detail) = object.iter().find(|(_, v)| v.is_object())?;
+        let detail = detail.as_object()?;
+        let message = detail
+            .get("message")
+            .or_else(|| detail.get("title"))
+            .and_then(text)?;
+        // Keystone's `{"error": {...}}` says nothing in its key; its title does.
+        let code = if fault == "error" {
+            detail.get("title").and_then(text).or(Some(fault.clone()))
+        } else {
+            Some(fault.clone())
+        };
+        Some(Self { code, message })
+    }
+}
+
+/// A short, single-line excerpt of a body that is not JSON (a proxy's HTML
+/// page, say): tags dropped, white space folded, cut at a character boundary.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut visible = String::with_capacity(text.len().min(4 * SNIPPET_CHARS));
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                visible.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => visible.push(c),
+            _ => {}
+        }
+    }
+    let mut words = visible.split_whitespace().peekable();
+    if words.peek().is_none() {
+        return "empty error body".to_owned();
+    }
+    let folded = words.collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(body: &str) -> (Option<String>, String) {
+        let m = ServerMessage::parse(body.as_bytes());
+        (m.code, m.message)
+    }
+
+    #[test]
+    fn cinder_fault_bodies_keep_fault_name_and_message() {
+        let (code, message) = parsed(
+            r#"{"itemNotFound": {"code": 404, "message": "Backup x could not be found."}}"#,
+        );
+        assert_eq!(code.as_deref(), Some("itemNotFound"));
+        assert_eq!(message, "Backup x could not be found.");
+    }
+
+    #[test]
+    fn keystone_error_body_uses_title_as_code() {
+        let (code, message) = parsed(
+            r#"{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}"#,
+        );
+        assert_eq!(code.as_deref(), Some("Unauthorized"));
+        assert_eq!(
+            message,
+            "The request you have made requires authentication."
+        );
+    }
+
+    #[test]
+    fn huawei_flat_body() {
+        let (code, message) =
+            parsed(r#"{"error_code": "VBS.0001", "error_msg": "Invalid parameter"}"#);
+        assert_eq!(code.as_deref(), Some("VBS.0001"));
+        assert_eq!(message, "Invalid parameter");
+    }
+
+    #[test]
+    fn html_body_becomes_a_folded_snippet() {
+        let (code, message) = parsed(
+            "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n </body>\n</html>",
+        );
+        assert_eq!(code, None);
+        assert_eq!(
+            message,
+            "404 Not Found 404 Not Found The resource could not be found."
+        );
+    }
+
+    #[test]
+    fn long_and_empty_bodies() {
+        let long = "é".repeat(1000);
+        let (_, message) = parsed(&long);
+        assert_eq!(message.chars().count(), SNIPPET_CHARS + 1);
+        assert_eq!(parsed("").1, "empty error body");
+        assert_eq!(parsed("  \n").1, "empty error body");
+    }
+
+    #[test]
+    fn json_without_a_known_shape_falls_back_to_a_snippet() {
+        assert_eq!(parsed(r#"[1, 2]"#).1, "[1, 2]");
+        assert_eq!(parsed(r#"{"a": 1}"#).1, r#"{"a": 1}"#);
+    }
+
+    #[test]
+    fn display_is_one_line_with_status_code_and_request_id() {
+        let err = Error::from_response(
+            404,
+            Some("req-1".into()),
+            br#"{"itemNotFound": {"code": 404, "message": "Backup m could not be found."}}"#,
+        );
+        assert_eq!(
+            err.to_string(),
+            "HTTP 404 itemNotFound: Backup m could not be found. (request id req-1)"
+        );
+        assert!(!err.is_retryable());
+        let busy = Error::from_response(503, None, b"");
+        assert!(busy.is_retryable());
+    }
+}

@@ -1,0 +1,475 @@
+//! What the API returns: [`BackupSummary`], [`Link`], [`Page`], and the open set of
+//! [`BackupStatus`] values.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
+/// its name and its links.
+///
+/// ```
+/// use vbs_backups::BackupSummary;
+///
+/// let backup: BackupSummary = serde_json::from_str(
+///     r#"{"id": "1d1139d8-8989-49d3-8aa1-83eb691e6db2", "name": null, "links": []}"#,
+/// )?;
+/// assert_eq!(backup.id, "1d1139d8-8989-49d3-8aa1-83eb691e6db2");
+/// assert_eq!(backup.name, None);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BackupSummary {
+    /// The backup id (a UUID on VBS and Cinder).
+    pub id: String,
+    /// The backup name; servers send `null` for unnamed backups.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The `self` and `bookmark` links of the backup.
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// A link as the API writes it: an `href` and its relation (`self`, `bookmark`, `next`).
+///
+/// ```
+/// use vbs_backups::Link;
+///
+/// let link = Link::new("next", "http://vbs:8776/v2/p/backups?marker=m");
+/// assert!(link.is_next());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Link {
+    /// The target URL, exactly as the server sent it.
+    pub href: String,
+    /// The relation of the target to the current resource.
+    pub rel: String,
+}
+
+impl Link {
+    /// Makes a link from its relation and target.
+    ///
+    /// ```
+    /// let link = vbs_backups::Link::new("self", "http://vbs/v2/p/backups/b");
+    /// assert_eq!(link.rel, "self");
+    /// ```
+    pub fn new(rel: impl Into<String>, href: impl Into<String>) -> Self {
+        Self {
+            href: href.into(),
+            rel: rel.into(),
+        }
+    }
+
+    /// Whether this link points at the next page.
+    ///
+    /// ```
+    /// assert!(!vbs_backups::Link::new("self", "http://vbs/x").is_next());
+    /// ```
+    pub fn is_next(&self) -> bool {
+        self.rel == "next"
+    }
+}
+
+/// Something that can be listed page by page: it has an id that serves as the
+/// marker of the next page.
+///
+/// Implemented for [`BackupSummary`]; the pager is generic over it so other
+/// Cinder collections reuse the same walk.
+///
+/// ```
+/// use vbs_backups::{BackupSummary, Listed};
+///
+/// let b: BackupSummary = serde_json::from_str(r#"{"id": "b1", "name": "n"}"#)?;
+/// assert_eq!(b.marker(), "b1");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub trait Listed: serde::de::DeserializeOwned + Send + 'static {
+    /// The id to pass as `marker` to get the items after this one.
+    fn marker(&self) -> &str;
+}
+
+impl Listed for BackupSummary {
+    fn marker(&self) -> &str {
+        &self.id
+    }
+}
+
+/// One page of a listing: its items in server order, and the `next` link the
+/// server gave with them, if any.
+///
+/// Yielded by [`ListBackups::pages`](crate::ListBackups::pages).
+///
+/// ```no_run
+/// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+/// use futures::StreamExt;
+///
+/// let mut pages = client.backups().page_size(100).pages();
+/// while let Some(page) = pages.next().await {
+///     let page = page?;
+///     println!("page {} with {} backups", page.number(), page.len());
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items of this page, in server order.
+    pub items: Vec<T>,
+    /// The `rel=next` link the server sent with this page, as sent.
+    pub next_link: Option<Link>,
+    pub(crate) number: u64,
+}
+
+impl<T> Page<T> {
+    /// The 1-based position of this page in the walk.
+    ///
+    /// ```
+    /// # let page: vbs_backups::Page<vbs_backups::BackupSummary> = vbs_backups::Page::default();
+    /// assert_eq!(page.number(), 0);
+    /// ```
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// How many items the page holds.
+    ///
+    /// ```
+    /// # let page: vbs_backups::Page<vbs_backups::BackupSummary> = vbs_backups::Page::default();
+    /// assert_eq!(page.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the page holds no items (a server may send such a page and still link on).
+    ///
+    /// ```
+    /// # let page: vbs_backups::Page<vbs_backups::BackupSummary> = vbs_backups::Page::default();
+    /// assert!(page.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            next_link: None,
+            number: 0,
+        }
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// The status of a backup, as the API spells it.
+///
+/// The set is open: any value not listed here (a newer server's, or Cinder's
+/// `error_deleting`) is kept in [`BackupStatus::Unknown`], and a caller may filter
+/// by such a value too.
+///
+/// ```
+/// use vbs_backups::BackupStatus;
+///
+/// assert_eq!("error_restoring".parse::<BackupStatus>(), Ok(BackupStatus::ErrorRestoring));
+/// assert_eq!(BackupStatus::Available.as_str(), "available");
+/// let other: BackupStatus = "error_deleting".parse().unwrap();
+/// assert_eq!(other, BackupStatus::Unknown("error_deleting".into()));
+/// assert_eq!(other.to_string(), "error_deleting");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BackupStatus {
+    /// `available`: the backup can be restored.
+    Available,
+    /// `error`: creating the backup failed.
+    Error,
+    /// `restoring`: the backup is being restored to a volume.
+    Restoring,
+    /// `creating`: the backup is being created.
+    Creating,
+    /// `deleting`: the backup is being deleted.
+    Deleting,
+    /// `error_restoring`: restoring the backup failed (VBS).
+    ErrorRestoring,
+    /// Any other value, kept verbatim.
+    Unknown(String),
+}
+
+impl BackupStatus {
+    /// The value as the API writes it.
+    ///
+    /// ```
+    /// assert_eq!(vbs_backups::BackupStatus::ErrorRestoring.as_str(), "error_restoring");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Available => "available",
+            Self::Error => "error",
+            Self::Restoring => "restoring",
+            Self::Creating => "creating",
+            Self::Deleting => "deleting",
+            Self::ErrorRestoring => "error_restoring",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
+impl From<&str> for BackupStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "available" => Self::Available,
+            "error" => Self::Error,
+            "restoring" => Self::Restoring,
+            "creating" => Self::Creating,
+            "deleting" => Self::Deleting,
+            "error_restoring" => Self::ErrorRestoring,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl From<String> for BackupStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Unknown(_) => Self::Unknown(value),
+            known => known,
+        }
+    }
+}
+
+impl FromStr for BackupStatus {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(s))
+    }
+}
+
+impl fmt::Display for BackupStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for BackupStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for BackupStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+
+/// Decodes a page body: `{"<key>": [items], "<key>_links": [links], …}`.
+///
+/// Driven by the collection key at run time, without building a `serde_json::Value`
+/// of the page; unknown fields are skipped and a missing item array is an error.
+pub(crate) fn decode_page<T: Listed>(body: &[u8], key: &str, number: u64) -> crate::Result<Page<T>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(crate::Error::decode(format!(
+            "the response body is empty where a page of `{key}` was expected"
+        )));
+    }
+    let links_key = format!("{key}_links");
+    let seed = PageSeed::<T> {
+        key,
+        links_key: &links_key,
+        items: PhantomData,
+    };
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let (items, links) = seed
+        .deserialize(&mut json)
+        .and_then(|page| json.end().map(|()| page))
+        .map_err(|err| {
+            crate::Error::decode(format!("the response is not a page of `{key}`: {err}"))
+        })?;
+    Ok(Page {
+        items,
+        next_link: links.into_iter().find(Link::is_next),
+        number,
+    })
+}
+
+struct PageSeed<'k, T> {
+    key: &'k str,
+    links_key: &'k str,
+    items: PhantomData<T>,
+}
+
+enum PageField {
+    Items,
+    Links,
+    Other,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
+    type Value = (Vec<T>, Vec<Link>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
+    type Value = (Vec<T>, Vec<Link>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with a `{}` array", self.key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut items = None;
+        let mut links = Vec::new();
+        while let Some(field) = map.next_key_seed(FieldSeed {
+            key: self.key,
+            links_key: self.links_key,
+        })? {
+            match field {
+                PageField::Items if items.is_some() => {
+                    return Err(de::Error::duplicate_field("items"));
+                }
+                PageField::Items => items = Some(map.next_value::<Vec<T>>()?),
+                PageField::Links => {
+                    links = map.next_value::<Option<Vec<Link>>>()?.unwrap_or_default();
+                }
+                PageField::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let items = items.ok_or_else(|| {
+            de::Error::custom(format_args!("no `{}` array in the object", self.key))
+        })?;
+        Ok((items, links))
+    }
+}
+
+/// Classifies an object key without allocating it.
+struct FieldSeed<'k> {
+    key: &'k str,
+    links_key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = PageField;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed<'_> {
+    type Value = PageField;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, field: &str) -> Result<Self::Value, E> {
+        Ok(if field == self.key {
+            PageField::Items
+        } else if field == self.links_key {
+            PageField::Links
+        } else {
+            PageField::Other
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(body: &str) -> crate::Result<Page<BackupSummary>> {
+        decode_page(body.as_bytes(), "backups", 1)
+    }
+
+    #[test]
+    fn decodes_items_and_the_next_link_ignoring_other_fields() {
+        let page = decode(
+            r#"{"count": 3, "backups": [{"id": "a", "name": "x", "links": []}, {"id": "b", "name": null}],
+                "backups_links": [{"rel": "prev", "href": "p"}, {"href": "http://h/v2/p/backups?marker=b", "rel": "next"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.items.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(page.next_link, Some(Link::new("next", "http://h/v2/p/backups?marker=b")));
+        assert_eq!(page.number(), 1);
+    }
+
+    #[test]
+    fn absent_or_null_links_mean_no_next_page() {
+        assert_eq!(decode(r#"{"backups": []}"#).unwrap().next_link, None);
+        assert_eq!(decode(r#"{"backups": [], "backups_links": null}"#).unwrap().next_link, None);
+    }
+
+    #[test]
+    fn bodies_that_are_not_pages_are_decode_errors_naming_the_problem() {
+        for (body, expected) in [
+            ("", "empty"),
+            (r#"{"volumes": []}"#, "no `backups` array"),
+            (r#"{"backups": {}}"#, "expected a sequence"),
+            (r#"{"backups": [{"name": "x"}]}"#, "missing field `id`"),
+            (r#"{"backups": []} trailing"#, "trailing characters"),
+            (r#"{"backups": [], "backups": []}"#, "duplicate field"),
+            ("<html>oops</html>", "expected value"),
+            (r#"[1]"#, "an object with a `backups` array"),
+        ] {
+            let err = decode(body).expect_err(body);
+            assert_eq!(err.kind(), crate::ErrorKind::Decode, "{body}");
+            assert!(err.to_string().contains(expected), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn status_round_trips_through_serde_including_unknown_values() {
+        for text in [
+            "available",
+            "error",
+            "restoring",
+            "creating",
+            "deleting",
+            "error_restoring",
+            "error_deleting",
+            "",
+        ] {
+            let status: BackupStatus =
+                serde_json::from_str(&format!("\"{text}\"")).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(status.as_str(), text);
+            assert_eq!(
+                serde_json::to_string(&status).ok(),
+                Some(format!("\"{text}\""))
+            );
+        }
+        assert_eq!(
+            BackupStatus::from("ERROR".to_owned()),
+            BackupStatus::Unknown("ERROR".into())
+        );
+    }
+
+    #[test]
+    fn summary_tolerates_missing_name_and_links_and_extra_fields() {
+        let backup: BackupSummary =
+            serde_json::from_str(r#"{"id": "b", "status": "available", "size": 1}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(backup.id, "b");
+        assert_eq!(backup.name, None);
+        assert!(backup.links.is_empty());
+    }
+}
