@@ -188,7 +188,9 @@ impl Client {
             return Err(Error::api(
                 status.as_u16(),
                 request_id,
-                format!("redirect to {target} not followed: the token is only sent to the configured endpoint"),
+                format!(
+                    "redirect to {target} not followed: the token is only sent to the configured endpoint"
+                ),
             ));
         }
         let body = read_body(response, self.inner.max_response_bytes)
@@ -489,9 +491,8 @@ impl ResolvedEndpoint {
         api_version: Option<ApiVersion>,
     ) -> Result<Self> {
         let endpoint = endpoint.trim();
-        let mut url = Url::parse(endpoint).map_err(|err| {
-            Error::config(format!("endpoint `{endpoint}` is not a URL: {err}"))
-        })?;
+        let mut url = Url::parse(endpoint)
+            .map_err(|err| Error::config(format!("endpoint `{endpoint}` is not a URL: {err}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::config(format!(
                 "endpoint `{endpoint}` must use http or https, not `{}`",
@@ -521,7 +522,10 @@ impl ResolvedEndpoint {
 
         // A catalog URL ends in `/v2/{project_id}`; a versioned root in `/v2`.
         let mut from_url: Option<(ApiVersion, Option<String>)> = None;
-        if let Some(version) = segments.last().and_then(|s| ApiVersion::from_path_segment(s)) {
+        if let Some(version) = segments
+            .last()
+            .and_then(|s| ApiVersion::from_path_segment(s))
+        {
             segments.pop();
             from_url = Some((version, None));
         } else if let [.., version, project] = segments.as_slice() {
@@ -531,7 +535,8 @@ impl ResolvedEndpoint {
             }
         }
 
-        let (url_version, url_project) = from_url.unwrap_or((api_version.unwrap_or_default(), None));
+        let (url_version, url_project) =
+            from_url.unwrap_or((api_version.unwrap_or_default(), None));
         if let Some(explicit) = api_version
             && explicit != url_version
         {
@@ -599,12 +604,20 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    fn resolve(endpoint: &str, project: Option<&str>, version: Option<ApiVersion>) -> Result<(String, ApiVersion, String)> {
+    fn resolve(
+        endpoint: &str,
+        project: Option<&str>,
+        version: Option<ApiVersion>,
+    ) -> Result<(String, ApiVersion, String)> {
         ResolvedEndpoint::parse(endpoint, project.map(str::to_owned), version)
             .map(|r| (r.project_url.to_string(), r.api_version, r.project_id))
     }
 
-    fn ok(endpoint: &str, project: Option<&str>, version: Option<ApiVersion>) -> (String, ApiVersion, String) {
+    fn ok(
+        endpoint: &str,
+        project: Option<&str>,
+        version: Option<ApiVersion>,
+    ) -> (String, ApiVersion, String) {
         resolve(endpoint, project, version).unwrap_or_else(|e| panic!("{endpoint}: {e}"))
     }
 
@@ -619,31 +632,60 @@ mod tests {
         for (endpoint, expected) in [
             ("http://host:8776", "http://host:8776/v2/p1/"),
             ("http://host:8776/", "http://host:8776/v2/p1/"),
-            ("https://cloud.example.com/volume", "https://cloud.example.com/volume/v2/p1/"),
-            ("https://cloud.example.com/volume/", "https://cloud.example.com/volume/v2/p1/"),
-            ("  https://cloud.example.com//a/b//  ", "https://cloud.example.com/a/b/v2/p1/"),
+            (
+                "https://cloud.example.com/volume",
+                "https://cloud.example.com/volume/v2/p1/",
+            ),
+            (
+                "https://cloud.example.com/volume/",
+                "https://cloud.example.com/volume/v2/p1/",
+            ),
+            (
+                "  https://cloud.example.com//a/b//  ",
+                "https://cloud.example.com/a/b/v2/p1/",
+            ),
         ] {
-            assert_eq!(ok(endpoint, Some("p1"), None), (expected.to_owned(), ApiVersion::V2, "p1".into()));
+            assert_eq!(
+                ok(endpoint, Some("p1"), None),
+                (expected.to_owned(), ApiVersion::V2, "p1".into())
+            );
         }
-        assert_eq!(ok("http://h", Some("p1"), Some(ApiVersion::V3)).0, "http://h/v3/p1/");
+        assert_eq!(
+            ok("http://h", Some("p1"), Some(ApiVersion::V3)).0,
+            "http://h/v3/p1/"
+        );
     }
 
     #[test]
     fn catalog_urls_provide_version_and_project() {
         assert_eq!(
             ok("https://evs.example.com/v2/abc", None, None),
-            ("https://evs.example.com/v2/abc/".into(), ApiVersion::V2, "abc".into())
+            (
+                "https://evs.example.com/v2/abc/".into(),
+                ApiVersion::V2,
+                "abc".into()
+            )
         );
         assert_eq!(
-            ok("http://h:8776/volume/v3/abc/", Some("abc"), Some(ApiVersion::V3)),
-            ("http://h:8776/volume/v3/abc/".into(), ApiVersion::V3, "abc".into())
+            ok(
+                "http://h:8776/volume/v3/abc/",
+                Some("abc"),
+                Some(ApiVersion::V3)
+            ),
+            (
+                "http://h:8776/volume/v3/abc/".into(),
+                ApiVersion::V3,
+                "abc".into()
+            )
         );
         assert_eq!(ok("http://h/v3", Some("p"), None).0, "http://h/v3/p/");
     }
 
     #[test]
     fn contradictions_and_bad_endpoints_are_config_errors() {
-        assert!(config_error("http://h/v3/abc", Some("other"), None).contains("names project `abc`"));
+        assert!(
+            config_error("http://h/v3/abc", Some("other"), None).contains("names project `abc`")
+        );
         assert!(config_error("http://h/v3/abc", None, Some(ApiVersion::V2)).contains("v3 URL"));
         assert!(config_error("not a url", Some("p"), None).contains("not a URL"));
         assert!(config_error("ftp://h", Some("p"), None).contains("http or https"));
@@ -657,7 +699,10 @@ mod tests {
 
     #[test]
     fn builder_requires_endpoint_and_rejects_header_breaking_tokens() {
-        let err = Client::builder().project_id("p").build().expect_err("no endpoint");
+        let err = Client::builder()
+            .project_id("p")
+            .build()
+            .expect_err("no endpoint");
         assert!(err.to_string().contains("no endpoint"));
         let err = Client::builder()
             .endpoint("http://h")
@@ -677,8 +722,14 @@ mod tests {
             .token("t0ken")
             .build()
             .expect("valid");
-        assert_eq!(client.collection_url("backups").as_str(), "http://h:1/prefix/v2/p/backups");
-        assert_eq!(client.collection_url("backups/detail").as_str(), "http://h:1/prefix/v2/p/backups/detail");
+        assert_eq!(
+            client.collection_url("backups").as_str(),
+            "http://h:1/prefix/v2/p/backups"
+        );
+        assert_eq!(
+            client.collection_url("backups/detail").as_str(),
+            "http://h:1/prefix/v2/p/backups/detail"
+        );
         assert!(!format!("{client:?}").contains("t0ken"));
     }
 }

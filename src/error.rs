@@ -392,9 +392,8 @@ mod tests {
 
     #[test]
     fn cinder_fault_bodies_keep_fault_name_and_message() {
-        let (code, message) = parsed(
-            r#"{"itemNotFound": {"code": 404, "message": "Backup x could not be found."}}"#,
-        );
+        let (code, message) =
+            parsed(r#"{"itemNotFound": {"code": 404, "message": "Backup x could not be found."}}"#);
         assert_eq!(code.as_deref(), Some("itemNotFound"));
         assert_eq!(message, "Backup x could not be found.");
     }

@@ -61,9 +61,16 @@ mod error;
 mod model;
 mod pager;
 mod query;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use client::{ApiVersion, Client, ClientBuilder};
 pub use error::{Error, ErrorKind, Result};
 pub use model::{BackupStatus, BackupSummary, Link, Listed, Page};
 pub use pager::{ItemStream, PageStream};
 pub use query::ListBackups;
+
+/// Compiles the README's examples as doctests.
+#[cfg(all(doctest, feature = "testing"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -281,7 +281,11 @@ impl<'de> Deserialize<'de> for BackupStatus {
 ///
 /// Driven by the collection key at run time, without building a `serde_json::Value`
 /// of the page; unknown fields are skipped and a missing item array is an error.
-pub(crate) fn decode_page<T: Listed>(body: &[u8], key: &str, number: u64) -> crate::Result<Page<T>> {
+pub(crate) fn decode_page<T: Listed>(
+    body: &[u8],
+    key: &str,
+    number: u64,
+) -> crate::Result<Page<T>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(crate::Error::decode(format!(
             "the response body is empty where a page of `{key}` was expected"
@@ -408,15 +412,26 @@ mod tests {
                 "backups_links": [{"rel": "prev", "href": "p"}, {"href": "http://h/v2/p/backups?marker=b", "rel": "next"}]}"#,
         )
         .unwrap();
-        assert_eq!(page.items.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(page.next_link, Some(Link::new("next", "http://h/v2/p/backups?marker=b")));
+        assert_eq!(
+            page.items.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            page.next_link,
+            Some(Link::new("next", "http://h/v2/p/backups?marker=b"))
+        );
         assert_eq!(page.number(), 1);
     }
 
     #[test]
     fn absent_or_null_links_mean_no_next_page() {
         assert_eq!(decode(r#"{"backups": []}"#).unwrap().next_link, None);
-        assert_eq!(decode(r#"{"backups": [], "backups_links": null}"#).unwrap().next_link, None);
+        assert_eq!(
+            decode(r#"{"backups": [], "backups_links": null}"#)
+                .unwrap()
+                .next_link,
+            None
+        );
     }
 
     #[test]

@@ -55,7 +55,9 @@ impl Walk {
             )));
         }
         if self.after.as_deref().is_some_and(str::is_empty) {
-            return Err(Error::config("after() needs a backup id, not an empty string"));
+            return Err(Error::config(
+                "after() needs a backup id, not an empty string",
+            ));
         }
         Ok(())
     }
@@ -292,7 +294,8 @@ impl<T: Listed> Stream for PageStream<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if let Source::Idle { .. } = this.source {
-            let Source::Idle { pages, prefetch } = std::mem::replace(&mut this.source, Source::Ended)
+            let Source::Idle { pages, prefetch } =
+                std::mem::replace(&mut this.source, Source::Ended)
             else {
                 return Poll::Ready(None);
             };
@@ -503,7 +506,11 @@ mod tests {
                 [("sort".to_owned(), "created_at:desc".to_owned())],
                 "{href}"
             );
-            let expected = if href.ends_with("marker=") { None } else { Some("m9") };
+            let expected = if href.ends_with("marker=") {
+                None
+            } else {
+                Some("m9")
+            };
             assert_eq!(marker.as_deref(), expected, "{href}");
             let url = walk.page_url(&carried, 10, None, Some("m9"));
             assert_eq!(

@@ -194,7 +194,10 @@ impl ListBackups {
     fn into_walk(self) -> Walk {
         let filters = [
             ("name", self.name),
-            ("status", self.status.map(|status| status.as_str().to_owned())),
+            (
+                "status",
+                self.status.map(|status| status.as_str().to_owned()),
+            ),
             ("volume_id", self.volume_id),
         ]
         .into_iter()

@@ -1,0 +1,503 @@
+//! The HTTP side: routing, authentication, Cinder's listing semantics and next links.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use url::form_urlencoded;
+
+use super::data::{Dataset, Row, format_uuid, mix};
+use super::render::{self, ItemLinks};
+use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
+
+/// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
+const DB_MAX_INT: i64 = 0x7FFF_FFFF;
+
+/// Parameters accepted and ignored: sorting is fixed, counting is not modelled, and with a
+/// single project `all_tenants` changes nothing.
+const IGNORED_PARAMS: [&str; 5] = ["sort", "sort_key", "sort_dir", "with_count", "all_tenants"];
+
+/// Configuration fixed at start.
+#[derive(Debug)]
+pub(super) struct Settings {
+    pub(super) project_id: String,
+    pub(super) token: Option<String>,
+    pub(super) max_limit: usize,
+    pub(super) prefix: String,
+}
+
+/// What can change while the server runs, and the request log, behind one lock.
+#[derive(Debug, Default)]
+pub(super) struct Live {
+    pub(super) quirks: Vec<Quirk>,
+    pub(super) latency: Duration,
+    pub(super) canned: VecDeque<CannedResponse>,
+    pub(super) log: Vec<RecordedRequest>,
+}
+
+/// Everything the request handler and the [`super::FakeServer`] handle share.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) settings: Settings,
+    pub(super) data: Dataset,
+    pub(super) addr: SocketAddr,
+    live: Mutex<Live>,
+    requests_served: AtomicU64,
+    request_id_salt: u64,
+}
+
+impl Shared {
+    pub(super) fn new(
+        settings: Settings,
+        data: Dataset,
+        addr: SocketAddr,
+        seed: u64,
+        quirks: Vec<Quirk>,
+        latency: Duration,
+    ) -> Self {
+        Self {
+            settings,
+            data,
+            addr,
+            live: Mutex::new(Live {
+                quirks,
+                latency,
+                ..Live::default()
+            }),
+            requests_served: AtomicU64::new(0),
+            request_id_salt: mix(seed ^ u64::from(addr.port())),
+        }
+    }
+
+    /// Locks the live state; a panic elsewhere while it was held leaves it usable.
+    pub(super) fn lock(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fresh `req-<uuid>`: `mix` is a bijection, so ids never repeat on one server.
+    fn next_request_id(&self) -> String {
+        let serial = self.requests_served.fetch_add(1, Ordering::Relaxed);
+        let high = mix(self.request_id_salt.wrapping_add(serial));
+        let low = mix(!self.request_id_salt ^ serial);
+        format!(
+            "req-{}",
+            format_uuid((u128::from(high) << 64) | u128::from(low))
+        )
+    }
+
+    /// Answers a listing request that got no canned response.
+    fn list(&self, parts: &Parts, route: &Route<'_>, quirks: &[Quirk]) -> Response {
+        if let Some(expected) = &self.settings.token {
+            let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
+            if sent != Some(expected.as_bytes()) {
+                return render::unauthorized();
+            }
+        }
+        if route.project != self.settings.project_id {
+            return render::fault(
+                StatusCode::BAD_REQUEST,
+                "badRequest",
+                "Malformed request url",
+            );
+        }
+        let pairs: Vec<(String, String)> = parts
+            .uri
+            .query()
+            .map(|query| {
+                form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let query = match ListQuery::parse(&pairs) {
+            Ok(query) => query,
+            Err(message) => {
+                return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
+            }
+        };
+        if query.matches_nothing {
+            return render::empty_page();
+        }
+        let start = match query.marker {
+            None => 0,
+            Some(marker) => match self.data.position(marker) {
+                Some(position) => position + 1,
+                None => {
+                    return render::fault(
+                        StatusCode::NOT_FOUND,
+                        "itemNotFound",
+                        &format!("Backup {marker} could not be found."),
+                    );
+                }
+            },
+        };
+        let page = self.cut(start, &query, quirks.contains(&Quirk::EmptyPagesLinkOn));
+        let host = link_host(&parts.headers, self.addr);
+        let version = route.version.segment();
+        let links = ItemLinks::new(
+            &format!("http://{host}{}", self.settings.prefix),
+            version,
+            &self.settings.project_id,
+        );
+        let next_href = page
+            .next_marker
+            .map(|marker| self.next_href(version, &host, &pairs, marker, quirks));
+        render::page(&page.rows, &links, next_href.as_deref())
+    }
+
+    /// Cuts the page starting at server position `start`.
+    ///
+    /// Cinder filters first, then skips `offset` matches and takes the page; with
+    /// `filter_late` (or no filters, where both agree) the page is cut from the unfiltered rows
+    /// and only then filtered, its link decided by the unfiltered rows.
+    fn cut(&self, start: usize, query: &ListQuery<'_>, filter_late: bool) -> Cut<'_> {
+        let all = self.data.rows();
+        let size = query.page_size(self.settings.max_limit);
+        if filter_late || !query.has_filters() {
+            let begin = start.saturating_add(query.offset).min(all.len());
+            let end = begin.saturating_add(size).min(all.len());
+            let rows = all.get(begin..end).unwrap_or_default();
+            Cut {
+                next_marker: next_marker(rows.last(), rows.len(), size),
+                rows: rows
+                    .iter()
+                    .filter(|row| query.matches(&row.backup))
+                    .collect(),
+            }
+        } else {
+            let rows: Vec<&Row> = all
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .filter(|row| query.matches(&row.backup))
+                .skip(query.offset)
+                .take(size)
+                .collect();
+            Cut {
+                next_marker: next_marker(rows.last().copied(), rows.len(), size),
+                rows,
+            }
+        }
+    }
+
+    /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
+    /// the quirks.
+    fn next_href(
+        &self,
+        version: &str,
+        host: &str,
+        pairs: &[(String, String)],
+        marker: &str,
+        quirks: &[Quirk],
+    ) -> String {
+        let has = |quirk: Quirk| quirks.contains(&quirk);
+        let drop_filters = has(Quirk::DropFilters);
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in pairs {
+            let dropped = key == "marker"
+                || (drop_filters
+                    && ["name", "status", "volume_id", "limit"].contains(&key.as_str()));
+            if !dropped {
+                query.append_pair(key, value);
+            }
+        }
+        if !has(Quirk::NoMarker) {
+            let marker = match self.data.rows().first() {
+                Some(first) if has(Quirk::RepeatMarker) => first.backup.id.as_str(),
+                _ => marker,
+            };
+            query.append_pair("marker", marker);
+        }
+        let query = query.finish();
+        let version = if has(Quirk::NoVersionPrefix) {
+            String::new()
+        } else {
+            format!("/{version}")
+        };
+        let path = format!(
+            "{}{version}/{}/backups",
+            self.settings.prefix, self.settings.project_id
+        );
+        let path_and_query = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        };
+        if has(Quirk::RelativeLink) {
+            return path_and_query;
+        }
+        let scheme = if has(Quirk::HttpsScheme) {
+            "https"
+        } else {
+            "http"
+        };
+        let authority = quirks
+            .iter()
+            .rev()
+            .find_map(|quirk| match quirk {
+                Quirk::OtherHost(other) => Some(other.as_str()),
+                _ => None,
+            })
+            .unwrap_or(host);
+        format!("{scheme}://{authority}{path_and_query}")
+    }
+}
+
+/// Cinder's rule: link on when the page is non-empty and full.
+fn next_marker(last: Option<&Row>, len: usize, size: usize) -> Option<&str> {
+    last.filter(|_| size <= len)
+        .map(|row| row.backup.id.as_str())
+}
+
+/// Serves `shared` on `listener` until `stopped` fires or its sender is dropped.
+pub(super) async fn run(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    stopped: oneshot::Receiver<()>,
+) {
+    let app = Router::new().fallback(respond).with_state(shared);
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        // Both a shutdown signal and a dropped sender mean stop.
+        let _ = stopped.await;
+    });
+    if let Err(error) = serving.await {
+        tracing::warn!(%error, "fake server stopped with an error");
+    }
+}
+
+/// The one handler: records the request, then routes it by hand.
+async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
+    let request_id = shared.next_request_id();
+    let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
+    let (canned, latency, quirks) = {
+        let mut live = shared.lock();
+        live.log.push(record(&parts));
+        match route {
+            Some(_) => (live.canned.pop_front(), live.latency, live.quirks.clone()),
+            None => (None, Duration::ZERO, Vec::new()),
+        }
+    };
+    let Some(route) = route else {
+        return with_request_id(render::not_found(), &request_id);
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let response = match canned {
+        Some(canned) => render::canned(canned),
+        None => {
+            let mut response = shared.list(&parts, &route, &quirks);
+            if route.version == Version::V3 {
+                let headers = response.headers_mut();
+                headers.insert(
+                    "openstack-api-version",
+                    HeaderValue::from_static("volume 3.0"),
+                );
+                headers.insert(
+                    header::VARY,
+                    HeaderValue::from_static("OpenStack-API-Version"),
+                );
+            }
+            response
+        }
+    };
+    with_request_id(response, &request_id)
+}
+
+/// Adds `X-Openstack-Request-Id` unless the response already has one.
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key("x-openstack-request-id") {
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            headers.insert("x-openstack-request-id", value);
+        }
+    }
+    response
+}
+
+fn record(parts: &Parts) -> RecordedRequest {
+    let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
+    RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        raw_query: parts.uri.query().map(str::to_owned),
+        auth_token: parts.headers.get("x-auth-token").map(text),
+        host: parts.headers.get(header::HOST).map(text),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), text(value)))
+            .collect(),
+    }
+}
+
+/// The host next and item links are built on: `X-Forwarded-Host`, else `Host`, else the
+/// listening address.
+fn link_host(headers: &HeaderMap, addr: SocketAddr) -> String {
+    headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|value| value.to_str().ok())
+        .map_or_else(|| addr.to_string(), str::to_owned)
+}
+
+/// The API version segment of a listing route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V2,
+    V3,
+}
+
+impl Version {
+    fn segment(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V3 => "v3",
+        }
+    }
+}
+
+/// A request on `GET {prefix}/{v2|v3}/{project}/backups`, whatever the project.
+#[derive(Debug)]
+struct Route<'a> {
+    version: Version,
+    project: &'a str,
+}
+
+impl<'a> Route<'a> {
+    fn parse(method: &Method, path: &'a str, prefix: &str) -> Option<Self> {
+        if method != Method::GET {
+            return None;
+        }
+        let mut segments = path.strip_prefix(prefix)?.strip_prefix('/')?.split('/');
+        let version = match segments.next()? {
+            "v2" => Version::V2,
+            "v3" => Version::V3,
+            _ => return None,
+        };
+        let project = segments.next().filter(|project| !project.is_empty())?;
+        if segments.next()? != "backups" || segments.next().is_some() {
+            return None;
+        }
+        Some(Self { version, project })
+    }
+}
+
+/// The validated query of a listing request.
+#[derive(Debug, Default)]
+struct ListQuery<'a> {
+    limit: Option<u64>,
+    offset: usize,
+    marker: Option<&'a str>,
+    name: Option<&'a str>,
+    status: Option<&'a str>,
+    volume_id: Option<&'a str>,
+    /// An unknown key, or a repeated `limit`, `offset` or `marker`: Cinder turns it into a
+    /// database filter on a column that does not exist, which matches nothing.
+    matches_nothing: bool,
+}
+
+impl<'a> ListQuery<'a> {
+    /// Validates like Cinder: `limit` first, then `offset`, each from its first occurrence.
+    fn parse(pairs: &'a [(String, String)]) -> Result<Self, String> {
+        let first = |key: &str| {
+            pairs
+                .iter()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.as_str())
+        };
+        let limit = match first("limit").map(parse_int) {
+            None => None,
+            Some(None) => return Err("limit param must be an integer".to_owned()),
+            Some(Some(limit)) => {
+                Some(u64::try_from(limit).map_err(|_| "limit param must be positive".to_owned())?)
+            }
+        };
+        let offset = match first("offset").map(parse_int) {
+            None => 0,
+            Some(None) => return Err("offset must be an integer".to_owned()),
+            Some(Some(offset)) if offset < 0 => return Err("offset must be >= 0".to_owned()),
+            Some(Some(offset)) if offset > DB_MAX_INT => {
+                return Err(format!("offset must be <= {DB_MAX_INT}"));
+            }
+            Some(Some(offset)) => usize::try_from(offset).unwrap_or(usize::MAX),
+        };
+        let mut query = Self {
+            limit,
+            offset,
+            marker: first("marker"),
+            ..Self::default()
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "limit" | "offset" | "marker" => {
+                    if pairs.iter().filter(|(name, _)| name == key).count() > 1 {
+                        query.matches_nothing = true;
+                    }
+                }
+                "name" => query.name = Some(value),
+                "status" => query.status = Some(value),
+                "volume_id" => query.volume_id = Some(value),
+                key if IGNORED_PARAMS.contains(&key) => {}
+                _ => query.matches_nothing = true,
+            }
+        }
+        Ok(query)
+    }
+
+    /// `limit` capped at `max_limit`; `max_limit` when absent.
+    fn page_size(&self, max_limit: usize) -> usize {
+        self.limit.map_or(max_limit, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX).min(max_limit)
+        })
+    }
+
+    fn has_filters(&self) -> bool {
+        self.name.is_some() || self.status.is_some() || self.volume_id.is_some()
+    }
+
+    fn matches(&self, backup: &FakeBackup) -> bool {
+        self.name
+            .is_none_or(|name| backup.name.as_deref() == Some(name))
+            && self.status.is_none_or(|status| backup.status == status)
+            && self
+                .volume_id
+                .is_none_or(|volume| backup.volume_id == volume)
+    }
+}
+
+/// Python's `int()` on a query value: surrounding whitespace, an optional sign and decimal
+/// digits; magnitudes beyond `i64` saturate.
+fn parse_int(raw: &str) -> Option<i64> {
+    let text = raw.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits.bytes().fold(0_i64, |total, digit| {
+        total
+            .saturating_mul(10)
+            .saturating_add(i64::from(digit - b'0'))
+    });
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// A cut page: its rows and the marker its next link carries, if it gets one.
+struct Cut<'a> {
+    rows: Vec<&'a Row>,
+    next_marker: Option<&'a str>,
+}

@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests: a fake server and a client for it.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
+#![allow(dead_code)]
+
+use futures::TryStreamExt;
+use vbs_backups::testing::{FakeBackup, FakeServer, RecordedRequest};
+use vbs_backups::{BackupSummary, Client, ListBackups};
+
+/// Starts a fake server with `count` backups and default settings.
+pub async fn server(count: usize) -> FakeServer {
+    FakeServer::builder()
+        .backups(count)
+        .start()
+        .await
+        .expect("fake server starts")
+}
+
+/// A client for `server`, with its token.
+pub fn client(server: &FakeServer) -> Client {
+    let mut builder = Client::builder()
+        .endpoint(server.endpoint())
+        .project_id(server.project_id());
+    if let Some(token) = server.token() {
+        builder = builder.token(token);
+    }
+    builder.build().expect("client for the fake server")
+}
+
+/// Runs a listing to the end, panicking on error.
+pub async fn collect(listing: ListBackups) -> Vec<BackupSummary> {
+    listing
+        .stream()
+        .try_collect()
+        .await
+        .expect("listing succeeds")
+}
+
+pub fn ids(backups: &[BackupSummary]) -> Vec<String> {
+    backups.iter().map(|b| b.id.clone()).collect()
+}
+
+pub fn truth_ids(backups: &[FakeBackup]) -> Vec<String> {
+    backups.iter().map(|b| b.id.clone()).collect()
+}
+
+/// The listing requests the server received (those whose path ends in `/backups`).
+pub fn listing_requests(server: &FakeServer) -> Vec<RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/backups"))
+        .collect()
+}
