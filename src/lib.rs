@@ -54,7 +54,7 @@
 //!
 //! | feature | what it adds |
 //! | --- | --- |
-//! | `testing` | [`testing::FakeServer`]: a real HTTP server on 127.0.0.1 with Cinder's pagination semantics and switchable real-world quirks, for the quickstart and your own tests |
+//! | `testing` | `testing::FakeServer`: a real HTTP server on 127.0.0.1 with Cinder's pagination semantics and switchable real-world quirks, for the quickstart and your own tests |
 
 mod client;
 mod error;

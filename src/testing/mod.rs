@@ -30,38 +30,35 @@
 //! tests can assert on what a client actually sent.
 //!
 //! ```
+//! use futures::TryStreamExt;
+//! use vbs_backups::Client;
 //! use vbs_backups::testing::{FakeServer, Quirk};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // 10 seeded backups; next links point at an address the client cannot reach.
+//! // 10 seeded backups; next links name a host the client cannot reach.
 //! let server = FakeServer::builder()
 //!     .backups(10)
-//!     .quirk(Quirk::OtherHost("192.168.82.222:8776".into()))
+//!     .quirk(Quirk::OtherHost("vbs-internal.invalid:8776".into()))
 //!     .start()
 //!     .await?;
 //!
-//! // Point the code under test at `server.endpoint()` with `server.project_id()` and
-//! // `server.token()`; plain HTTP is used here.
-//! let http = reqwest::Client::builder().no_proxy().build()?;
-//! let url = format!("{}/v2/{}/backups?limit=4", server.endpoint(), server.project_id());
-//! let response = http
-//!     .get(&url)
-//!     .header("X-Auth-Token", server.token().unwrap_or_default())
-//!     .send()
-//!     .await?;
-//! let page: serde_json::Value = serde_json::from_str(&response.text().await?)?;
+//! // Point the code under test at the server.
+//! let client = Client::builder()
+//!     .endpoint(server.endpoint())
+//!     .project_id(server.project_id())
+//!     .token(server.token().unwrap_or_default())
+//!     .build()?;
+//! let backups: Vec<_> = client.backups().page_size(4).stream().try_collect().await?;
 //!
 //! // The server's data is the truth to assert against ...
-//! let first = &server.backups()[0];
-//! assert_eq!(page["backups"][0]["id"], first.id.as_str());
-//! let next = page["backups_links"][0]["href"].as_str().unwrap_or_default();
-//! assert!(next.starts_with("http://192.168.82.222:8776/v2/"));
+//! let expected: Vec<_> = server.backups().into_iter().map(|b| b.id).collect();
+//! assert_eq!(backups.into_iter().map(|b| b.id).collect::<Vec<_>>(), expected);
 //!
-//! // ... and so is what it received.
+//! // ... and so is what it received: 4 + 4 + 2, each on the configured endpoint.
 //! let requests = server.requests();
-//! assert_eq!(requests.len(), 1);
-//! assert_eq!(requests[0].param("limit").as_deref(), Some("4"));
+//! assert_eq!(requests.len(), 3);
+//! assert_eq!(requests[1].param("limit").as_deref(), Some("4"));
 //! # Ok(())
 //! # }
 //! ```
