@@ -1,7 +1,11 @@
 //! The [`Client`]: where the service is, who is asking, and the one HTTP client
 //! every request goes through.
 
+mod auth;
+mod retry;
+
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +14,10 @@ use url::{Origin, Url};
 
 use crate::error::{Error, Result};
 use crate::model::{Listed, Page};
+
+pub use auth::AuthSource;
+use auth::StaticToken;
+pub use retry::RetryPolicy;
 
 /// The header that carries the auth token (Keystone / Huawei IAM).
 const AUTH_HEADER: &str = "x-auth-token";
@@ -38,13 +46,17 @@ const MAX_REDIRECTS: usize = 10;
 /// assert_eq!(ApiVersion::default(), ApiVersion::V2);
 /// assert_eq!(ApiVersion::V3.path_segment(), "v3");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum ApiVersion {
     /// `/v2/{project_id}/…`: Huawei Cloud VBS and older Cinder deployments.
     #[default]
+    #[serde(rename = "v2")]
     V2,
     /// `/v3/{project_id}/…`: current OpenStack Cinder.
+    #[serde(rename = "v3")]
     V3,
 }
 
@@ -102,7 +114,8 @@ struct ClientInner {
     origin: Origin,
     api_version: ApiVersion,
     project_id: String,
-    token: Option<HeaderValue>,
+    auth: Option<Arc<dyn AuthSource>>,
+    retry: RetryPolicy,
     max_response_bytes: usize,
 }
 
@@ -152,12 +165,13 @@ impl Client {
         url
     }
 
-    /// Sends a GET for one page of `collection_key` items and decodes it.
+    /// Fetches and decodes one page of `collection_key` items, retrying transient
+    /// failures per the retry policy and a 401 once with a refreshed token.
     ///
     /// The URL must be on the configured origin: the token goes nowhere else.
     pub(crate) async fn get_page<T: Listed>(
         &self,
-        url: Url,
+        url: &Url,
         collection_key: &str,
         number: u64,
     ) -> Result<Page<T>> {
@@ -167,12 +181,69 @@ impl Client {
                 url.origin().ascii_serialization()
             )));
         }
+        let policy = &self.inner.retry;
+        let mut token = self.token(false).await?;
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempt", attempt);
+            let err = match self
+                .get_page_once(url, token.as_ref(), collection_key, number)
+                .await
+            {
+                Ok(page) => return Ok(page),
+                Err(err) => err,
+            };
+            if err.status() == Some(401) && token.is_some() && !refreshed {
+                refreshed = true;
+                match self.token(true).await? {
+                    Some(fresh) => {
+                        tracing::info!(
+                            attempt,
+                            "token rejected with 401; retrying once with a refreshed token"
+                        );
+                        token = Some(fresh);
+                        continue;
+                    }
+                    None => return Err(err),
+                }
+            }
+            if !err.is_retryable() || attempt >= policy.attempts() {
+                return Err(err);
+            }
+            let delay = policy.delay(attempt, err.retry_after());
+            tracing::warn!(attempt, ?delay, reason = %err, "page request failed; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The token header from the auth source: the current token, or a refreshed one.
+    async fn token(&self, refresh: bool) -> Result<Option<HeaderValue>> {
+        let Some(source) = &self.inner.auth else {
+            return Ok(None);
+        };
+        let token = if refresh {
+            source.refresh().await?
+        } else {
+            source.token().await?
+        };
+        token.map(|token| token_header(&token)).transpose()
+    }
+
+    async fn get_page_once<T: Listed>(
+        &self,
+        url: &Url,
+        token: Option<&HeaderValue>,
+        collection_key: &str,
+        number: u64,
+    ) -> Result<Page<T>> {
         let mut request = self
             .inner
             .http
-            .get(url)
+            .get(url.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(token) = &self.inner.token {
+        if let Some(token) = token {
             request = request.header(AUTH_HEADER, token.clone());
         }
         let response = request.send().await.map_err(Error::transport)?;
@@ -193,15 +264,26 @@ impl Client {
                 ),
             ));
         }
+        let retry_after = retry::retry_after(response.headers());
         let body = read_body(response, self.inner.max_response_bytes)
             .await
             .map_err(|err| err.with_request_id(request_id.clone()))?;
         if !status.is_success() {
-            return Err(Error::from_response(status.as_u16(), request_id, &body));
+            return Err(Error::from_response(status.as_u16(), request_id, &body)
+                .with_retry_after(retry_after));
         }
         crate::model::decode_page(&body, collection_key, number)
             .map_err(|err| err.with_request_id(request_id))
     }
+}
+
+/// A token as a header value marked sensitive, so `http` never prints it.
+fn token_header(token: &str) -> Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(token.trim()).map_err(|_| {
+        Error::config("the token contains characters not allowed in an HTTP header")
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl fmt::Debug for Client {
@@ -209,7 +291,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("project_url", &self.inner.project_url.as_str())
             .field("api_version", &self.inner.api_version)
-            .field("token", &self.inner.token.as_ref().map(|_| "<redacted>"))
+            .field("auth", &self.inner.auth.as_ref().map(|_| "<redacted>"))
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
@@ -265,7 +348,9 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
 pub struct ClientBuilder {
     endpoint: Option<String>,
     project_id: Option<String>,
-    token: Option<String>,
+    auth: Option<Credentials>,
+    retry: Option<RetryPolicy>,
+    extra_ca_files: Vec<PathBuf>,
     api_version: Option<ApiVersion>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -302,12 +387,58 @@ impl ClientBuilder {
     }
 
     /// The auth token, sent as `X-Auth-Token` to the configured endpoint only.
+    /// Replaces an earlier [`auth_source`](Self::auth_source).
     ///
     /// ```
     /// let builder = vbs_backups::Client::builder().token("gAAAAAB…");
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+        self.auth = Some(Credentials::Token(token.into()));
+        self
+    }
+
+    /// Where tokens come from when they expire or are rejected; see [`AuthSource`].
+    /// Replaces an earlier [`token`](Self::token).
+    ///
+    /// ```
+    /// # use futures::future::{self, BoxFuture};
+    /// # struct Vault;
+    /// # impl vbs_backups::AuthSource for Vault {
+    /// #     fn token(&self) -> BoxFuture<'_, vbs_backups::Result<Option<String>>> { Box::pin(future::ready(Ok(None))) }
+    /// #     fn refresh(&self) -> BoxFuture<'_, vbs_backups::Result<Option<String>>> { Box::pin(future::ready(Ok(None))) }
+    /// # }
+    /// let builder = vbs_backups::Client::builder().auth_source(Vault);
+    /// ```
+    pub fn auth_source(mut self, source: impl AuthSource) -> Self {
+        self.auth = Some(Credentials::Source(Arc::new(source)));
+        self
+    }
+
+    /// How failed requests are retried (default: [`RetryPolicy::default`]);
+    /// [`RetryPolicy::disabled`] turns retries off.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().retry_policy(vbs_backups::RetryPolicy::disabled());
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Trusts the certificate authorities in this PEM file *in addition to* the
+    /// system's, for clouds whose endpoints use a private CA (`OS_CACERT`).
+    /// Certificates are always verified; this only widens whom to trust.
+    /// The file is read by [`build`](Self::build).
+    ///
+    /// ```no_run
+    /// let client = vbs_backups::Client::builder()
+    ///     .endpoint("https://volume.internal.example.com:8776/v3/p")
+    ///     .trust_additional_ca_file("/etc/openstack/ca.pem")
+    ///     .build()?;
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn trust_additional_ca_file(mut self, pem_file: impl Into<PathBuf>) -> Self {
+        self.extra_ca_files.push(pem_file.into());
         self
     }
 
@@ -406,16 +537,14 @@ impl ClientBuilder {
             .as_deref()
             .ok_or_else(|| Error::config("no endpoint set: call ClientBuilder::endpoint"))?;
         let resolved = ResolvedEndpoint::parse(endpoint, self.project_id, self.api_version)?;
-        let token = self
-            .token
-            .map(|token| {
-                let mut value = HeaderValue::from_str(token.trim()).map_err(|_| {
-                    Error::config("the token contains characters not allowed in an HTTP header")
-                })?;
-                value.set_sensitive(true);
-                Ok::<_, Error>(value)
-            })
-            .transpose()?;
+        let auth: Option<Arc<dyn AuthSource>> = match self.auth {
+            Some(Credentials::Token(token)) => {
+                token_header(&token)?;
+                Some(Arc::new(StaticToken(token.trim().to_owned())))
+            }
+            Some(Credentials::Source(source)) => Some(source),
+            None => None,
+        };
         let origin = resolved.project_url.origin();
         let http = match self.http_client {
             Some(http) => http,
@@ -423,11 +552,16 @@ impl ClientBuilder {
                 let user_agent = self
                     .user_agent
                     .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
+                let mut extra_roots = Vec::new();
+                for file in &self.extra_ca_files {
+                    extra_roots.extend(read_ca_file(file)?);
+                }
                 reqwest::Client::builder()
                     .user_agent(user_agent)
                     .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .redirect(same_origin_redirects(origin.clone()))
+                    .tls_certs_merge(extra_roots)
                     .build()
                     .map_err(|err| {
                         Error::config("could not build the HTTP client").with_source(err)
@@ -441,7 +575,8 @@ impl ClientBuilder {
                 origin,
                 api_version: resolved.api_version,
                 project_id: resolved.project_id,
-                token,
+                auth,
+                retry: self.retry.unwrap_or_default(),
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
@@ -455,11 +590,35 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("endpoint", &self.endpoint)
             .field("project_id", &self.project_id)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
+}
+
+/// What the builder was given to authenticate with.
+#[derive(Clone)]
+enum Credentials {
+    Token(String),
+    Source(Arc<dyn AuthSource>),
+}
+
+/// The certificates of a PEM bundle; a file without any is a mistake worth reporting.
+fn read_ca_file(file: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let shown = file.display();
+    let pem = std::fs::read(file).map_err(|err| {
+        Error::config(format!("cannot read the CA file {shown}")).with_source(err)
+    })?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
+        Error::config(format!("the CA file {shown} is not a PEM bundle")).with_source(err)
+    })?;
+    if certificates.is_empty() {
+        return Err(Error::config(format!(
+            "the CA file {shown} holds no PEM certificate"
+        )));
+    }
+    Ok(certificates)
 }
 
 /// Follows redirects that stay on the configured origin; any other is handed back

@@ -5,6 +5,9 @@
 //! stay private so that upgrading `reqwest` or `serde_json` is not a breaking change.
 
 use std::fmt;
+use std::time::Duration;
+
+use crate::Cursor;
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -35,6 +38,8 @@ struct Inner {
     code: Option<String>,
     request_id: Option<String>,
     resume_after: Option<String>,
+    cursor: Option<Cursor>,
+    retry_after: Option<Duration>,
     source: Option<BoxError>,
 }
 
@@ -81,6 +86,8 @@ impl Error {
                 code: None,
                 request_id: None,
                 resume_after: None,
+                cursor: None,
+                retry_after: None,
                 source: None,
             }),
         }
@@ -146,6 +153,29 @@ impl Error {
     pub(crate) fn with_resume_after(mut self, last_id: Option<&str>) -> Self {
         self.inner.resume_after = last_id.map(str::to_owned);
         self
+    }
+
+    pub(crate) fn with_cursor(mut self, cursor: Cursor) -> Self {
+        self.inner.cursor = Some(cursor);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, delay: Option<Duration>) -> Self {
+        self.inner.retry_after = delay;
+        self
+    }
+
+    /// Whether this is the server saying that `marker` does not exist (any more):
+    /// Cinder's 404 `itemNotFound` "Backup <marker> could not be found.", or the
+    /// 400 "Marker <marker> could not be found" of other implementations.
+    pub(crate) fn is_missing_marker(&self, marker: &str) -> bool {
+        let message = self.inner.message.to_ascii_lowercase();
+        let names_marker = message.contains(&marker.to_ascii_lowercase());
+        match self.inner.status {
+            Some(404) => self.code() == Some("itemNotFound") || names_marker,
+            Some(400) => message.contains("marker") && message.contains("not found"),
+            _ => false,
+        }
     }
 
     /// What kind of failure this is.
@@ -216,6 +246,39 @@ impl Error {
     /// ```
     pub fn resume_after(&self) -> Option<&str> {
         self.inner.resume_after.as_deref()
+    }
+
+    /// Where the walk stood when it failed: everything needed to continue it with
+    /// [`Client::resume`](crate::Client::resume), even in another process (it
+    /// serializes with serde). Set on errors yielded by listing streams.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// match client.backups().stream().try_collect::<Vec<_>>().await {
+    ///     Ok(all) => println!("{} backups", all.len()),
+    ///     Err(err) => {
+    ///         if let Some(cursor) = err.cursor() {
+    ///             std::fs::write("resume.json", serde_json::to_vec(cursor).unwrap_or_default()).ok();
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn cursor(&self) -> Option<&Cursor> {
+        self.inner.cursor.as_ref()
+    }
+
+    /// How long the server asked to wait before trying again (`Retry-After`), if it did.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
     }
 
     /// Whether the request timed out.

@@ -57,6 +57,7 @@
 //! | `testing` | `testing::FakeServer`: a real HTTP server on 127.0.0.1 with Cinder's pagination semantics and switchable real-world quirks, for the quickstart and your own tests |
 
 mod client;
+mod cursor;
 mod error;
 mod model;
 mod pager;
@@ -64,7 +65,8 @@ mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::{ApiVersion, Client, ClientBuilder};
+pub use client::{ApiVersion, AuthSource, Client, ClientBuilder, RetryPolicy};
+pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
 pub use model::{BackupStatus, BackupSummary, Link, Listed, Page};
 pub use pager::{ItemStream, PageStream};

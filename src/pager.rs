@@ -12,9 +12,11 @@ use std::task::{Context, Poll, ready};
 
 use futures::stream::{BoxStream, FusedStream, Stream, StreamExt};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 use url::Url;
 
 use crate::client::Client;
+use crate::cursor::{Cursor, Progress};
 use crate::error::{Error, Result};
 use crate::model::{Listed, Page};
 
@@ -36,7 +38,11 @@ pub(crate) struct Walk {
     pub offset: Option<u64>,
     /// Start after this item id.
     pub after: Option<String>,
+    /// Ids delivered before `after` by an earlier run, oldest first.
+    pub earlier: Vec<String>,
     pub max_items: Option<u64>,
+    /// Ends the walk with an error rather than fetch more pages than this.
+    pub max_pages: Option<u64>,
     pub prefetch: usize,
 }
 
@@ -137,22 +143,55 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         let mut marker = walk.after.clone();
         let mut offset = walk.offset;
         let mut number = 0;
+        // Ids of the last page that had any, newest last: where to step back to if
+        // the marker vanishes. One page of ids, whatever the total.
+        let mut recent_ids: Vec<String> = walk.earlier.clone();
+        if !recent_ids.is_empty() {
+            recent_ids.extend(walk.after.clone());
+        }
+        // Items delivered before a step back, to be skipped when they come again.
+        let mut redelivered: HashSet<String> = HashSet::new();
+        let mut noticed_capping = false;
         loop {
             let limit = match remaining {
                 Some(0) => break,
                 Some(left) => left.min(u64::from(walk.page_size)),
                 None => u64::from(walk.page_size),
             };
+            if walk.max_pages.is_some_and(|max| number >= max) {
+                Err(Error::pagination(format!(
+                    "the walk reached its limit of {number} pages (ListBackups::max_pages)"
+                )))?;
+            }
             number += 1;
             let url = walk.page_url(&carried, limit, offset.take(), marker.as_deref());
-            tracing::debug!(page = number, marker = marker.as_deref(), limit, "requesting page");
-            let mut page: Page<T> = walk.client.get_page(url.clone(), walk.items_key, number).await?;
+            let mut page: Page<T> = match walk.fetch(&url, number, marker.as_deref(), limit).await {
+                Err(err)
+                    if !recent_ids.is_empty()
+                        && marker.as_deref().is_some_and(|m| err.is_missing_marker(m)) =>
+                {
+                    let vanished = marker.as_deref().unwrap_or_default();
+                    let (page, skip) = walk
+                        .step_back(&carried, limit, vanished, &recent_ids, number, err)
+                        .await?;
+                    redelivered = skip;
+                    page
+                }
+                fetched => fetched?,
+            };
+            let last_id = page.items.last().map(|item| item.marker().to_owned());
+            if !page.items.is_empty() {
+                recent_ids.clear();
+                recent_ids.extend(page.items.iter().map(|item| item.marker().to_owned()));
+            }
+            let received = page.items.len();
+            if !redelivered.is_empty() {
+                skip_redelivered(&mut page.items, &mut redelivered);
+            }
             if let Some(left) = remaining.as_mut() {
-                let allowed = usize::try_from(*left).unwrap_or(usize::MAX);
-                page.items.truncate(allowed);
+                page.items.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= page.items.len() as u64;
             }
-            let last_id = page.items.last().map(|item| item.marker().to_owned());
             let Some(next) = page.next_link.as_ref().map(|link| link.href.clone()) else {
                 yield page;
                 break;
@@ -171,8 +210,12 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                     "page {number} links to marker `{next_marker}` again: the server's next links loop"
                 )))?;
             }
-            if page.items.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
-                tracing::debug!(page = number, items = page.items.len(), limit, "short page with a next link");
+            if received < usize::try_from(limit).unwrap_or(usize::MAX) && !noticed_capping {
+                noticed_capping = true;
+                tracing::info!(
+                    page = number, received, limit,
+                    "the server sent fewer items than asked for and links on: it caps the page size"
+                );
             }
             yield page;
             carried = next_carried;
@@ -180,6 +223,88 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         }
     }
     .boxed()
+}
+
+/// Drops items delivered before a step back. Server order is stable, so once an
+/// item that was not delivered before shows up, no more repeats can follow.
+fn skip_redelivered<T: Listed>(items: &mut Vec<T>, redelivered: &mut HashSet<String>) {
+    let repeats = items
+        .iter()
+        .take_while(|item| redelivered.contains(item.marker()))
+        .count();
+    if repeats < items.len() {
+        redelivered.clear();
+    } else {
+        for item in items.iter() {
+            redelivered.remove(item.marker());
+        }
+    }
+    items.drain(..repeats);
+}
+
+impl Walk {
+    /// One page request, in a span that says which page, from where, and how it went.
+    async fn fetch<T: Listed>(
+        &self,
+        url: &Url,
+        number: u64,
+        marker: Option<&str>,
+        limit: u64,
+    ) -> Result<Page<T>> {
+        let span = tracing::debug_span!(
+            "page",
+            number,
+            marker,
+            limit,
+            items = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        let page: Page<T> = self
+            .client
+            .get_page(url, self.items_key, number)
+            .instrument(span.clone())
+            .await?;
+        span.record("items", page.items.len());
+        Ok(page)
+    }
+
+    /// The marker was deleted between two requests: asks again after each earlier
+    /// id of the last page, newest first, and returns the first page that comes
+    /// back with the ids it will repeat. Without any such id the walk cannot go on.
+    async fn step_back<T: Listed>(
+        &self,
+        carried: &[(String, String)],
+        limit: u64,
+        vanished: &str,
+        recent_ids: &[String],
+        number: u64,
+        missing: Error,
+    ) -> Result<(Page<T>, HashSet<String>)> {
+        let earlier = recent_ids
+            .iter()
+            .rposition(|id| id == vanished)
+            .unwrap_or(recent_ids.len());
+        for (index, candidate) in recent_ids[..earlier].iter().enumerate().rev() {
+            tracing::warn!(
+                vanished,
+                candidate,
+                "the marker no longer exists; stepping back"
+            );
+            let url = self.page_url(carried, limit, None, Some(candidate));
+            match self.fetch::<T>(&url, number, Some(candidate), limit).await {
+                Ok(page) => {
+                    let repeats = recent_ids[index + 1..].iter().cloned().collect();
+                    return Ok((page, repeats));
+                }
+                Err(err) if err.is_missing_marker(candidate) => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        Err(Error::pagination(format!(
+            "marker `{vanished}` vanished and no earlier backup of the last page exists any more: the walk cannot go on"
+        ))
+        .with_source(missing))
+    }
 }
 
 /// A stream of whole pages; see [`ListBackups::pages`](crate::ListBackups::pages).
@@ -202,7 +327,8 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
 /// ```
 pub struct PageStream<T> {
     source: Source<T>,
-    last_id: Option<String>,
+    walk: Walk,
+    progress: Progress,
 }
 
 enum Source<T> {
@@ -232,13 +358,13 @@ impl Drop for AbortOnDrop {
 
 impl<T: Listed> PageStream<T> {
     pub(crate) fn new(walk: Walk) -> Self {
-        let prefetch = walk.prefetch;
         Self {
             source: Source::Idle {
-                pages: walk_pages(walk),
-                prefetch,
+                pages: walk_pages(walk.clone()),
+                prefetch: walk.prefetch,
             },
-            last_id: None,
+            walk,
+            progress: Progress::default(),
         }
     }
 
@@ -255,7 +381,22 @@ impl<T: Listed> PageStream<T> {
     /// # Ok(()) }
     /// ```
     pub fn last_id(&self) -> Option<&str> {
-        self.last_id.as_deref()
+        self.progress.last_id()
+    }
+
+    /// Where the walk stands after the pages yielded so far; see [`Cursor`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::StreamExt;
+    ///
+    /// let mut pages = client.backups().pages();
+    /// let _first = pages.next().await;
+    /// let rest = client.resume(pages.cursor())?.pages();
+    /// # Ok(()) }
+    /// ```
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(&self.walk, &self.progress)
     }
 
     fn start(pages: BoxStream<'static, Result<Page<T>>>, prefetch: usize) -> Result<Source<T>> {
@@ -311,17 +452,19 @@ impl<T: Listed> Stream for PageStream<T> {
         };
         match polled {
             Some(Ok(page)) => {
-                if let Some(last) = page.items.last() {
-                    self.last_id = Some(last.marker().to_owned());
-                }
+                this.progress
+                    .record_page(page.items.iter().map(Listed::marker));
                 Poll::Ready(Some(Ok(page)))
             }
             Some(Err(err)) => {
-                self.source = Source::Ended;
-                Poll::Ready(Some(Err(err.with_resume_after(self.last_id.as_deref()))))
+                this.source = Source::Ended;
+                let err = err
+                    .with_resume_after(this.progress.last_id())
+                    .with_cursor(this.cursor());
+                Poll::Ready(Some(Err(err)))
             }
             None => {
-                self.source = Source::Ended;
+                this.source = Source::Ended;
                 Poll::Ready(None)
             }
         }
@@ -349,7 +492,7 @@ impl<T> std::fmt::Debug for PageStream<T> {
         };
         f.debug_struct("PageStream")
             .field("state", &state)
-            .field("last_id", &self.last_id)
+            .field("progress", &self.progress)
             .finish()
     }
 }
@@ -373,7 +516,7 @@ impl<T> std::fmt::Debug for PageStream<T> {
 pub struct ItemStream<T> {
     pages: PageStream<T>,
     current: std::vec::IntoIter<T>,
-    last_id: Option<String>,
+    progress: Progress,
 }
 
 impl<T: Listed> ItemStream<T> {
@@ -381,7 +524,7 @@ impl<T: Listed> ItemStream<T> {
         Self {
             pages: PageStream::new(walk),
             current: Vec::new().into_iter(),
-            last_id: None,
+            progress: Progress::default(),
         }
     }
 
@@ -401,7 +544,23 @@ impl<T: Listed> ItemStream<T> {
     /// # Ok(()) }
     /// ```
     pub fn last_id(&self) -> Option<&str> {
-        self.last_id.as_deref()
+        self.progress.last_id()
+    }
+
+    /// Where the walk stands after the items yielded so far, serializable to resume
+    /// it later, in this process or another; see [`Cursor`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures::StreamExt;
+    ///
+    /// let mut backups = client.backups().max_items(500).stream();
+    /// let _first = backups.next().await;
+    /// std::fs::write("walk.json", serde_json::to_vec(&backups.cursor())?)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(&self.pages.walk, &self.progress)
     }
 }
 
@@ -412,15 +571,16 @@ impl<T: Listed> Stream for ItemStream<T> {
         let this = &mut *self;
         loop {
             if let Some(item) = this.current.next() {
-                let last_id = this.last_id.get_or_insert_with(String::new);
-                last_id.clear();
-                last_id.push_str(item.marker());
+                this.progress.record(item.marker());
                 return Poll::Ready(Some(Ok(item)));
             }
             match ready!(this.pages.poll_next_unpin(cx)) {
                 Some(Ok(page)) => this.current = page.items.into_iter(),
                 Some(Err(err)) => {
-                    return Poll::Ready(Some(Err(err.with_resume_after(this.last_id.as_deref()))));
+                    let err = err
+                        .with_resume_after(this.progress.last_id())
+                        .with_cursor(this.cursor());
+                    return Poll::Ready(Some(Err(err)));
                 }
                 None => return Poll::Ready(None),
             }
@@ -448,7 +608,7 @@ impl<T> std::fmt::Debug for ItemStream<T> {
         f.debug_struct("ItemStream")
             .field("pages", &self.pages)
             .field("buffered", &self.current.len())
-            .field("last_id", &self.last_id)
+            .field("progress", &self.progress)
             .finish()
     }
 }
@@ -470,7 +630,9 @@ mod tests {
             page_size: 10,
             offset: None,
             after: None,
+            earlier: Vec::new(),
             max_items: None,
+            max_pages: None,
             prefetch: 1,
         }
     }

@@ -27,6 +27,8 @@ impl Client {
             page_size: DEFAULT_PAGE_SIZE,
             max_items: None,
             after: None,
+            earlier: Vec::new(),
+            max_pages: None,
             prefetch: 1,
         }
     }
@@ -67,6 +69,9 @@ pub struct ListBackups {
     page_size: u32,
     max_items: Option<u64>,
     after: Option<String>,
+    /// Ids delivered before `after` by an earlier run, to step back to (see `Cursor`).
+    earlier: Vec<String>,
+    max_pages: Option<u64>,
     prefetch: usize,
 }
 
@@ -150,6 +155,23 @@ impl ListBackups {
         self
     }
 
+    /// Ids that came just before `after`, from a cursor.
+    pub(crate) fn earlier(mut self, earlier: Vec<String>) -> Self {
+        self.earlier = earlier;
+        self
+    }
+
+    /// Ends the walk with an error instead of fetching more than this many pages:
+    /// a guard against a server that links on forever with ever new markers.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) { let q = client.backups().max_pages(10_000); }
+    /// ```
+    pub fn max_pages(mut self, max_pages: u64) -> Self {
+        self.max_pages = Some(max_pages);
+        self
+    }
+
     /// How many pages may be fetched ahead of the consumer (default 1, at most 64).
     /// 0 requests a page only when the consumer needs it. Memory holds at most
     /// `1 + prefetch` pages, whatever the total.
@@ -211,7 +233,9 @@ impl ListBackups {
             page_size: self.page_size,
             offset: self.offset,
             after: self.after,
+            earlier: self.earlier,
             max_items: self.max_items,
+            max_pages: self.max_pages,
             prefetch: self.prefetch,
         }
     }

@@ -161,7 +161,10 @@ async fn last_id_resumes_the_walk_exactly_once() {
 #[tokio::test]
 async fn an_error_midway_says_where_to_resume() {
     let server = server(50).await;
-    let client = client(&server);
+    let client = common::builder(&server)
+        .retry_policy(vbs_backups::RetryPolicy::disabled())
+        .build()
+        .expect("valid client");
     let mut backups = client.backups().page_size(10).prefetch(0).stream();
     let mut seen = Vec::new();
     for _ in 0..20 {

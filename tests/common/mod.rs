@@ -4,7 +4,7 @@
 
 use futures::TryStreamExt;
 use vbs_backups::testing::{FakeBackup, FakeServer, RecordedRequest};
-use vbs_backups::{BackupSummary, Client, ListBackups};
+use vbs_backups::{BackupSummary, Client, ClientBuilder, ListBackups};
 
 /// Starts a fake server with `count` backups and default settings.
 pub async fn server(count: usize) -> FakeServer {
@@ -17,13 +17,18 @@ pub async fn server(count: usize) -> FakeServer {
 
 /// A client for `server`, with its token.
 pub fn client(server: &FakeServer) -> Client {
-    let mut builder = Client::builder()
+    builder(server).build().expect("client for the fake server")
+}
+
+/// A client builder for `server`, with its token, for tests to add settings to.
+pub fn builder(server: &FakeServer) -> ClientBuilder {
+    let builder = Client::builder()
         .endpoint(server.endpoint())
         .project_id(server.project_id());
-    if let Some(token) = server.token() {
-        builder = builder.token(token);
+    match server.token() {
+        Some(token) => builder.token(token),
+        None => builder,
     }
-    builder.build().expect("client for the fake server")
 }
 
 /// Runs a listing to the end, panicking on error.
