@@ -35,6 +35,8 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// a broken server exhaust memory.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 const MAX_REDIRECTS: usize = 10;
+/// How much of an error body is read: messages are short, proxy pages are not.
+const ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// Which version of the block storage API to speak.
 ///
@@ -96,10 +98,7 @@ impl ApiVersion {
 ///     .token("gAAAAAB…")
 ///     .build()?;
 /// assert_eq!(client.api_version(), ApiVersion::V2);
-/// assert_eq!(
-///     client.collection_url("backups").as_str(),
-///     "https://vbs.example.com:8776/v2/b23b579f08c84228b9b4673c46f0c442/backups"
-/// );
+/// assert_eq!(client.project_id(), "b23b579f08c84228b9b4673c46f0c442");
 /// # Ok::<(), vbs_backups::Error>(())
 /// ```
 #[derive(Clone)]
@@ -152,13 +151,7 @@ impl Client {
     }
 
     /// The URL of a collection of this project, such as `backups` or `backups/detail`.
-    ///
-    /// ```
-    /// # let client = vbs_backups::Client::builder().endpoint("http://h:8776/volume/").project_id("p").build()?;
-    /// assert_eq!(client.collection_url("backups").as_str(), "http://h:8776/volume/v2/p/backups");
-    /// # Ok::<(), vbs_backups::Error>(())
-    /// ```
-    pub fn collection_url(&self, collection: &str) -> Url {
+    pub(crate) fn collection_url(&self, collection: &str) -> Url {
         let mut url = self.inner.project_url.clone();
         let path = format!("{}{collection}", url.path());
         url.set_path(&path);
@@ -264,14 +257,20 @@ impl Client {
                 ),
             ));
         }
-        let retry_after = retry::retry_after(response.headers());
+        if !status.is_success() {
+            let retry_after = retry::retry_after(response.headers());
+            let body = read_error_body(response).await;
+            let mut err = Error::from_response(status.as_u16(), request_id, &body)
+                .with_retry_after(retry_after);
+            if let Some(token) = token.and_then(|token| token.to_str().ok()) {
+                // Some proxies echo the request headers in their error pages.
+                err = err.redact(token);
+            }
+            return Err(err);
+        }
         let body = read_body(response, self.inner.max_response_bytes)
             .await
             .map_err(|err| err.with_request_id(request_id.clone()))?;
-        if !status.is_success() {
-            return Err(Error::from_response(status.as_u16(), request_id, &body)
-                .with_retry_after(retry_after));
-        }
         crate::model::decode_page(&body, collection_key, number)
             .map_err(|err| err.with_request_id(request_id))
     }
@@ -326,6 +325,20 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
     Ok(body)
 }
 
+/// Reads the start of an error body: enough for any server message, and never a
+/// reason to lose the status (a body that breaks off is read as far as it goes).
+async fn read_error_body(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = ERROR_BODY_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    body
+}
+
 /// Configures a [`Client`]. Setters never fail; [`build`](Self::build) reports the
 /// first problem.
 ///
@@ -344,7 +357,7 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
 /// # Ok::<(), vbs_backups::Error>(())
 /// ```
 #[must_use]
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct ClientBuilder {
     endpoint: Option<String>,
     project_id: Option<String>,
@@ -356,7 +369,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
     max_response_bytes: Option<usize>,
-    http_client: Option<reqwest::Client>,
+    http_client: Option<reqwest::ClientBuilder>,
 }
 
 impl ClientBuilder {
@@ -493,24 +506,24 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a ready `reqwest::Client` (proxies, custom CA, …) instead of building one.
+    /// Starts from a `reqwest::ClientBuilder` of your own (proxies, client
+    /// certificates, local address, …) instead of a default one.
     ///
-    /// Its own settings then apply: timeouts, user agent and redirect policy. Build it
-    /// with `redirect::Policy::none()` (or a same-origin policy): reqwest's default
-    /// policy would carry `X-Auth-Token` along a redirect to another host.
+    /// The crate's settings are applied on top of it: timeouts, user agent, extra CA
+    /// files and, always, the same-origin redirect policy, so that `X-Auth-Token`
+    /// can never follow a redirect to another host (reqwest's default policy would
+    /// carry it along).
     ///
     /// ```
-    /// let http = reqwest::Client::builder()
-    ///     .redirect(reqwest::redirect::Policy::none())
-    ///     .build()?;
+    /// let http = reqwest::Client::builder().no_proxy().tcp_nodelay(true);
     /// let client = vbs_backups::Client::builder()
     ///     .endpoint("http://127.0.0.1:8776/v3/p")
-    ///     .http_client(http)
+    ///     .http_client_builder(http)
     ///     .build()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # Ok::<(), vbs_backups::Error>(())
     /// ```
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+    pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http_client = Some(builder);
         self
     }
 
@@ -539,6 +552,11 @@ impl ClientBuilder {
         let resolved = ResolvedEndpoint::parse(endpoint, self.project_id, self.api_version)?;
         let auth: Option<Arc<dyn AuthSource>> = match self.auth {
             Some(Credentials::Token(token)) => {
+                if token.trim().is_empty() {
+                    return Err(Error::config(
+                        "the token is empty: leave ClientBuilder::token out to send none",
+                    ));
+                }
                 token_header(&token)?;
                 Some(Arc::new(StaticToken(token.trim().to_owned())))
             }
@@ -546,28 +564,23 @@ impl ClientBuilder {
             None => None,
         };
         let origin = resolved.project_url.origin();
-        let http = match self.http_client {
-            Some(http) => http,
-            None => {
-                let user_agent = self
-                    .user_agent
-                    .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
-                let mut extra_roots = Vec::new();
-                for file in &self.extra_ca_files {
-                    extra_roots.extend(read_ca_file(file)?);
-                }
-                reqwest::Client::builder()
-                    .user_agent(user_agent)
-                    .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .redirect(same_origin_redirects(origin.clone()))
-                    .tls_certs_merge(extra_roots)
-                    .build()
-                    .map_err(|err| {
-                        Error::config("could not build the HTTP client").with_source(err)
-                    })?
-            }
-        };
+        let mut extra_roots = Vec::new();
+        for file in &self.extra_ca_files {
+            extra_roots.extend(read_ca_file(file)?);
+        }
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
+        let http = self
+            .http_client
+            .unwrap_or_default()
+            .user_agent(user_agent)
+            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            .redirect(same_origin_redirects(origin.clone()))
+            .tls_certs_merge(extra_roots)
+            .build()
+            .map_err(|err| Error::config("could not build the HTTP client").with_source(err))?;
         Ok(Client {
             inner: Arc::new(ClientInner {
                 http,
@@ -696,9 +709,7 @@ impl ResolvedEndpoint {
 
         let (url_version, url_project) =
             from_url.unwrap_or((api_version.unwrap_or_default(), None));
-        if let Some(explicit) = api_version
-            && explicit != url_version
-        {
+        if let Some(explicit) = api_version.filter(|explicit| *explicit != url_version) {
             return Err(Error::config(format!(
                 "endpoint `{endpoint}` is a {} URL but api_version is {}",
                 url_version.path_segment(),
@@ -746,6 +757,11 @@ impl ResolvedEndpoint {
 fn validate_project_id(project_id: &str) -> Result<()> {
     if project_id.is_empty() {
         return Err(Error::config("the project id is empty"));
+    }
+    if project_id.chars().all(|c| c == '.') {
+        return Err(Error::config(format!(
+            "project id `{project_id}` would be read as a path step, not a project"
+        )));
     }
     if let Some(bad) = project_id
         .chars()

@@ -155,6 +155,14 @@ impl Error {
         self
     }
 
+    /// Replaces every occurrence of `secret` in the message.
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        if !secret.is_empty() && self.inner.message.contains(secret) {
+            self.inner.message = self.inner.message.replace(secret, "<redacted>");
+        }
+        self
+    }
+
     pub(crate) fn with_cursor(mut self, cursor: Cursor) -> Self {
         self.inner.cursor = Some(cursor);
         self
@@ -406,11 +414,13 @@ impl ServerMessage {
             .get("message")
             .or_else(|| detail.get("title"))
             .and_then(text)?;
-        // Keystone's `{"error": {...}}` says nothing in its key; its title does.
-        let code = if fault == "error" {
-            detail.get("title").and_then(text).or(Some(fault.clone()))
-        } else {
-            Some(fault.clone())
+        // A textual code (Huawei's `VBS.0001`) says most; Cinder's numeric code only
+        // repeats the status, so its fault name does; Keystone's `error` key says
+        // nothing, so its title does.
+        let code = match detail.get("code") {
+            Some(serde_json::Value::String(code)) => Some(code.clone()),
+            _ if fault == "error" => detail.get("title").and_then(text).or(Some(fault.clone())),
+            _ => Some(fault.clone()),
         };
         Some(Self { code, message })
     }

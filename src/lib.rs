@@ -72,6 +72,10 @@ pub use model::{BackupStatus, BackupSummary, Link, Listed, Page};
 pub use pager::{ItemStream, PageStream};
 pub use query::ListBackups;
 
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use pager::fuzzing;
+
 /// Compiles the README's examples as doctests.
 #[cfg(all(doctest, feature = "testing"))]
 #[doc = include_str!("../README.md")]

@@ -29,9 +29,53 @@ pub struct BackupSummary {
     /// The backup name; servers send `null` for unnamed backups.
     #[serde(default)]
     pub name: Option<String>,
-    /// The `self` and `bookmark` links of the backup.
-    #[serde(default)]
+    /// The `self` and `bookmark` links of the backup (malformed entries are skipped).
+    #[serde(default, deserialize_with = "lenient_links")]
     pub links: Vec<Link>,
+}
+
+impl BackupSummary {
+    /// Makes a summary, e.g. for tests of code that consumes the stream.
+    ///
+    /// ```
+    /// let backup = vbs_backups::BackupSummary::new("b1", Some("weekly".into()));
+    /// assert_eq!(backup.id, "b1");
+    /// assert!(backup.links.is_empty());
+    /// ```
+    pub fn new(id: impl Into<String>, name: Option<String>) -> Self {
+        Self {
+            id: id.into(),
+            name,
+            links: Vec::new(),
+        }
+    }
+}
+
+/// Links as servers send them: `null` for none, and now and then an entry without
+/// `rel` or `href`. Neither is a reason to lose the items around them.
+fn lenient_links<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Link>, D::Error> {
+    #[derive(Deserialize)]
+    struct MaybeLink {
+        href: Option<String>,
+        rel: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entry {
+        Link(MaybeLink),
+        Other(de::IgnoredAny),
+    }
+    let entries = Option::<Vec<Entry>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(entries
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Entry::Link(MaybeLink {
+                href: Some(href),
+                rel: Some(rel),
+            }) => Some(Link { href, rel }),
+            _ => None,
+        })
+        .collect())
 }
 
 /// A link as the API writes it: an `href` and its relation (`self`, `bookmark`, `next`).
@@ -78,8 +122,9 @@ impl Link {
 /// Something that can be listed page by page: it has an id that serves as the
 /// marker of the next page.
 ///
-/// Implemented for [`BackupSummary`]; the pager is generic over it so other
-/// Cinder collections reuse the same walk.
+/// Implemented for the crate's item types ([`BackupSummary`]); the pager is generic
+/// over it so other Cinder collections reuse the same walk. Sealed: the crate
+/// decides which collections it walks.
 ///
 /// ```
 /// use vbs_backups::{BackupSummary, Listed};
@@ -88,9 +133,14 @@ impl Link {
 /// assert_eq!(b.marker(), "b1");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-pub trait Listed: serde::de::DeserializeOwned + Send + 'static {
+pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static {
     /// The id to pass as `marker` to get the items after this one.
     fn marker(&self) -> &str;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::BackupSummary {}
 }
 
 impl Listed for BackupSummary {
@@ -128,9 +178,15 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// The 1-based position of this page in the walk.
     ///
-    /// ```
-    /// # let page: vbs_backups::Page<vbs_backups::BackupSummary> = vbs_backups::Page::default();
-    /// assert_eq!(page.number(), 0);
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::StreamExt;
+    ///
+    /// let mut pages = client.backups().pages();
+    /// if let Some(first) = pages.next().await.transpose()? {
+    ///     assert_eq!(first.number(), 1);
+    /// }
+    /// # Ok(()) }
     /// ```
     pub fn number(&self) -> u64 {
         self.number
@@ -138,9 +194,12 @@ impl<T> Page<T> {
 
     /// How many items the page holds.
     ///
-    /// ```
-    /// # let page: vbs_backups::Page<vbs_backups::BackupSummary> = vbs_backups::Page::default();
-    /// assert_eq!(page.len(), 0);
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let sizes: Vec<usize> = client.backups().pages().map_ok(|page| page.len()).try_collect().await?;
+    /// # Ok(()) }
     /// ```
     pub fn len(&self) -> usize {
         self.items.len()
@@ -148,22 +207,15 @@ impl<T> Page<T> {
 
     /// Whether the page holds no items (a server may send such a page and still link on).
     ///
-    /// ```
-    /// # let page: vbs_backups::Page<vbs_backups::BackupSummary> = vbs_backups::Page::default();
-    /// assert!(page.is_empty());
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let empty = client.backups().pages().try_filter(|page| futures::future::ready(page.is_empty()));
+    /// # Ok(()) }
     /// ```
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
-    }
-}
-
-impl<T> Default for Page<T> {
-    fn default() -> Self {
-        Self {
-            items: Vec::new(),
-            next_link: None,
-            number: 0,
-        }
     }
 }
 
@@ -178,20 +230,22 @@ impl<T> IntoIterator for Page<T> {
 
 /// The status of a backup, as the API spells it.
 ///
-/// The set is open: any value not listed here (a newer server's, or Cinder's
-/// `error_deleting`) is kept in [`BackupStatus::Unknown`], and a caller may filter
-/// by such a value too.
+/// The set is open: any value not listed here (a newer server's) is kept in
+/// [`BackupStatus::Unknown`], and a caller may filter by such a value too. Two
+/// statuses are equal when they spell the same value.
 ///
 /// ```
 /// use vbs_backups::BackupStatus;
 ///
 /// assert_eq!("error_restoring".parse::<BackupStatus>(), Ok(BackupStatus::ErrorRestoring));
 /// assert_eq!(BackupStatus::Available.as_str(), "available");
-/// let other: BackupStatus = "error_deleting".parse().unwrap();
-/// assert_eq!(other, BackupStatus::Unknown("error_deleting".into()));
-/// assert_eq!(other.to_string(), "error_deleting");
+/// let other: BackupStatus = "backing-up".parse().unwrap();
+/// assert_eq!(other, BackupStatus::Unknown("backing-up".into()));
+/// assert_eq!(other.to_string(), "backing-up");
+/// assert_eq!(BackupStatus::Unknown("available".into()), BackupStatus::Available);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum BackupStatus {
     /// `available`: the backup can be restored.
     Available,
@@ -205,6 +259,8 @@ pub enum BackupStatus {
     Deleting,
     /// `error_restoring`: restoring the backup failed (VBS).
     ErrorRestoring,
+    /// `error_deleting`: deleting the backup failed (Cinder).
+    ErrorDeleting,
     /// Any other value, kept verbatim.
     Unknown(String),
 }
@@ -223,6 +279,7 @@ impl BackupStatus {
             Self::Creating => "creating",
             Self::Deleting => "deleting",
             Self::ErrorRestoring => "error_restoring",
+            Self::ErrorDeleting => "error_deleting",
             Self::Unknown(other) => other,
         }
     }
@@ -237,6 +294,7 @@ impl From<&str> for BackupStatus {
             "creating" => Self::Creating,
             "deleting" => Self::Deleting,
             "error_restoring" => Self::ErrorRestoring,
+            "error_deleting" => Self::ErrorDeleting,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -248,6 +306,20 @@ impl From<String> for BackupStatus {
             Self::Unknown(_) => Self::Unknown(value),
             known => known,
         }
+    }
+}
+
+impl PartialEq for BackupStatus {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for BackupStatus {}
+
+impl std::hash::Hash for BackupStatus {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -351,7 +423,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
                 }
                 PageField::Items => items = Some(map.next_value::<Vec<T>>()?),
                 PageField::Links => {
-                    links = map.next_value::<Option<Vec<Link>>>()?.unwrap_or_default();
+                    links = map.next_value::<LenientLinks>()?.0;
                 }
                 PageField::Other => {
                     map.next_value::<de::IgnoredAny>()?;
@@ -362,6 +434,15 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
             de::Error::custom(format_args!("no `{}` array in the object", self.key))
         })?;
         Ok((items, links))
+    }
+}
+
+/// A `*_links` array read with [`lenient_links`].
+struct LenientLinks(Vec<Link>);
+
+impl<'de> Deserialize<'de> for LenientLinks {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient_links(deserializer).map(Self)
     }
 }
 
@@ -421,6 +502,18 @@ mod tests {
             Some(Link::new("next", "http://h/v2/p/backups?marker=b"))
         );
         assert_eq!(page.number(), 1);
+    }
+
+    #[test]
+    fn malformed_links_are_skipped_not_fatal() {
+        let page = decode(
+            r#"{"backups": [{"id": "a", "name": null, "links": null}, {"id": "b", "links": [{"href": "x"}, 7, {"rel": "self", "href": "s"}]}],
+                "backups_links": [{"href": "no-rel"}, {"rel": "next", "href": "n?marker=b"}]}"#,
+        )
+        .unwrap();
+        assert!(page.items[0].links.is_empty());
+        assert_eq!(page.items[1].links, [Link::new("self", "s")]);
+        assert_eq!(page.next_link, Some(Link::new("next", "n?marker=b")));
     }
 
     #[test]

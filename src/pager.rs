@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::client::Client;
 use crate::cursor::{Cursor, Progress};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Listed, Page};
 
 /// The most pages a stream may fetch ahead of its consumer.
@@ -95,6 +95,45 @@ impl Walk {
             }
         }
         url
+    }
+
+    /// Where a page's next link leads: the parameters to carry and the marker to send.
+    /// Fails rather than loop or repeat items: a marker followed before, a marker
+    /// inside the page (not its last item), or no marker at all on an empty page.
+    fn next_step(
+        &self,
+        url: &Url,
+        href: &str,
+        page_ids: &[String],
+        followed: &mut FollowedMarkers,
+        number: u64,
+    ) -> Result<(Vec<(String, String)>, String)> {
+        let (carried, marker) = self.follow(url, href)?;
+        let marker = marker.or_else(|| page_ids.last().cloned()).ok_or_else(|| {
+            Error::pagination(format!(
+                "page {number} is empty and its next link has no marker: the walk cannot go on"
+            ))
+        })?;
+        if page_ids.iter().rev().skip(1).any(|id| *id == marker) {
+            return Err(Error::pagination(format!(
+                "page {number} links on from `{marker}`, inside the page: following it would repeat backups"
+            )));
+        }
+        if !followed.insert(&marker) {
+            return Err(Error::pagination(format!(
+                "page {number} links to marker `{marker}` again: the server's next links loop"
+            )));
+        }
+        Ok((carried, marker))
+    }
+
+    /// What to carry from a next link `href` (relative to the page's `url`), and the
+    /// marker it names, if any.
+    fn follow(&self, url: &Url, href: &str) -> Result<(Vec<(String, String)>, Option<String>)> {
+        let next = url.join(href).map_err(|err| {
+            Error::pagination(format!("the next link `{href}` is not a URL: {err}"))
+        })?;
+        Ok(self.carried_params(&next))
     }
 
     /// The parameters of a next link worth carrying: everything but the pager's own
@@ -179,12 +218,11 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                 }
                 fetched => fetched?,
             };
-            let last_id = page.items.last().map(|item| item.marker().to_owned());
-            if !page.items.is_empty() {
+            let received = page.items.len();
+            if received > 0 {
                 recent_ids.clear();
                 recent_ids.extend(page.items.iter().map(|item| item.marker().to_owned()));
             }
-            let received = page.items.len();
             if !redelivered.is_empty() {
                 skip_redelivered(&mut page.items, &mut redelivered);
             }
@@ -192,24 +230,11 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                 page.items.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= page.items.len() as u64;
             }
-            let Some(next) = page.next_link.as_ref().map(|link| link.href.clone()) else {
+            let next_link = page.next_link.as_ref().map(|link| link.href.clone());
+            let Some(next_link) = next_link.filter(|_| remaining != Some(0)) else {
                 yield page;
                 break;
             };
-            let next = url.join(&next).map_err(|err| {
-                Error::pagination(format!("the next link `{next}` is not a URL: {err}"))
-            })?;
-            let (next_carried, next_marker) = walk.carried_params(&next);
-            let next_marker = next_marker.or(last_id).ok_or_else(|| {
-                Error::pagination(format!(
-                    "page {number} is empty and its next link has no marker: the walk cannot go on"
-                ))
-            })?;
-            if !followed.insert(&next_marker) {
-                Err(Error::pagination(format!(
-                    "page {number} links to marker `{next_marker}` again: the server's next links loop"
-                )))?;
-            }
             if received < usize::try_from(limit).unwrap_or(usize::MAX) && !noticed_capping {
                 noticed_capping = true;
                 tracing::info!(
@@ -217,7 +242,11 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                     "the server sent fewer items than asked for and links on: it caps the page size"
                 );
             }
+            let page_ids = if received > 0 { recent_ids.as_slice() } else { &[] };
+            let next = walk.next_step(&url, &next_link, page_ids, &mut followed, number);
+            // The page is good whatever its link says: hand it out before failing.
             yield page;
+            let (next_carried, next_marker) = next?;
             carried = next_carried;
             marker = Some(next_marker);
         }
@@ -325,6 +354,7 @@ impl Walk {
 /// }
 /// # Ok(()) }
 /// ```
+#[must_use = "streams do nothing unless polled"]
 pub struct PageStream<T> {
     source: Source<T>,
     walk: Walk,
@@ -341,10 +371,17 @@ enum Source<T> {
     OnDemand(BoxStream<'static, Result<Page<T>>>),
     /// Pages fetched ahead by a task; the channel's capacity is the prefetch depth.
     Prefetching {
-        receiver: mpsc::Receiver<Result<Page<T>>>,
+        receiver: mpsc::Receiver<Fetched<T>>,
         _task: AbortOnDrop,
     },
     Ended,
+}
+
+/// What the prefetch task sends. The end is said explicitly, so a task that died
+/// (its runtime shut down) is not mistaken for a walk that finished.
+enum Fetched<T> {
+    Page(Result<Page<T>>),
+    End,
 }
 
 /// Aborts the prefetch task, and with it the request in flight, when the stream goes.
@@ -419,12 +456,12 @@ impl<T: Listed> PageStream<T> {
 /// the channel's capacity of pages is ever fetched ahead of the consumer.
 async fn fetch_ahead<T>(
     mut pages: BoxStream<'static, Result<Page<T>>>,
-    sender: mpsc::Sender<Result<Page<T>>>,
+    sender: mpsc::Sender<Fetched<T>>,
 ) {
     while let Ok(slot) = sender.reserve().await {
         match pages.next().await {
-            Some(page) => slot.send(page),
-            None => return,
+            Some(page) => slot.send(Fetched::Page(page)),
+            None => return slot.send(Fetched::End),
         }
     }
 }
@@ -435,19 +472,24 @@ impl<T: Listed> Stream for PageStream<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if let Source::Idle { .. } = this.source {
-            let Source::Idle { pages, prefetch } =
-                std::mem::replace(&mut this.source, Source::Ended)
-            else {
-                return Poll::Ready(None);
+            this.source = match std::mem::replace(&mut this.source, Source::Ended) {
+                Source::Idle { pages, prefetch } => match Self::start(pages, prefetch) {
+                    Ok(source) => source,
+                    Err(err) => return Poll::Ready(Some(Err(err))),
+                },
+                other => other,
             };
-            match Self::start(pages, prefetch) {
-                Ok(source) => this.source = source,
-                Err(err) => return Poll::Ready(Some(Err(err))),
-            }
         }
         let polled = match &mut this.source {
             Source::OnDemand(pages) => ready!(pages.poll_next_unpin(cx)),
-            Source::Prefetching { receiver, .. } => ready!(receiver.poll_recv(cx)),
+            Source::Prefetching { receiver, .. } => match ready!(receiver.poll_recv(cx)) {
+                Some(Fetched::Page(page)) => Some(page),
+                Some(Fetched::End) => None,
+                None => Some(Err(Error::new(
+                    ErrorKind::Transport,
+                    "the task fetching pages ahead stopped before the walk ended (was its Tokio runtime shut down?)",
+                ))),
+            },
             Source::Idle { .. } | Source::Ended => None,
         };
         match polled {
@@ -513,6 +555,7 @@ impl<T> std::fmt::Debug for PageStream<T> {
 /// }
 /// # Ok(()) }
 /// ```
+#[must_use = "streams do nothing unless polled"]
 pub struct ItemStream<T> {
     pages: PageStream<T>,
     current: std::vec::IntoIter<T>,
@@ -610,6 +653,70 @@ impl<T> std::fmt::Debug for ItemStream<T> {
             .field("buffered", &self.current.len())
             .field("progress", &self.progress)
             .finish()
+    }
+}
+
+/// Entry points for `cargo fuzz` (built with `--cfg fuzzing` only).
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    use std::sync::OnceLock;
+
+    use super::*;
+    use crate::model::{BackupSummary, decode_page};
+
+    /// Decodes `body` as a page of backups and as an error body, and, if the page
+    /// links on, builds the next request the way a walk does. Panics if that
+    /// request could leave the configured collection or repeat `offset`.
+    pub fn page_and_next_link(body: &[u8]) {
+        static WALK: OnceLock<Option<Walk>> = OnceLock::new();
+        let Some(walk) = WALK.get_or_init(|| {
+            let client = Client::builder()
+                .endpoint("https://vbs.example.com:8776/volume/v2/p")
+                .build()
+                .ok()?;
+            Some(Walk {
+                client,
+                collection: "backups",
+                items_key: "backups",
+                filters: vec![("status", "error".to_owned())],
+                page_size: 50,
+                offset: Some(3),
+                after: None,
+                earlier: Vec::new(),
+                max_items: None,
+                max_pages: None,
+                prefetch: 1,
+            })
+        }) else {
+            return;
+        };
+        let _ = Error::from_response(500, None, body).to_string();
+        let Ok(page) = decode_page::<BackupSummary>(body, "backups", 1) else {
+            return;
+        };
+        let Some(next) = page.next_link else {
+            return;
+        };
+        let current = walk.page_url(&[], 50, Some(3), None);
+        let Ok((carried, marker)) = walk.follow(&current, &next.href) else {
+            return;
+        };
+        let url = walk.page_url(&carried, 50, None, marker.as_deref());
+        assert_eq!(
+            url.origin(),
+            current.origin(),
+            "next request left the origin"
+        );
+        assert_eq!(
+            url.path(),
+            current.path(),
+            "next request left the collection"
+        );
+        let pairs: Vec<_> = url.query_pairs().collect();
+        assert!(pairs.iter().all(|(k, _)| k != "offset"), "offset repeated");
+        assert_eq!(pairs.iter().filter(|(k, _)| k == "limit").count(), 1);
+        assert_eq!(pairs.iter().filter(|(k, _)| k == "status").count(), 1);
+        assert!(pairs.iter().filter(|(k, _)| k == "marker").count() <= 1);
     }
 }
 

@@ -162,20 +162,19 @@ async fn redirects_stay_on_the_configured_origin() {
     );
 }
 
-/// A caller's own reqwest client is used as given.
+/// A caller's own reqwest builder is used, with the same-origin redirect policy
+/// applied on top of reqwest's default one.
 #[tokio::test]
-async fn a_ready_reqwest_client_can_be_supplied() {
+async fn a_reqwest_builder_can_be_supplied_and_never_leaks_the_token() {
     let server = server(4).await;
-    let http = reqwest::Client::builder()
+    let elsewhere = FakeServer::builder()
+        .no_auth()
+        .start()
+        .await
+        .expect("starts");
+    let client = common::builder(&server)
+        .http_client_builder(reqwest::Client::builder().no_proxy())
         .user_agent("own-client/1")
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("reqwest client");
-    let client = Client::builder()
-        .endpoint(server.endpoint())
-        .project_id(server.project_id())
-        .token(server.token().unwrap_or_default())
-        .http_client(http)
         .build()
         .expect("valid client");
     let got = collect(client.backups()).await;
@@ -184,4 +183,21 @@ async fn a_ready_reqwest_client_can_be_supplied() {
         server.requests()[0].header("user-agent"),
         Some("own-client/1")
     );
+
+    let other_origin = format!(
+        "{}/v2/{}/backups",
+        elsewhere.endpoint(),
+        elsewhere.project_id()
+    );
+    server.push_response(
+        CannedResponse::text(302, "text/plain", "").header("Location", other_origin),
+    );
+    let err = client
+        .backups()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("the redirect is refused");
+    assert_eq!(err.status(), Some(302));
+    assert_eq!(elsewhere.request_count(), 0);
 }

@@ -84,7 +84,7 @@ async fn huawei_and_keystone_error_bodies_keep_code_and_message() {
         (
             403,
             r#"{"error": {"code": "VBS.0001", "message": "Policy doesn't allow backup:get_all."}}"#,
-            "error",
+            "VBS.0001",
             "Policy doesn't allow backup:get_all.",
         ),
         (
@@ -219,4 +219,71 @@ async fn a_slow_page_is_a_timeout() {
     let err = first_error(impatient.backups()).await;
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn an_error_body_over_the_size_limit_keeps_its_status_and_is_retried() {
+    let server = server(5).await;
+    server.push_response(CannedResponse::text(
+        503,
+        "text/html",
+        "<p>busy</p>".repeat(2000),
+    ));
+    let client = common::builder(&server)
+        .max_response_bytes(1024)
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .build()
+        .expect("valid client");
+    let got: Vec<_> = client
+        .backups()
+        .stream()
+        .try_collect()
+        .await
+        .expect("retried");
+    assert_eq!(got.len(), 5);
+    assert_eq!(server.request_count(), 2);
+
+    server.push_response(CannedResponse::text(
+        503,
+        "text/html",
+        "<p>busy</p>".repeat(2000),
+    ));
+    let no_retries = common::builder(&server)
+        .max_response_bytes(1024)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("valid client");
+    let err = first_error(no_retries.backups()).await;
+    assert_eq!(err.status(), Some(503));
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_token_echoed_in_an_error_page_is_redacted() {
+    let server = server(5).await;
+    let token = server.token().expect("token").to_owned();
+    server.push_response(CannedResponse::text(
+        400,
+        "text/html",
+        format!("<h1>Bad request</h1> header X-Auth-Token: {token} too large"),
+    ));
+    let err = first_error(client(&server).backups()).await;
+    assert!(!err.to_string().contains(&token), "{err}");
+    assert!(err.message().contains("<redacted>"), "{err}");
+}
+
+#[test]
+fn a_blank_token_is_a_configuration_error() {
+    let err = Client::builder()
+        .endpoint("http://127.0.0.1:8776/v3/p")
+        .token("   ")
+        .build()
+        .expect_err("blank token");
+    assert_eq!(err.kind(), ErrorKind::Config);
+}
+
+#[test]
+fn errors_cross_threads_and_box_into_dyn_error() {
+    fn shareable<T: Send + Sync + 'static + std::error::Error>() {}
+    shareable::<Error>();
 }

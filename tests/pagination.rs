@@ -242,26 +242,89 @@ async fn a_next_link_without_marker_falls_back_to_the_last_id() {
     assert_eq!(markers, expected);
 }
 
-/// Rule 5: a marker followed once already is a server fault: the walk ends with an
-/// error instead of looping.
-#[tokio::test]
-async fn a_repeating_marker_ends_the_walk_with_a_pagination_error() {
-    let server = server_with(50, &[Quirk::RepeatMarker]).await;
-    let mut stream = client(&server).backups().page_size(5).stream();
-    let mut yielded = 0;
-    let err = loop {
+/// Collects a walk until its error, returning the ids delivered before it.
+async fn ids_until_error(
+    mut stream: vbs_backups::ItemStream<vbs_backups::BackupSummary>,
+) -> (Vec<String>, vbs_backups::Error) {
+    let mut delivered = Vec::new();
+    loop {
         match stream.next().await {
-            Some(Ok(_)) => yielded += 1,
-            Some(Err(err)) => break err,
+            Some(Ok(backup)) => delivered.push(backup.id),
+            Some(Err(err)) => {
+                assert_eq!(err.resume_after(), stream.last_id());
+                assert!(stream.next().await.is_none(), "ended streams stay ended");
+                return (delivered, err);
+            }
             None => panic!("the walk must not end quietly"),
         }
-    };
+    }
+}
+
+fn page(ids: &[&str], next_marker: Option<&str>) -> CannedResponse {
+    let items: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"id": "{id}", "name": null}}"#))
+        .collect();
+    let links = next_marker.map_or(String::new(), |marker| {
+        format!(
+            r#", "backups_links": [{{"rel": "next", "href": "/v2/p/backups?marker={marker}"}}]"#
+        )
+    });
+    CannedResponse::json(
+        200,
+        format!(r#"{{"backups": [{}]{links}}}"#, items.join(", ")),
+    )
+}
+
+/// Rule 5: a next link whose marker points inside its own page would repeat items:
+/// the page is delivered, then the walk ends with an error.
+#[tokio::test]
+async fn a_marker_inside_the_page_ends_the_walk_without_repeats() {
+    let server = server_with(50, &[Quirk::RepeatMarker]).await;
+    let (delivered, err) = ids_until_error(client(&server).backups().page_size(5).stream()).await;
     assert_eq!(err.kind(), ErrorKind::Pagination);
+    assert!(err.to_string().contains("inside the page"), "{err}");
+    assert_eq!(delivered, truth_ids(&server.backups())[..5]);
+    assert_eq!(server.request_count(), 1);
+}
+
+/// Rule 5: a marker followed once already is a server fault: both pages are
+/// delivered, then the walk ends with an error instead of looping.
+#[tokio::test]
+async fn a_marker_followed_before_ends_the_walk() {
+    let server = server(5).await;
+    server.push_response(page(&["a", "b"], Some("b")));
+    server.push_response(page(&["c", "d"], Some("b")));
+    let (delivered, err) = ids_until_error(client(&server).backups().stream()).await;
+    assert_eq!(delivered, ["a", "b", "c", "d"]);
     assert!(err.to_string().contains("again"), "{err}");
-    assert_eq!(yielded, 5, "only the first page is delivered");
-    assert_eq!(err.resume_after(), stream.last_id());
-    assert!(stream.next().await.is_none(), "ended streams stay ended");
     assert_eq!(server.request_count(), 2);
+
+    // The same for an empty page, and for the caller's own starting point.
+    server.push_response(page(&["a", "b"], Some("b")));
+    server.push_response(page(&[], Some("b")));
+    let (delivered, err) = ids_until_error(client(&server).backups().stream()).await;
+    assert_eq!(delivered, ["a", "b"]);
+    assert_eq!(err.kind(), ErrorKind::Pagination);
+    server.push_response(page(&["c"], Some("start")));
+    let (delivered, err) = ids_until_error(client(&server).backups().after("start").stream()).await;
+    assert_eq!(delivered, ["c"]);
+    assert!(err.to_string().contains("again"), "{err}");
+}
+
+/// Rule 4: once max_items is reached the last page's next link is not even read.
+#[tokio::test]
+async fn a_walk_that_has_its_max_items_ignores_the_last_next_link() {
+    let server = server(5).await;
+    server.push_response(page(&["a", "b"], Some("a")));
+    server.push_response(CannedResponse::json(
+        200,
+        r#"{"backups": [{"id": "c", "name": null}], "backups_links": [{"rel": "next", "href": "http://[oops/x"}]}"#,
+    ));
+    let got = collect(client(&server).backups().max_items(2)).await;
+    assert_eq!(ids(&got), ["a", "b"]);
+    let got = collect(client(&server).backups().max_items(1)).await;
+    assert_eq!(ids(&got), ["c"]);
 }
 
 /// Rule 5: an empty page whose next link brings a new marker is followed.
