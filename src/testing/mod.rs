@@ -138,10 +138,55 @@ impl FakeServer {
         self.shared.settings.token.as_deref()
     }
 
-    /// Every backup the server holds, in server order (`created_at` descending, then `id`
-    /// descending): what a complete, correct walk must yield.
+    /// Every backup the server holds now, in server order (`created_at` descending, then `id`
+    /// descending): what a complete, correct walk over unchanging data must yield.
     pub fn backups(&self) -> Vec<FakeBackup> {
-        self.shared.data.backups()
+        self.shared.data().backups()
+    }
+
+    /// Deletes the backup with this id, as if it were deleted while a client is paging; returns
+    /// whether it existed. Later pages no longer hold it, and a request with it as `marker` gets
+    /// Cinder's 404 `itemNotFound` (`Backup <id> could not be found.`).
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(3).start().await?;
+    /// let gone = server.backups()[1].id.clone();
+    /// assert!(server.delete_backup(&gone));
+    /// assert!(!server.delete_backup(&gone));
+    /// assert_eq!(server.backups().len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delete_backup(&self, id: &str) -> bool {
+        self.shared.data_mut().remove(id)
+    }
+
+    /// Creates `count` backups newer than all the others, as if they were made while a client
+    /// is paging: they sort first, so a walk that is already past the first page never sees
+    /// them. Returns them in server order.
+    ///
+    /// The new backups continue the seeded sequence (the same seed and the same calls give the
+    /// same backups), their ids were never used on this server, and like the initial ones they
+    /// come in pairs sharing a `created_at`.
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(3).start().await?;
+    /// let created = server.create_backups(2);
+    /// assert_eq!(server.backups()[..2], created[..]);
+    /// assert_eq!(server.backups().len(), 5);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_backups(&self, count: usize) -> Vec<FakeBackup> {
+        self.shared.data_mut().create(count)
     }
 
     /// Every request received so far, on any path (404s included), in arrival order. Requests
@@ -185,7 +230,7 @@ impl fmt::Debug for FakeServer {
             .field("endpoint", &self.endpoint())
             .field("project_id", &self.project_id())
             .field("auth", &self.token().is_some())
-            .field("backups", &self.shared.data.len())
+            .field("backups", &self.shared.data().len())
             .finish_non_exhaustive()
     }
 }

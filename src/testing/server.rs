@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -48,7 +48,7 @@ pub(super) struct Live {
 #[derive(Debug)]
 pub(super) struct Shared {
     pub(super) settings: Settings,
-    pub(super) data: Dataset,
+    data: RwLock<Dataset>,
     pub(super) addr: SocketAddr,
     live: Mutex<Live>,
     requests_served: AtomicU64,
@@ -66,7 +66,7 @@ impl Shared {
     ) -> Self {
         Self {
             settings,
-            data,
+            data: RwLock::new(data),
             addr,
             live: Mutex::new(Live {
                 quirks,
@@ -81,6 +81,16 @@ impl Shared {
     /// Locks the live state; a panic elsewhere while it was held leaves it usable.
     pub(super) fn lock(&self) -> MutexGuard<'_, Live> {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The backups, for reading; a panic elsewhere while they were written leaves them usable.
+    pub(super) fn data(&self) -> RwLockReadGuard<'_, Dataset> {
+        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The backups, for changing them.
+    pub(super) fn data_mut(&self) -> RwLockWriteGuard<'_, Dataset> {
+        self.data.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A fresh `req-<uuid>`: `mix` is a bijection, so ids never repeat on one server.
@@ -127,9 +137,10 @@ impl Shared {
         if query.matches_nothing {
             return render::empty_page();
         }
+        let data = self.data();
         let start = match query.marker {
             None => 0,
-            Some(marker) => match self.data.position(marker) {
+            Some(marker) => match data.position(marker) {
                 Some(position) => position + 1,
                 None => {
                     return render::fault(
@@ -140,7 +151,9 @@ impl Shared {
                 }
             },
         };
-        let page = self.cut(start, &query, quirks.contains(&Quirk::EmptyPagesLinkOn));
+        let size = query.page_size(self.settings.max_limit);
+        let filter_late = quirks.contains(&Quirk::EmptyPagesLinkOn);
+        let page = cut(data.rows(), start, size, &query, filter_late);
         let host = link_host(&parts.headers, self.addr);
         let version = route.version.segment();
         let links = ItemLinks::new(
@@ -148,45 +161,11 @@ impl Shared {
             version,
             &self.settings.project_id,
         );
+        let first = data.rows().first().map(|row| row.backup.id.as_str());
         let next_href = page
             .next_marker
-            .map(|marker| self.next_href(version, &host, &pairs, marker, quirks));
+            .map(|marker| self.next_href(version, &host, &pairs, marker, first, quirks));
         render::page(&page.rows, &links, next_href.as_deref())
-    }
-
-    /// Cuts the page starting at server position `start`.
-    ///
-    /// Cinder filters first, then skips `offset` matches and takes the page; with
-    /// `filter_late` (or no filters, where both agree) the page is cut from the unfiltered rows
-    /// and only then filtered, its link decided by the unfiltered rows.
-    fn cut(&self, start: usize, query: &ListQuery<'_>, filter_late: bool) -> Cut<'_> {
-        let all = self.data.rows();
-        let size = query.page_size(self.settings.max_limit);
-        if filter_late || !query.has_filters() {
-            let begin = start.saturating_add(query.offset).min(all.len());
-            let end = begin.saturating_add(size).min(all.len());
-            let rows = all.get(begin..end).unwrap_or_default();
-            Cut {
-                next_marker: next_marker(rows.last(), rows.len(), size),
-                rows: rows
-                    .iter()
-                    .filter(|row| query.matches(&row.backup))
-                    .collect(),
-            }
-        } else {
-            let rows: Vec<&Row> = all
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .filter(|row| query.matches(&row.backup))
-                .skip(query.offset)
-                .take(size)
-                .collect();
-            Cut {
-                next_marker: next_marker(rows.last().copied(), rows.len(), size),
-                rows,
-            }
-        }
     }
 
     /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
@@ -197,6 +176,7 @@ impl Shared {
         host: &str,
         pairs: &[(String, String)],
         marker: &str,
+        first: Option<&str>,
         quirks: &[Quirk],
     ) -> String {
         let has = |quirk: Quirk| quirks.contains(&quirk);
@@ -211,8 +191,8 @@ impl Shared {
             }
         }
         if !has(Quirk::NoMarker) {
-            let marker = match self.data.rows().first() {
-                Some(first) if has(Quirk::RepeatMarker) => first.backup.id.as_str(),
+            let marker = match first {
+                Some(first) if has(Quirk::RepeatMarker) => first,
                 _ => marker,
             };
             query.append_pair("marker", marker);
@@ -249,6 +229,45 @@ impl Shared {
             })
             .unwrap_or(host);
         format!("{scheme}://{authority}{path_and_query}")
+    }
+}
+
+/// Cuts the page of at most `size` rows starting at server position `start`.
+///
+/// Cinder filters first, then skips `offset` matches and takes the page; with `filter_late`
+/// (or no filters, where both agree) the page is cut from the unfiltered rows and only then
+/// filtered, its link decided by the unfiltered rows.
+fn cut<'a>(
+    all: &'a [Row],
+    start: usize,
+    size: usize,
+    query: &ListQuery<'_>,
+    filter_late: bool,
+) -> Cut<'a> {
+    if filter_late || !query.has_filters() {
+        let begin = start.saturating_add(query.offset).min(all.len());
+        let end = begin.saturating_add(size).min(all.len());
+        let rows = all.get(begin..end).unwrap_or_default();
+        Cut {
+            next_marker: next_marker(rows.last(), rows.len(), size),
+            rows: rows
+                .iter()
+                .filter(|row| query.matches(&row.backup))
+                .collect(),
+        }
+    } else {
+        let rows: Vec<&Row> = all
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|row| query.matches(&row.backup))
+            .skip(query.offset)
+            .take(size)
+            .collect();
+        Cut {
+            next_marker: next_marker(rows.last().copied(), rows.len(), size),
+            rows,
+        }
     }
 }
 

@@ -864,3 +864,105 @@ fn start_outside_a_runtime_is_an_error() {
         Poll::Pending => panic!("start must fail at once without a runtime"),
     }
 }
+
+#[tokio::test]
+async fn deleted_backups_vanish_and_their_marker_is_not_found() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let all = server.backups();
+    let base = collection(&server, "v3");
+    let page = get_url(&server, &format!("{base}?limit=5")).await.json();
+    let href = next(&page).unwrap();
+
+    // The marker of the page just served vanishes, and so does an item further on.
+    assert!(server.delete_backup(&all[4].id));
+    assert!(server.delete_backup(&all[6].id));
+    assert!(!server.delete_backup(&all[6].id));
+    assert!(!server.delete_backup("00000000-0000-0000-0000-000000000000"));
+    let expected: Vec<FakeBackup> = all
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| ![4, 6].contains(index))
+        .map(|(_, backup)| backup.clone())
+        .collect();
+    assert_eq!(server.backups(), expected);
+    assert!(format!("{server:?}").contains("backups: 23"));
+
+    let reply = get_url(&server, &href).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(
+        reply.text,
+        format!(
+            r#"{{"itemNotFound": {{"code": 404, "message": "Backup {} could not be found."}}}}"#,
+            all[4].id
+        )
+    );
+
+    // Resuming from the item before the vanished marker skips the deleted ones.
+    let page = get_url(&server, &format!("{base}?limit=3&marker={}", all[3].id))
+        .await
+        .json();
+    assert_eq!(
+        ids(&page),
+        all_ids(&[all[5].clone(), all[7].clone(), all[8].clone()])
+    );
+    let (seen, _) = walk(&server, format!("{base}?limit=4")).await;
+    assert_eq!(seen, all_ids(&expected));
+
+    for backup in &expected {
+        assert!(server.delete_backup(&backup.id));
+    }
+    assert!(server.backups().is_empty());
+    let reply = get_url(&server, &base).await;
+    assert_eq!(reply.text, r#"{"backups": []}"#);
+}
+
+#[tokio::test]
+async fn created_backups_come_first_and_are_deterministic() {
+    let server = FakeServer::builder().backups(10).start().await.unwrap();
+    let before = server.backups();
+    let base = collection(&server, "v3");
+    let page = get_url(&server, &format!("{base}?limit=4")).await.json();
+    let href = next(&page).unwrap();
+
+    let created = server.create_backups(5);
+    assert_eq!(created.len(), 5);
+    let now = server.backups();
+    assert_eq!(now[..5], created[..]);
+    assert_eq!(now[5..], before[..]);
+    for pair in now.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!((&a.created_at, &a.id) > (&b.created_at, &b.id));
+    }
+    assert!(created.iter().all(|b| b.created_at > before[0].created_at));
+    assert!(
+        created
+            .windows(2)
+            .any(|p| p[0].created_at == p[1].created_at)
+    );
+    let mut unique = all_ids(&now);
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 15);
+
+    // A walk already past the first page never sees them; a new one starts with them.
+    let (seen, _) = walk(&server, href).await;
+    assert_eq!(seen, all_ids(&before[4..]));
+    let page = get_url(&server, &format!("{base}?limit=5")).await.json();
+    assert_eq!(ids(&page), all_ids(&created));
+
+    // Creating again, even after deleting the newest, stays newer than everything.
+    assert!(server.delete_backup(&created[0].id));
+    let more = server.create_backups(1);
+    assert_eq!(server.backups()[0], more[0]);
+    assert!(more[0].created_at > created[0].created_at);
+    assert!(server.create_backups(0).is_empty());
+    assert_eq!(server.backups().len(), 15);
+
+    // Same seed, same calls: same backups.
+    let twin = FakeServer::builder().backups(10).start().await.unwrap();
+    assert_eq!(twin.create_backups(5), created);
+    let empty = FakeServer::builder().backups(0).start().await.unwrap();
+    let first = empty.create_backups(3);
+    assert_eq!(empty.backups(), first);
+    assert_eq!(first[2].created_at, "2024-01-01T00:00:00.000000");
+}
