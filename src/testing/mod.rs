@@ -133,9 +133,30 @@ impl FakeServer {
         &self.shared.settings.project_id
     }
 
-    /// The token required in `X-Auth-Token`, or `None` if any or no token is accepted.
+    /// The token currently required in `X-Auth-Token`, or `None` if any or no token is
+    /// accepted; see [`set_token`](Self::set_token).
     pub fn token(&self) -> Option<&str> {
-        self.shared.settings.token.as_deref()
+        self.shared.tokens.current()
+    }
+
+    /// From now on, accepts only this token in `X-Auth-Token` (also on a server started with
+    /// [`no_auth`](FakeServerBuilder::no_auth)): requests with the old one get the 401, as when
+    /// a token expires and a client must fetch a new one. Requests that arrived earlier are
+    /// judged by the token current at their arrival.
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().token("first").start().await?;
+    /// server.set_token("second");
+    /// assert_eq!(server.token(), Some("second"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_token(&self, token: impl Into<String>) {
+        self.shared.tokens.replace(token.into());
     }
 
     /// Every backup the server holds now, in server order (`created_at` descending, then `id`
@@ -355,7 +376,6 @@ impl FakeServerBuilder {
         let addr = listener.local_addr()?;
         let settings = Settings {
             project_id: self.project_id,
-            token: self.token,
             max_limit: self.max_limit,
             prefix: self.prefix,
         };
@@ -365,6 +385,7 @@ impl FakeServerBuilder {
             data,
             addr,
             self.seed,
+            self.token,
             self.quirks,
             self.latency,
         ));

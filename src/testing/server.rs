@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::time::Duration;
 
 use axum::Router;
@@ -30,7 +32,6 @@ const IGNORED_PARAMS: [&str; 5] = ["sort", "sort_key", "sort_dir", "with_count",
 #[derive(Debug)]
 pub(super) struct Settings {
     pub(super) project_id: String,
-    pub(super) token: Option<String>,
     pub(super) max_limit: usize,
     pub(super) prefix: String,
 }
@@ -50,6 +51,7 @@ pub(super) struct Shared {
     pub(super) settings: Settings,
     data: RwLock<Dataset>,
     pub(super) addr: SocketAddr,
+    pub(super) tokens: Tokens,
     live: Mutex<Live>,
     requests_served: AtomicU64,
     request_id_salt: u64,
@@ -61,6 +63,7 @@ impl Shared {
         data: Dataset,
         addr: SocketAddr,
         seed: u64,
+        token: Option<String>,
         quirks: Vec<Quirk>,
         latency: Duration,
     ) -> Self {
@@ -68,6 +71,7 @@ impl Shared {
             settings,
             data: RwLock::new(data),
             addr,
+            tokens: Tokens::new(token),
             live: Mutex::new(Live {
                 quirks,
                 latency,
@@ -104,9 +108,16 @@ impl Shared {
         )
     }
 
-    /// Answers a listing request that got no canned response.
-    fn list(&self, parts: &Parts, route: &Route<'_>, quirks: &[Quirk]) -> Response {
-        if let Some(expected) = &self.settings.token {
+    /// Answers a listing request that got no canned response; `token` is the one required
+    /// when it arrived.
+    fn list(
+        &self,
+        parts: &Parts,
+        route: &Route<'_>,
+        token: Option<&str>,
+        quirks: &[Quirk],
+    ) -> Response {
+        if let Some(expected) = token {
             let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
             if sent != Some(expected.as_bytes()) {
                 return render::unauthorized();
@@ -271,6 +282,52 @@ fn cut<'a>(
     }
 }
 
+/// The accepted token and the ones before it, append-only: the current one can be lent out
+/// (`&str` from `&self`) while another replaces it, without locks or `unsafe`. Every token set
+/// is kept until the server is dropped and lookups walk them all: fine for the handful of
+/// rotations a test makes.
+#[derive(Debug)]
+pub(super) struct Tokens {
+    /// `None` accepts any token or none.
+    token: Option<String>,
+    newer: OnceLock<Box<Tokens>>,
+}
+
+impl Tokens {
+    pub(super) fn new(token: Option<String>) -> Self {
+        Self {
+            token,
+            newer: OnceLock::new(),
+        }
+    }
+
+    /// The newest token.
+    pub(super) fn current(&self) -> Option<&str> {
+        let mut node = self;
+        while let Some(newer) = node.newer.get() {
+            node = newer;
+        }
+        node.token.as_deref()
+    }
+
+    /// Makes `token` the current one.
+    pub(super) fn replace(&self, token: String) {
+        let mut node = self;
+        let mut pending = Box::new(Self::new(Some(token)));
+        loop {
+            if let Some(newer) = node.newer.get() {
+                node = newer;
+                continue;
+            }
+            match node.newer.set(pending) {
+                Ok(()) => return,
+                // Another replacement got there first: append after it.
+                Err(rejected) => pending = rejected,
+            }
+        }
+    }
+}
+
 /// Cinder's rule: link on when the page is non-empty and full.
 fn next_marker(last: Option<&Row>, len: usize, size: usize) -> Option<&str> {
     last.filter(|_| size <= len)
@@ -299,12 +356,17 @@ async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
-    let (canned, latency, quirks) = {
+    let (canned, latency, quirks, token) = {
         let mut live = shared.lock();
         live.log.push(record(&parts));
         match route {
-            Some(_) => (live.canned.pop_front(), live.latency, live.quirks.clone()),
-            None => (None, Duration::ZERO, Vec::new()),
+            Some(_) => (
+                live.canned.pop_front(),
+                live.latency,
+                live.quirks.clone(),
+                shared.tokens.current().map(str::to_owned),
+            ),
+            None => (None, Duration::ZERO, Vec::new(), None),
         }
     };
     let Some(route) = route else {
@@ -316,7 +378,7 @@ async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let response = match canned {
         Some(canned) => render::canned(canned),
         None => {
-            let mut response = shared.list(&parts, &route, &quirks);
+            let mut response = shared.list(&parts, &route, token.as_deref(), &quirks);
             if route.version == Version::V3 {
                 let headers = response.headers_mut();
                 headers.insert(

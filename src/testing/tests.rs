@@ -966,3 +966,44 @@ async fn created_backups_come_first_and_are_deterministic() {
     assert_eq!(empty.backups(), first);
     assert_eq!(first[2].created_at, "2024-01-01T00:00:00.000000");
 }
+
+#[tokio::test]
+async fn set_token_rotates_the_accepted_token() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let base = collection(&server, "v3");
+    let old = server.token().unwrap().to_owned();
+    server.set_token("rotated");
+    assert_eq!(server.token(), Some("rotated"));
+    let reply = send(http().get(&base).header("X-Auth-Token", &old)).await;
+    assert_eq!(reply.status, 401);
+    let reply = send(http().get(&base).header("X-Auth-Token", "rotated")).await;
+    assert_eq!(reply.status, 200);
+
+    let open = FakeServer::builder().no_auth().start().await.unwrap();
+    let base = collection(&open, "v3");
+    assert_eq!(send(http().get(&base)).await.status, 200);
+    open.set_token("now-required");
+    assert_eq!(send(http().get(&base)).await.status, 401);
+    assert_eq!(get_url(&open, &base).await.status, 200);
+}
+
+#[test]
+fn token_replacements_race_safely() {
+    use super::server::Tokens;
+
+    let tokens = Tokens::new(None);
+    assert_eq!(tokens.current(), None);
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let tokens = &tokens;
+            scope.spawn(move || {
+                for round in 0..500 {
+                    tokens.replace(format!("{thread}-{round}"));
+                    assert!(tokens.current().is_some());
+                }
+            });
+        }
+    });
+    let last = tokens.current().unwrap();
+    assert!(last.ends_with("-499"), "{last}");
+}
