@@ -108,16 +108,27 @@ impl Shared {
         )
     }
 
-    /// Answers a listing request that got no canned response; `token` is the one required
-    /// when it arrived.
-    fn list(
-        &self,
-        parts: &Parts,
-        route: &Route<'_>,
-        token: Option<&str>,
-        quirks: &[Quirk],
-    ) -> Response {
-        if let Some(expected) = token {
+    /// The server's own answer to a listing request, with the `/v3` headers.
+    fn answer(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+        let mut response = self.list(parts, route, live);
+        if route.version == Version::V3 {
+            let headers = response.headers_mut();
+            headers.insert(
+                "openstack-api-version",
+                HeaderValue::from_static("volume 3.0"),
+            );
+            headers.insert(
+                header::VARY,
+                HeaderValue::from_static("OpenStack-API-Version"),
+            );
+        }
+        response
+    }
+
+    /// Answers a listing request like Cinder (plus the active quirks).
+    fn list(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+        let quirks = live.quirks.as_slice();
+        if let Some(expected) = &live.token {
             let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
             if sent != Some(expected.as_bytes()) {
                 return render::unauthorized();
@@ -350,47 +361,58 @@ pub(super) async fn run(
     }
 }
 
+/// What a listing request sees of the live state, taken when it arrives.
+#[derive(Debug, Default)]
+struct Snapshot {
+    token: Option<String>,
+    quirks: Vec<Quirk>,
+    latency: Duration,
+    canned: Option<CannedResponse>,
+}
+
 /// The one handler: records the request, then routes it by hand.
 async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
-    let (canned, latency, quirks, token) = {
+    let mut snapshot = {
         let mut live = shared.lock();
         live.log.push(record(&parts));
         match route {
-            Some(_) => (
-                live.canned.pop_front(),
-                live.latency,
-                live.quirks.clone(),
-                shared.tokens.current().map(str::to_owned),
-            ),
-            None => (None, Duration::ZERO, Vec::new(), None),
+            Some(_) => Snapshot {
+                token: shared.tokens.current().map(str::to_owned),
+                quirks: live.quirks.clone(),
+                latency: live.latency,
+                canned: live.canned.pop_front(),
+            },
+            None => Snapshot::default(),
         }
     };
     let Some(route) = route else {
         return with_request_id(render::not_found(), &request_id);
     };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    if !snapshot.latency.is_zero() {
+        tokio::time::sleep(snapshot.latency).await;
     }
-    let response = match canned {
-        Some(canned) => render::canned(canned),
-        None => {
-            let mut response = shared.list(&parts, &route, token.as_deref(), &quirks);
-            if route.version == Version::V3 {
-                let headers = response.headers_mut();
-                headers.insert(
-                    "openstack-api-version",
-                    HeaderValue::from_static("volume 3.0"),
-                );
-                headers.insert(
-                    header::VARY,
-                    HeaderValue::from_static("OpenStack-API-Version"),
-                );
+    let response = match snapshot.canned.take() {
+        None => shared.answer(&parts, &route, &snapshot),
+        Some(canned) => {
+            if !canned.delay.is_zero() {
+                tokio::time::sleep(canned.delay).await;
             }
-            response
+            let fault = canned.fault;
+            let response = if canned.passthrough {
+                let mut response = shared.answer(&parts, &route, &snapshot);
+                render::override_headers(&mut response, &canned.headers);
+                response
+            } else {
+                render::canned(canned)
+            };
+            match fault {
+                Some(fault) => render::with_fault(response, fault).await,
+                None => response,
+            }
         }
     };
     with_request_id(response, &request_id)

@@ -865,6 +865,33 @@ fn start_outside_a_runtime_is_an_error() {
     }
 }
 
+/// Reads a body chunk by chunk: the bytes that arrived, and whether it ended cleanly.
+async fn read_body(mut response: reqwest::Response) -> (Vec<u8>, Result<(), reqwest::Error>) {
+    let mut received = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => return (received, Ok(())),
+            Err(error) => return (received, Err(error)),
+        }
+    }
+}
+
+/// Asserts that reading a body failed because the connection ended early.
+fn assert_cut_short(result: Result<(), reqwest::Error>) {
+    let error = result.expect_err("the body must fail");
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof, "{error:?}");
+            return;
+        }
+        source = cause.source();
+    }
+    panic!("no I/O error behind {error:?}");
+}
+
 #[tokio::test]
 async fn deleted_backups_vanish_and_their_marker_is_not_found() {
     let server = FakeServer::builder().start().await.unwrap();
@@ -985,6 +1012,153 @@ async fn set_token_rotates_the_accepted_token() {
     open.set_token("now-required");
     assert_eq!(send(http().get(&base)).await.status, 401);
     assert_eq!(get_url(&open, &base).await.status, 200);
+}
+
+#[tokio::test]
+async fn passthroughs_let_requests_through_in_queue_order() {
+    let server = FakeServer::builder().backups(10).start().await.unwrap();
+    let base = collection(&server, "v3");
+    server.push_response(CannedResponse::passthrough());
+    server.push_response(CannedResponse::passthrough().header("Retry-After", "7"));
+    for _ in 0..2 {
+        server.push_response(CannedResponse::json(503, "{}").header("Retry-After", "1"));
+    }
+
+    let url = format!("{base}?limit=3");
+    let first = get_url(&server, &url).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("openstack-api-version"), Some("volume 3.0"));
+    let href = next(&first.json()).unwrap();
+    let second = get_url(&server, &href).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.header("retry-after"), Some("7"));
+    assert_eq!(ids(&second.json()), all_ids(&server.backups()[3..6]));
+    for _ in 0..2 {
+        let reply = get_url(&server, &href).await;
+        assert_eq!(
+            (reply.status, reply.header("retry-after")),
+            (503, Some("1"))
+        );
+    }
+    assert_eq!(get_url(&server, &href).await.text, second.text);
+
+    // A passthrough is the server's own answer: it authenticates, and its headers can be
+    // replaced.
+    server.push_response(CannedResponse::passthrough());
+    assert_eq!(send(http().get(&url)).await.status, 401);
+    server.push_response(CannedResponse::passthrough().header("Content-Type", "text/html"));
+    let reply = get_url(&server, &url).await;
+    assert_eq!(reply.header("content-type"), Some("text/html"));
+    assert_eq!(reply.headers.get_all("content-type").iter().count(), 1);
+    assert_eq!(reply.text, first.text);
+    assert_eq!(server.request_count(), 7);
+}
+
+#[tokio::test]
+async fn reset_after_aborts_the_body_mid_way() {
+    let server = FakeServer::builder().backups(1000).start().await.unwrap();
+    let base = collection(&server, "v3");
+    let client = http();
+    let token = server.token().unwrap();
+    let url = format!("{base}?limit=1000");
+    let full = get_url(&server, &url).await.text;
+    assert!(full.len() > 200_000);
+
+    // The real page, cut after 150 000 bytes, even if the client reads late.
+    server.push_response(CannedResponse::passthrough().reset_after(150_000));
+    let response = client
+        .get(&url)
+        .header("X-Auth-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["openstack-api-version"], "volume 3.0");
+    assert!(response.headers().get("content-length").is_none());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (received, result) = read_body(response).await;
+    assert_eq!(received, full.as_bytes()[..150_000]);
+    assert_cut_short(result);
+
+    // A reset always fails the body, even after all of it; the status is the given one.
+    let body = r#"{"error": "busy"}"#;
+    for bytes in [0, 5, 1000] {
+        server.push_response(CannedResponse::json(503, body).reset_after(bytes));
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        let (received, result) = read_body(response).await;
+        assert_eq!(
+            received,
+            body.as_bytes()[..bytes.min(body.len())],
+            "{bytes}"
+        );
+        assert_cut_short(result);
+    }
+
+    // The same client carries on on a fresh connection.
+    let reply = send(client.get(&url).header("X-Auth-Token", token)).await;
+    assert_eq!(reply.text, full);
+    assert_eq!(server.request_count(), 6);
+}
+
+#[tokio::test]
+async fn truncate_to_declares_the_full_length_and_sends_less() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let base = collection(&server, "v3");
+    let client = http();
+    let token = server.token().unwrap();
+    let full = get_url(&server, &base).await.text;
+
+    server.push_response(CannedResponse::passthrough().truncate_to(100));
+    let response = client
+        .get(&base)
+        .header("X-Auth-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.content_length(), Some(full.len() as u64));
+    let (received, result) = read_body(response).await;
+    assert_eq!(received, full.as_bytes()[..100]);
+    assert_cut_short(result);
+
+    server.push_response(CannedResponse::json(500, "{}").truncate_to(0));
+    let response = client.get(&base).send().await.unwrap();
+    assert_eq!(
+        (response.status().as_u16(), response.content_length()),
+        (500, Some(2))
+    );
+    assert_cut_short(response.text().await.map(drop));
+
+    // Nothing to cut: the body is sent whole.
+    server.push_response(CannedResponse::json(500, "{}").truncate_to(2));
+    let reply = send(client.get(&base)).await;
+    assert_eq!((reply.status, reply.text.as_str()), (500, "{}"));
+}
+
+#[tokio::test]
+async fn delay_slows_one_response_on_top_of_the_latency() {
+    let server = FakeServer::builder()
+        .latency(Duration::from_millis(50))
+        .start()
+        .await
+        .unwrap();
+    let base = collection(&server, "v3");
+    server.push_response(CannedResponse::passthrough().delay(Duration::from_millis(150)));
+    server.push_response(CannedResponse::json(503, "{}").delay(Duration::from_millis(100)));
+
+    let started = Instant::now();
+    let reply = get_url(&server, &base).await;
+    assert_eq!(reply.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+
+    let started = Instant::now();
+    assert_eq!(get_url(&server, &base).await.status, 503);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    let started = Instant::now();
+    assert_eq!(get_url(&server, &base).await.status, 200);
+    assert!(started.elapsed() < Duration::from_millis(150));
 }
 
 #[test]
