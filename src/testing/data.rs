@@ -35,11 +35,15 @@ const NAME_KINDS: u64 = 9;
 /// Days from 1970-01-01 to 2024-01-01, the creation time of the oldest backup.
 const FIRST_DAY: u64 = 19_723;
 
-/// Backups in server order plus an index from id to position, for O(1) markers.
-#[derive(Debug, Default)]
+/// Backups in server order plus an index from id to position, for O(1) markers, and the
+/// generator that made them, to create more.
+#[derive(Debug)]
 pub(super) struct Dataset {
     rows: Vec<Row>,
     positions: HashMap<String, usize>,
+    generator: Generator,
+    /// The minute (after 2024-01-01T00:00) of the next backups created: after all others.
+    next_minute: u64,
 }
 
 /// A backup and what pages repeat about it, rendered once.
@@ -50,6 +54,17 @@ pub(super) struct Row {
     pub(super) name_json: String,
 }
 
+impl Row {
+    fn new(backup: FakeBackup) -> Self {
+        let mut name_json = String::new();
+        match &backup.name {
+            Some(name) => push_json_string(&mut name_json, name),
+            None => name_json.push_str("null"),
+        }
+        Self { backup, name_json }
+    }
+}
+
 impl Dataset {
     /// Generates `count` backups from `seed`; the same inputs always give the same data.
     ///
@@ -57,59 +72,60 @@ impl Dataset {
     /// `(k + 1) / 2` minutes, so backups come in pairs sharing a timestamp. The first nine
     /// backups created cover every name kind and the first six every status.
     pub(super) fn generate(count: usize, seed: u64) -> Self {
-        let mut rng = SplitMix64::new(seed);
-        let mut seen = HashSet::with_capacity(count);
-        let mut backups = Vec::with_capacity(count);
-        for k in 0..count {
-            let id = loop {
-                let bits = uuid_v4_bits(rng.next_u64(), rng.next_u64());
-                if seen.insert(bits) {
-                    break format_uuid(bits);
-                }
-            };
-            let number = k as u64;
-            let kind = if number < NAME_KINDS {
-                number
-            } else {
-                rng.below(NAME_KINDS)
-            };
-            let name = name_of_kind(kind, k + 1, &mut rng);
-            let status = if k < STATUSES.len() {
-                k
-            } else {
-                weighted_index(&mut rng, &STATUS_WEIGHTS)
-            };
-            let volume = weighted_index(&mut rng, &VOLUME_WEIGHTS);
-            backups.push(FakeBackup {
-                id,
-                name,
-                status: STATUSES[status].to_owned(),
-                volume_id: VOLUME_IDS[volume].to_owned(),
-                created_at: timestamp(number.div_ceil(2)),
-            });
+        let mut generator = Generator {
+            rng: SplitMix64::new(seed),
+            issued: HashSet::with_capacity(count),
+            created: 0,
+        };
+        let mut backups: Vec<FakeBackup> = (0..count as u64)
+            .map(|number| generator.backup(number.div_ceil(2)))
+            .collect();
+        sort_server_order(&mut backups);
+        let next_minute = (count as u64)
+            .checked_sub(1)
+            .map_or(0, |last| last.div_ceil(2) + 1);
+        let mut data = Self {
+            rows: backups.into_iter().map(Row::new).collect(),
+            positions: HashMap::new(),
+            generator,
+            next_minute,
+        };
+        data.reindex(0);
+        data
+    }
+
+    /// Creates `count` backups newer than all others, continuing the seeded sequence (so the
+    /// same operations on the same seed give the same backups), with ids never issued before.
+    /// Like [`generate`](Self::generate), they come in pairs sharing a timestamp. Returns them
+    /// in server order; they are now the first rows.
+    pub(super) fn create(&mut self, count: usize) -> Vec<FakeBackup> {
+        let base = self.next_minute;
+        let mut backups: Vec<FakeBackup> = (0..count as u64)
+            .map(|index| self.generator.backup(base + index / 2))
+            .collect();
+        self.next_minute = base + (count as u64).div_ceil(2);
+        sort_server_order(&mut backups);
+        let older = std::mem::take(&mut self.rows);
+        self.rows = backups.iter().cloned().map(Row::new).chain(older).collect();
+        self.reindex(0);
+        backups
+    }
+
+    /// Removes the backup with this id; returns whether there was one.
+    pub(super) fn remove(&mut self, id: &str) -> bool {
+        let Some(position) = self.positions.remove(id) else {
+            return false;
+        };
+        self.rows.remove(position);
+        self.reindex(position);
+        true
+    }
+
+    /// Points the index at the rows from position `from` on.
+    fn reindex(&mut self, from: usize) {
+        for (position, row) in self.rows.iter().enumerate().skip(from) {
+            self.positions.insert(row.backup.id.clone(), position);
         }
-        backups.sort_unstable_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        let positions = backups
-            .iter()
-            .enumerate()
-            .map(|(position, backup)| (backup.id.clone(), position))
-            .collect();
-        let rows = backups
-            .into_iter()
-            .map(|backup| {
-                let mut name_json = String::new();
-                match &backup.name {
-                    Some(name) => push_json_string(&mut name_json, name),
-                    None => name_json.push_str("null"),
-                }
-                Row { backup, name_json }
-            })
-            .collect();
-        Self { rows, positions }
     }
 
     /// All rows, newest first (`created_at` desc, then `id` desc).
@@ -130,6 +146,60 @@ impl Dataset {
     /// Position of the backup with this id in server order.
     pub(super) fn position(&self, id: &str) -> Option<usize> {
         self.positions.get(id).copied()
+    }
+}
+
+/// Sorts like Cinder's default: `created_at` descending, then `id` descending.
+fn sort_server_order(backups: &mut [FakeBackup]) {
+    backups.sort_unstable_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+}
+
+/// The seeded sequence of backups, resumable after the initial data set.
+#[derive(Debug)]
+struct Generator {
+    rng: SplitMix64,
+    /// Every id handed out, deleted backups' included: ids are never reused.
+    issued: HashSet<u128>,
+    /// How many backups were created so far: the next creation number.
+    created: usize,
+}
+
+impl Generator {
+    /// The next backup in the sequence, created `minutes` after 2024-01-01T00:00.
+    fn backup(&mut self, minutes: u64) -> FakeBackup {
+        let k = self.created;
+        self.created += 1;
+        let rng = &mut self.rng;
+        let id = loop {
+            let bits = uuid_v4_bits(rng.next_u64(), rng.next_u64());
+            if self.issued.insert(bits) {
+                break format_uuid(bits);
+            }
+        };
+        let number = k as u64;
+        let kind = if number < NAME_KINDS {
+            number
+        } else {
+            rng.below(NAME_KINDS)
+        };
+        let name = name_of_kind(kind, k + 1, rng);
+        let status = if k < STATUSES.len() {
+            k
+        } else {
+            weighted_index(rng, &STATUS_WEIGHTS)
+        };
+        let volume = weighted_index(rng, &VOLUME_WEIGHTS);
+        FakeBackup {
+            id,
+            name,
+            status: STATUSES[status].to_owned(),
+            volume_id: VOLUME_IDS[volume].to_owned(),
+            created_at: timestamp(minutes),
+        }
     }
 }
 

@@ -26,8 +26,12 @@
 //! On top of that, [`Quirk`]s reproduce what real deployments get wrong (next links to another
 //! host or scheme, without a version prefix, without filters or marker, looping markers, empty
 //! pages that still link on), [`CannedResponse`]s inject arbitrary answers (errors, throttling,
-//! garbage), and [`FakeServer::set_latency`] slows pages down. Every request is recorded, so
-//! tests can assert on what a client actually sent.
+//! garbage) or break single pages (slow, reset or truncated mid-body; see
+//! [`CannedResponse::passthrough`]), and [`FakeServer::set_latency`] slows pages down. While a
+//! client pages, backups can be deleted ([`FakeServer::delete_backup`]: their marker then gets
+//! the 404) or created ([`FakeServer::create_backups`]), and the token can be rotated
+//! ([`FakeServer::set_token`]). Every request is recorded, so tests can assert on what a client
+//! actually sent.
 //!
 //! ```
 //! use futures::TryStreamExt;
@@ -133,15 +137,81 @@ impl FakeServer {
         &self.shared.settings.project_id
     }
 
-    /// The token required in `X-Auth-Token`, or `None` if any or no token is accepted.
+    /// The token currently required in `X-Auth-Token`, or `None` if any or no token is
+    /// accepted; see [`set_token`](Self::set_token).
     pub fn token(&self) -> Option<&str> {
-        self.shared.settings.token.as_deref()
+        self.shared.tokens.current()
     }
 
-    /// Every backup the server holds, in server order (`created_at` descending, then `id`
-    /// descending): what a complete, correct walk must yield.
+    /// From now on, accepts only this token in `X-Auth-Token` (also on a server started with
+    /// [`no_auth`](FakeServerBuilder::no_auth)): requests with the old one get the 401, as when
+    /// a token expires and a client must fetch a new one. Requests that arrived earlier are
+    /// judged by the token current at their arrival.
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().token("first").start().await?;
+    /// server.set_token("second");
+    /// assert_eq!(server.token(), Some("second"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_token(&self, token: impl Into<String>) {
+        self.shared.tokens.replace(token.into());
+    }
+
+    /// Every backup the server holds now, in server order (`created_at` descending, then `id`
+    /// descending): what a complete, correct walk over unchanging data must yield.
     pub fn backups(&self) -> Vec<FakeBackup> {
-        self.shared.data.backups()
+        self.shared.data().backups()
+    }
+
+    /// Deletes the backup with this id, as if it were deleted while a client is paging; returns
+    /// whether it existed. Later pages no longer hold it, and a request with it as `marker` gets
+    /// Cinder's 404 `itemNotFound` (`Backup <id> could not be found.`).
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(3).start().await?;
+    /// let gone = server.backups()[1].id.clone();
+    /// assert!(server.delete_backup(&gone));
+    /// assert!(!server.delete_backup(&gone));
+    /// assert_eq!(server.backups().len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delete_backup(&self, id: &str) -> bool {
+        self.shared.data_mut().remove(id)
+    }
+
+    /// Creates `count` backups newer than all the others, as if they were made while a client
+    /// is paging: they sort first, so a walk that is already past the first page never sees
+    /// them. Returns them in server order.
+    ///
+    /// The new backups continue the seeded sequence (the same seed and the same calls give the
+    /// same backups), their ids were never used on this server, and like the initial ones they
+    /// come in pairs sharing a `created_at`.
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(3).start().await?;
+    /// let created = server.create_backups(2);
+    /// assert_eq!(server.backups()[..2], created[..]);
+    /// assert_eq!(server.backups().len(), 5);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_backups(&self, count: usize) -> Vec<FakeBackup> {
+        self.shared.data_mut().create(count)
     }
 
     /// Every request received so far, on any path (404s included), in arrival order. Requests
@@ -173,7 +243,24 @@ impl FakeServer {
 
     /// Queues a response: each request on a listing route takes the oldest queued response, if
     /// any, and gets it instead of what the server would answer, before authentication or any
-    /// validation. The request is still recorded and delayed by the latency.
+    /// validation (unless it is a [`passthrough`](CannedResponse::passthrough)). The request is
+    /// still recorded and delayed by the latency.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{CannedResponse, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().start().await?;
+    /// // The first two pages are served, the third fails twice, then paging goes on.
+    /// server.push_response(CannedResponse::passthrough());
+    /// server.push_response(CannedResponse::passthrough());
+    /// for _ in 0..2 {
+    ///     server.push_response(CannedResponse::json(503, "{}").header("Retry-After", "1"));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn push_response(&self, response: CannedResponse) {
         self.shared.lock().canned.push_back(response);
     }
@@ -185,7 +272,7 @@ impl fmt::Debug for FakeServer {
             .field("endpoint", &self.endpoint())
             .field("project_id", &self.project_id())
             .field("auth", &self.token().is_some())
-            .field("backups", &self.shared.data.len())
+            .field("backups", &self.shared.data().len())
             .finish_non_exhaustive()
     }
 }
@@ -310,7 +397,6 @@ impl FakeServerBuilder {
         let addr = listener.local_addr()?;
         let settings = Settings {
             project_id: self.project_id,
-            token: self.token,
             max_limit: self.max_limit,
             prefix: self.prefix,
         };
@@ -320,6 +406,7 @@ impl FakeServerBuilder {
             data,
             addr,
             self.seed,
+            self.token,
             self.quirks,
             self.latency,
         ));
@@ -433,20 +520,45 @@ pub enum Quirk {
     EmptyPagesLinkOn,
 }
 
-/// A response served instead of a listing page; see [`FakeServer::push_response`].
+/// A response served instead of a listing page, or the page itself with a fault; see
+/// [`FakeServer::push_response`].
 ///
 /// The server adds only an `X-Openstack-Request-Id` header (unless one is given here).
+///
+/// ```
+/// use std::time::Duration;
+/// use vbs_backups::testing::CannedResponse;
+///
+/// // A throttling answer.
+/// let busy = CannedResponse::json(429, r#"{"message": "slow down"}"#).header("Retry-After", "1");
+/// // The real page, slow and then cut off by a connection reset after 200 bytes.
+/// let reset = CannedResponse::passthrough()
+///     .delay(Duration::from_millis(50))
+///     .reset_after(200);
+/// # let _ = (busy, reset);
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CannedResponse {
-    /// The HTTP status code; anything outside `100..=999` is served as 500.
+    /// The HTTP status code; anything outside `100..=999` is served as 500. Ignored for a
+    /// passthrough.
     pub status: u16,
-    /// The `Content-Type` header; empty for none.
+    /// The `Content-Type` header; empty for none. Ignored for a passthrough.
     pub content_type: String,
-    /// The body, sent as is.
+    /// The body, sent as is. Ignored for a passthrough.
     pub body: String,
-    /// Extra headers, in order; invalid names or values are skipped with a warning.
+    /// Extra headers, in order; invalid names or values are skipped with a warning. On a
+    /// passthrough they replace the page's headers of the same names.
     pub headers: Vec<(String, String)>,
+    /// Whether the request gets the server's own answer instead of `status`, `content_type`
+    /// and `body` (with `headers`, `delay` and `fault` still applied); see
+    /// [`passthrough`](Self::passthrough).
+    pub passthrough: bool,
+    /// Extra wait before this response is sent, on top of the server's latency.
+    pub delay: Duration,
+    /// How the body is broken, if it is; see [`reset_after`](Self::reset_after) and
+    /// [`truncate_to`](Self::truncate_to).
+    pub fault: Option<BodyFault>,
 }
 
 impl CannedResponse {
@@ -463,6 +575,33 @@ impl CannedResponse {
             content_type: content_type.into(),
             body: body.into(),
             headers: Vec::new(),
+            passthrough: false,
+            delay: Duration::ZERO,
+            fault: None,
+        }
+    }
+
+    /// A placeholder in the queue: the request that takes it gets what the server would have
+    /// answered anyway (the real page, or a 401, 404 ...). Queue passthroughs before a fault to
+    /// let that many listing requests through first, or combine one with
+    /// [`delay`](Self::delay), [`reset_after`](Self::reset_after) or
+    /// [`truncate_to`](Self::truncate_to) to break the real page.
+    ///
+    /// ```
+    /// use vbs_backups::testing::CannedResponse;
+    ///
+    /// // Fail only the 3rd listing request.
+    /// let queue = [
+    ///     CannedResponse::passthrough(),
+    ///     CannedResponse::passthrough(),
+    ///     CannedResponse::json(503, "{}"),
+    /// ];
+    /// # let _ = queue;
+    /// ```
+    pub fn passthrough() -> Self {
+        Self {
+            passthrough: true,
+            ..Self::text(200, "", "")
         }
     }
 
@@ -471,4 +610,72 @@ impl CannedResponse {
         self.headers.push((name.into(), value.into()));
         self
     }
+
+    /// Waits this much longer before sending the response (a slow page), on top of the
+    /// server's latency. Replaces an earlier delay.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use vbs_backups::testing::CannedResponse;
+    ///
+    /// let slow = CannedResponse::passthrough().delay(Duration::from_secs(2));
+    /// assert_eq!(slow.delay, Duration::from_secs(2));
+    /// ```
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Sends the status, the headers and the first `bytes` bytes of the body, then aborts the
+    /// connection: a connection reset mid-body. See [`BodyFault::ResetAfter`]. Replaces an
+    /// earlier fault.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{BodyFault, CannedResponse};
+    ///
+    /// let reset = CannedResponse::passthrough().reset_after(200);
+    /// assert_eq!(reset.fault, Some(BodyFault::ResetAfter(200)));
+    /// ```
+    pub fn reset_after(mut self, bytes: usize) -> Self {
+        self.fault = Some(BodyFault::ResetAfter(bytes));
+        self
+    }
+
+    /// Declares the full `Content-Length` but sends only the first `bytes` bytes of the body,
+    /// then closes the connection: a truncated body. See [`BodyFault::TruncateTo`]. Replaces an
+    /// earlier fault.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{BodyFault, CannedResponse};
+    ///
+    /// let truncated = CannedResponse::json(200, r#"{"backups": []}"#).truncate_to(5);
+    /// assert_eq!(truncated.fault, Some(BodyFault::TruncateTo(5)));
+    /// ```
+    pub fn truncate_to(mut self, bytes: usize) -> Self {
+        self.fault = Some(BodyFault::TruncateTo(bytes));
+        self
+    }
+}
+
+/// How a [`CannedResponse`] breaks its body. Clients see the status and headers as usual, and
+/// then an error while reading the body.
+///
+/// ```
+/// use vbs_backups::testing::{BodyFault, CannedResponse};
+///
+/// let mut response = CannedResponse::passthrough();
+/// response.fault = Some(BodyFault::TruncateTo(100));
+/// # let _ = response;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyFault {
+    /// The body is sent chunked (without `Content-Length`); after its first `n` bytes (all of
+    /// them if it is shorter) the connection is aborted before the final chunk, so reading the
+    /// body always fails.
+    ResetAfter(usize),
+    /// The response declares the full `Content-Length`, sends only the first `n` bytes and
+    /// closes the connection, so reading the body fails. A body of at most `n` bytes is sent
+    /// whole.
+    TruncateTo(usize),
 }

@@ -8,17 +8,22 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
-use super::CannedResponse;
 use super::data::Row;
+use super::{BodyFault, CannedResponse};
 
 /// The body of Cinder's routing 404 (webob's `HTTPNotFound` page).
 const NOT_FOUND_HTML: &str = "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n\n\n\n </body>\n</html>";
+
+/// How long a broken body waits after its last bytes before failing or ending, so that hyper
+/// flushes them first (see [`with_fault`]).
+const FLUSH_GRACE: Duration = Duration::from_millis(20);
 
 /// Appends `value` as a JSON string literal, escaped like Python's `json.dumps`: only printable
 /// ASCII stays as is, everything else becomes `\n`-style or `\uXXXX` escapes.
@@ -190,18 +195,88 @@ pub(super) fn canned(canned: CannedResponse) -> Response {
         StatusCode::from_u16(canned.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let content_type = Some(("content-type".to_owned(), canned.content_type))
         .filter(|(_, value)| !value.is_empty());
-    for (name, value) in content_type.into_iter().chain(canned.headers) {
-        match (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
-            (Ok(name), Ok(value)) => {
-                response.headers_mut().append(name, value);
-            }
-            _ => tracing::warn!(%name, %value, "fake server skipped an invalid canned header"),
-        }
+    let headers = content_type.into_iter().chain(canned.headers);
+    for (name, value) in valid_headers(headers) {
+        response.headers_mut().append(name, value);
     }
     response
+}
+
+/// Sets `headers` on a response the server made, replacing any it has of the same names
+/// (names repeated in `headers` all get their values); invalid ones are skipped with a warning.
+pub(super) fn override_headers(response: &mut Response, headers: &[(String, String)]) {
+    let headers = valid_headers(headers.iter().cloned());
+    for (name, _) in &headers {
+        response.headers_mut().remove(name);
+    }
+    for (name, value) in headers {
+        response.headers_mut().append(name, value);
+    }
+}
+
+/// The headers that are valid, in order; the others are logged and dropped.
+fn valid_headers(
+    headers: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(HeaderName, HeaderValue)> {
+    headers
+        .into_iter()
+        .filter_map(|(name, value)| {
+            match (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                (Ok(name), Ok(value)) => Some((name, value)),
+                _ => {
+                    tracing::warn!(%name, %value, "fake server skipped an invalid canned header");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Breaks `response`'s body as `fault` says; status and headers stay.
+///
+/// hyper drops the connection without flushing what it has buffered when a body fails or
+/// falls short of its `Content-Length`, so the body pauses for [`FLUSH_GRACE`] after the bytes
+/// it does send, letting hyper hand them (and the head) to the socket first.
+pub(super) async fn with_fault(response: Response, fault: BodyFault) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let full = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(full) => full,
+        Err(error) => {
+            tracing::warn!(%error, "fake server could not buffer a body to break");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                "buffering failed",
+            );
+        }
+    };
+    let (sent, reset) = match fault {
+        BodyFault::ResetAfter(bytes) => (bytes, true),
+        BodyFault::TruncateTo(bytes) if bytes < full.len() => {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+            (bytes, false)
+        }
+        BodyFault::TruncateTo(_) => return Response::from_parts(parts, Body::from(full)),
+    };
+    let prefix = full.slice(..sent.min(full.len()));
+    let stream = async_stream::stream! {
+        if !prefix.is_empty() {
+            yield Ok(prefix);
+        }
+        tokio::time::sleep(FLUSH_GRACE).await;
+        if reset {
+            yield Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "fake server reset the connection mid-body",
+            ));
+        }
+    };
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// `json.dumps` defaults: `", "` and `": "` separators, non-ASCII escaped as `\uXXXX`.

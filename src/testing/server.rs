@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{
+    Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::time::Duration;
 
 use axum::Router;
@@ -30,7 +32,6 @@ const IGNORED_PARAMS: [&str; 5] = ["sort", "sort_key", "sort_dir", "with_count",
 #[derive(Debug)]
 pub(super) struct Settings {
     pub(super) project_id: String,
-    pub(super) token: Option<String>,
     pub(super) max_limit: usize,
     pub(super) prefix: String,
 }
@@ -48,8 +49,9 @@ pub(super) struct Live {
 #[derive(Debug)]
 pub(super) struct Shared {
     pub(super) settings: Settings,
-    pub(super) data: Dataset,
+    data: RwLock<Dataset>,
     pub(super) addr: SocketAddr,
+    pub(super) tokens: Tokens,
     live: Mutex<Live>,
     requests_served: AtomicU64,
     request_id_salt: u64,
@@ -61,13 +63,15 @@ impl Shared {
         data: Dataset,
         addr: SocketAddr,
         seed: u64,
+        token: Option<String>,
         quirks: Vec<Quirk>,
         latency: Duration,
     ) -> Self {
         Self {
             settings,
-            data,
+            data: RwLock::new(data),
             addr,
+            tokens: Tokens::new(token),
             live: Mutex::new(Live {
                 quirks,
                 latency,
@@ -83,6 +87,16 @@ impl Shared {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The backups, for reading; a panic elsewhere while they were written leaves them usable.
+    pub(super) fn data(&self) -> RwLockReadGuard<'_, Dataset> {
+        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The backups, for changing them.
+    pub(super) fn data_mut(&self) -> RwLockWriteGuard<'_, Dataset> {
+        self.data.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// A fresh `req-<uuid>`: `mix` is a bijection, so ids never repeat on one server.
     fn next_request_id(&self) -> String {
         let serial = self.requests_served.fetch_add(1, Ordering::Relaxed);
@@ -94,9 +108,27 @@ impl Shared {
         )
     }
 
-    /// Answers a listing request that got no canned response.
-    fn list(&self, parts: &Parts, route: &Route<'_>, quirks: &[Quirk]) -> Response {
-        if let Some(expected) = &self.settings.token {
+    /// The server's own answer to a listing request, with the `/v3` headers.
+    fn answer(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+        let mut response = self.list(parts, route, live);
+        if route.version == Version::V3 {
+            let headers = response.headers_mut();
+            headers.insert(
+                "openstack-api-version",
+                HeaderValue::from_static("volume 3.0"),
+            );
+            headers.insert(
+                header::VARY,
+                HeaderValue::from_static("OpenStack-API-Version"),
+            );
+        }
+        response
+    }
+
+    /// Answers a listing request like Cinder (plus the active quirks).
+    fn list(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+        let quirks = live.quirks.as_slice();
+        if let Some(expected) = &live.token {
             let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
             if sent != Some(expected.as_bytes()) {
                 return render::unauthorized();
@@ -127,9 +159,10 @@ impl Shared {
         if query.matches_nothing {
             return render::empty_page();
         }
+        let data = self.data();
         let start = match query.marker {
             None => 0,
-            Some(marker) => match self.data.position(marker) {
+            Some(marker) => match data.position(marker) {
                 Some(position) => position + 1,
                 None => {
                     return render::fault(
@@ -140,7 +173,9 @@ impl Shared {
                 }
             },
         };
-        let page = self.cut(start, &query, quirks.contains(&Quirk::EmptyPagesLinkOn));
+        let size = query.page_size(self.settings.max_limit);
+        let filter_late = quirks.contains(&Quirk::EmptyPagesLinkOn);
+        let page = cut(data.rows(), start, size, &query, filter_late);
         let host = link_host(&parts.headers, self.addr);
         let version = route.version.segment();
         let links = ItemLinks::new(
@@ -148,45 +183,11 @@ impl Shared {
             version,
             &self.settings.project_id,
         );
+        let first = data.rows().first().map(|row| row.backup.id.as_str());
         let next_href = page
             .next_marker
-            .map(|marker| self.next_href(version, &host, &pairs, marker, quirks));
+            .map(|marker| self.next_href(version, &host, &pairs, marker, first, quirks));
         render::page(&page.rows, &links, next_href.as_deref())
-    }
-
-    /// Cuts the page starting at server position `start`.
-    ///
-    /// Cinder filters first, then skips `offset` matches and takes the page; with
-    /// `filter_late` (or no filters, where both agree) the page is cut from the unfiltered rows
-    /// and only then filtered, its link decided by the unfiltered rows.
-    fn cut(&self, start: usize, query: &ListQuery<'_>, filter_late: bool) -> Cut<'_> {
-        let all = self.data.rows();
-        let size = query.page_size(self.settings.max_limit);
-        if filter_late || !query.has_filters() {
-            let begin = start.saturating_add(query.offset).min(all.len());
-            let end = begin.saturating_add(size).min(all.len());
-            let rows = all.get(begin..end).unwrap_or_default();
-            Cut {
-                next_marker: next_marker(rows.last(), rows.len(), size),
-                rows: rows
-                    .iter()
-                    .filter(|row| query.matches(&row.backup))
-                    .collect(),
-            }
-        } else {
-            let rows: Vec<&Row> = all
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .filter(|row| query.matches(&row.backup))
-                .skip(query.offset)
-                .take(size)
-                .collect();
-            Cut {
-                next_marker: next_marker(rows.last().copied(), rows.len(), size),
-                rows,
-            }
-        }
     }
 
     /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
@@ -197,6 +198,7 @@ impl Shared {
         host: &str,
         pairs: &[(String, String)],
         marker: &str,
+        first: Option<&str>,
         quirks: &[Quirk],
     ) -> String {
         let has = |quirk: Quirk| quirks.contains(&quirk);
@@ -211,8 +213,8 @@ impl Shared {
             }
         }
         if !has(Quirk::NoMarker) {
-            let marker = match self.data.rows().first() {
-                Some(first) if has(Quirk::RepeatMarker) => first.backup.id.as_str(),
+            let marker = match first {
+                Some(first) if has(Quirk::RepeatMarker) => first,
                 _ => marker,
             };
             query.append_pair("marker", marker);
@@ -252,6 +254,91 @@ impl Shared {
     }
 }
 
+/// Cuts the page of at most `size` rows starting at server position `start`.
+///
+/// Cinder filters first, then skips `offset` matches and takes the page; with `filter_late`
+/// (or no filters, where both agree) the page is cut from the unfiltered rows and only then
+/// filtered, its link decided by the unfiltered rows.
+fn cut<'a>(
+    all: &'a [Row],
+    start: usize,
+    size: usize,
+    query: &ListQuery<'_>,
+    filter_late: bool,
+) -> Cut<'a> {
+    if filter_late || !query.has_filters() {
+        let begin = start.saturating_add(query.offset).min(all.len());
+        let end = begin.saturating_add(size).min(all.len());
+        let rows = all.get(begin..end).unwrap_or_default();
+        Cut {
+            next_marker: next_marker(rows.last(), rows.len(), size),
+            rows: rows
+                .iter()
+                .filter(|row| query.matches(&row.backup))
+                .collect(),
+        }
+    } else {
+        let rows: Vec<&Row> = all
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|row| query.matches(&row.backup))
+            .skip(query.offset)
+            .take(size)
+            .collect();
+        Cut {
+            next_marker: next_marker(rows.last().copied(), rows.len(), size),
+            rows,
+        }
+    }
+}
+
+/// The accepted token and the ones before it, append-only: the current one can be lent out
+/// (`&str` from `&self`) while another replaces it, without locks or `unsafe`. Every token set
+/// is kept until the server is dropped and lookups walk them all: fine for the handful of
+/// rotations a test makes.
+#[derive(Debug)]
+pub(super) struct Tokens {
+    /// `None` accepts any token or none.
+    token: Option<String>,
+    newer: OnceLock<Box<Tokens>>,
+}
+
+impl Tokens {
+    pub(super) fn new(token: Option<String>) -> Self {
+        Self {
+            token,
+            newer: OnceLock::new(),
+        }
+    }
+
+    /// The newest token.
+    pub(super) fn current(&self) -> Option<&str> {
+        let mut node = self;
+        while let Some(newer) = node.newer.get() {
+            node = newer;
+        }
+        node.token.as_deref()
+    }
+
+    /// Makes `token` the current one.
+    pub(super) fn replace(&self, token: String) {
+        let mut node = self;
+        let mut pending = Box::new(Self::new(Some(token)));
+        loop {
+            if let Some(newer) = node.newer.get() {
+                node = newer;
+                continue;
+            }
+            match node.newer.set(pending) {
+                Ok(()) => return,
+                // Another replacement got there first: append after it.
+                Err(rejected) => pending = rejected,
+            }
+        }
+    }
+}
+
 /// Cinder's rule: link on when the page is non-empty and full.
 fn next_marker(last: Option<&Row>, len: usize, size: usize) -> Option<&str> {
     last.filter(|_| size <= len)
@@ -274,42 +361,58 @@ pub(super) async fn run(
     }
 }
 
+/// What a listing request sees of the live state, taken when it arrives.
+#[derive(Debug, Default)]
+struct Snapshot {
+    token: Option<String>,
+    quirks: Vec<Quirk>,
+    latency: Duration,
+    canned: Option<CannedResponse>,
+}
+
 /// The one handler: records the request, then routes it by hand.
 async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
-    let (canned, latency, quirks) = {
+    let mut snapshot = {
         let mut live = shared.lock();
         live.log.push(record(&parts));
         match route {
-            Some(_) => (live.canned.pop_front(), live.latency, live.quirks.clone()),
-            None => (None, Duration::ZERO, Vec::new()),
+            Some(_) => Snapshot {
+                token: shared.tokens.current().map(str::to_owned),
+                quirks: live.quirks.clone(),
+                latency: live.latency,
+                canned: live.canned.pop_front(),
+            },
+            None => Snapshot::default(),
         }
     };
     let Some(route) = route else {
         return with_request_id(render::not_found(), &request_id);
     };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    if !snapshot.latency.is_zero() {
+        tokio::time::sleep(snapshot.latency).await;
     }
-    let response = match canned {
-        Some(canned) => render::canned(canned),
-        None => {
-            let mut response = shared.list(&parts, &route, &quirks);
-            if route.version == Version::V3 {
-                let headers = response.headers_mut();
-                headers.insert(
-                    "openstack-api-version",
-                    HeaderValue::from_static("volume 3.0"),
-                );
-                headers.insert(
-                    header::VARY,
-                    HeaderValue::from_static("OpenStack-API-Version"),
-                );
+    let response = match snapshot.canned.take() {
+        None => shared.answer(&parts, &route, &snapshot),
+        Some(canned) => {
+            if !canned.delay.is_zero() {
+                tokio::time::sleep(canned.delay).await;
             }
-            response
+            let fault = canned.fault;
+            let response = if canned.passthrough {
+                let mut response = shared.answer(&parts, &route, &snapshot);
+                render::override_headers(&mut response, &canned.headers);
+                response
+            } else {
+                render::canned(canned)
+            };
+            match fault {
+                Some(fault) => render::with_fault(response, fault).await,
+                None => response,
+            }
         }
     };
     with_request_id(response, &request_id)

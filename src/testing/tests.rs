@@ -25,8 +25,14 @@ impl Reply {
     }
 }
 
+/// A client for plain HTTP on loopback; skipping the system's TLS roots makes it cheap to build
+/// (loading them takes tens of milliseconds, which would blur the timing assertions).
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_only([])
+        .build()
+        .unwrap()
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Reply {
@@ -857,4 +863,321 @@ fn start_outside_a_runtime_is_an_error() {
         Poll::Ready(result) => assert!(result.is_err()),
         Poll::Pending => panic!("start must fail at once without a runtime"),
     }
+}
+
+/// Reads a body chunk by chunk: the bytes that arrived, and whether it ended cleanly.
+async fn read_body(mut response: reqwest::Response) -> (Vec<u8>, Result<(), reqwest::Error>) {
+    let mut received = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => return (received, Ok(())),
+            Err(error) => return (received, Err(error)),
+        }
+    }
+}
+
+/// Asserts that reading a body failed because the connection ended early.
+fn assert_cut_short(result: Result<(), reqwest::Error>) {
+    let error = result.expect_err("the body must fail");
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            assert_eq!(io.kind(), std::io::ErrorKind::UnexpectedEof, "{error:?}");
+            return;
+        }
+        source = cause.source();
+    }
+    panic!("no I/O error behind {error:?}");
+}
+
+#[tokio::test]
+async fn deleted_backups_vanish_and_their_marker_is_not_found() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let all = server.backups();
+    let base = collection(&server, "v3");
+    let page = get_url(&server, &format!("{base}?limit=5")).await.json();
+    let href = next(&page).unwrap();
+
+    // The marker of the page just served vanishes, and so does an item further on.
+    assert!(server.delete_backup(&all[4].id));
+    assert!(server.delete_backup(&all[6].id));
+    assert!(!server.delete_backup(&all[6].id));
+    assert!(!server.delete_backup("00000000-0000-0000-0000-000000000000"));
+    let expected: Vec<FakeBackup> = all
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| ![4, 6].contains(index))
+        .map(|(_, backup)| backup.clone())
+        .collect();
+    assert_eq!(server.backups(), expected);
+    assert!(format!("{server:?}").contains("backups: 23"));
+
+    let reply = get_url(&server, &href).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(
+        reply.text,
+        format!(
+            r#"{{"itemNotFound": {{"code": 404, "message": "Backup {} could not be found."}}}}"#,
+            all[4].id
+        )
+    );
+
+    // Resuming from the item before the vanished marker skips the deleted ones.
+    let page = get_url(&server, &format!("{base}?limit=3&marker={}", all[3].id))
+        .await
+        .json();
+    assert_eq!(
+        ids(&page),
+        all_ids(&[all[5].clone(), all[7].clone(), all[8].clone()])
+    );
+    let (seen, _) = walk(&server, format!("{base}?limit=4")).await;
+    assert_eq!(seen, all_ids(&expected));
+
+    for backup in &expected {
+        assert!(server.delete_backup(&backup.id));
+    }
+    assert!(server.backups().is_empty());
+    let reply = get_url(&server, &base).await;
+    assert_eq!(reply.text, r#"{"backups": []}"#);
+}
+
+#[tokio::test]
+async fn created_backups_come_first_and_are_deterministic() {
+    let server = FakeServer::builder().backups(10).start().await.unwrap();
+    let before = server.backups();
+    let base = collection(&server, "v3");
+    let page = get_url(&server, &format!("{base}?limit=4")).await.json();
+    let href = next(&page).unwrap();
+
+    let created = server.create_backups(5);
+    assert_eq!(created.len(), 5);
+    let now = server.backups();
+    assert_eq!(now[..5], created[..]);
+    assert_eq!(now[5..], before[..]);
+    for pair in now.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!((&a.created_at, &a.id) > (&b.created_at, &b.id));
+    }
+    assert!(created.iter().all(|b| b.created_at > before[0].created_at));
+    assert!(
+        created
+            .windows(2)
+            .any(|p| p[0].created_at == p[1].created_at)
+    );
+    let mut unique = all_ids(&now);
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 15);
+
+    // A walk already past the first page never sees them; a new one starts with them.
+    let (seen, _) = walk(&server, href).await;
+    assert_eq!(seen, all_ids(&before[4..]));
+    let page = get_url(&server, &format!("{base}?limit=5")).await.json();
+    assert_eq!(ids(&page), all_ids(&created));
+
+    // Creating again, even after deleting the newest, stays newer than everything.
+    assert!(server.delete_backup(&created[0].id));
+    let more = server.create_backups(1);
+    assert_eq!(server.backups()[0], more[0]);
+    assert!(more[0].created_at > created[0].created_at);
+    assert!(server.create_backups(0).is_empty());
+    assert_eq!(server.backups().len(), 15);
+
+    // Same seed, same calls: same backups.
+    let twin = FakeServer::builder().backups(10).start().await.unwrap();
+    assert_eq!(twin.create_backups(5), created);
+    let empty = FakeServer::builder().backups(0).start().await.unwrap();
+    let first = empty.create_backups(3);
+    assert_eq!(empty.backups(), first);
+    assert_eq!(first[2].created_at, "2024-01-01T00:00:00.000000");
+}
+
+#[tokio::test]
+async fn set_token_rotates_the_accepted_token() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let base = collection(&server, "v3");
+    let old = server.token().unwrap().to_owned();
+    server.set_token("rotated");
+    assert_eq!(server.token(), Some("rotated"));
+    let reply = send(http().get(&base).header("X-Auth-Token", &old)).await;
+    assert_eq!(reply.status, 401);
+    let reply = send(http().get(&base).header("X-Auth-Token", "rotated")).await;
+    assert_eq!(reply.status, 200);
+
+    let open = FakeServer::builder().no_auth().start().await.unwrap();
+    let base = collection(&open, "v3");
+    assert_eq!(send(http().get(&base)).await.status, 200);
+    open.set_token("now-required");
+    assert_eq!(send(http().get(&base)).await.status, 401);
+    assert_eq!(get_url(&open, &base).await.status, 200);
+}
+
+#[tokio::test]
+async fn passthroughs_let_requests_through_in_queue_order() {
+    let server = FakeServer::builder().backups(10).start().await.unwrap();
+    let base = collection(&server, "v3");
+    server.push_response(CannedResponse::passthrough());
+    server.push_response(CannedResponse::passthrough().header("Retry-After", "7"));
+    for _ in 0..2 {
+        server.push_response(CannedResponse::json(503, "{}").header("Retry-After", "1"));
+    }
+
+    let url = format!("{base}?limit=3");
+    let first = get_url(&server, &url).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("openstack-api-version"), Some("volume 3.0"));
+    let href = next(&first.json()).unwrap();
+    let second = get_url(&server, &href).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.header("retry-after"), Some("7"));
+    assert_eq!(ids(&second.json()), all_ids(&server.backups()[3..6]));
+    for _ in 0..2 {
+        let reply = get_url(&server, &href).await;
+        assert_eq!(
+            (reply.status, reply.header("retry-after")),
+            (503, Some("1"))
+        );
+    }
+    assert_eq!(get_url(&server, &href).await.text, second.text);
+
+    // A passthrough is the server's own answer: it authenticates, and its headers can be
+    // replaced.
+    server.push_response(CannedResponse::passthrough());
+    assert_eq!(send(http().get(&url)).await.status, 401);
+    server.push_response(CannedResponse::passthrough().header("Content-Type", "text/html"));
+    let reply = get_url(&server, &url).await;
+    assert_eq!(reply.header("content-type"), Some("text/html"));
+    assert_eq!(reply.headers.get_all("content-type").iter().count(), 1);
+    assert_eq!(reply.text, first.text);
+    assert_eq!(server.request_count(), 7);
+}
+
+#[tokio::test]
+async fn reset_after_aborts_the_body_mid_way() {
+    let server = FakeServer::builder().backups(1000).start().await.unwrap();
+    let base = collection(&server, "v3");
+    let client = http();
+    let token = server.token().unwrap();
+    let url = format!("{base}?limit=1000");
+    let full = get_url(&server, &url).await.text;
+    assert!(full.len() > 200_000);
+
+    // The real page, cut after 150 000 bytes, even if the client reads late.
+    server.push_response(CannedResponse::passthrough().reset_after(150_000));
+    let response = client
+        .get(&url)
+        .header("X-Auth-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["openstack-api-version"], "volume 3.0");
+    assert!(response.headers().get("content-length").is_none());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (received, result) = read_body(response).await;
+    assert_eq!(received, full.as_bytes()[..150_000]);
+    assert_cut_short(result);
+
+    // A reset always fails the body, even after all of it; the status is the given one.
+    let body = r#"{"error": "busy"}"#;
+    for bytes in [0, 5, 1000] {
+        server.push_response(CannedResponse::json(503, body).reset_after(bytes));
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        let (received, result) = read_body(response).await;
+        assert_eq!(
+            received,
+            body.as_bytes()[..bytes.min(body.len())],
+            "{bytes}"
+        );
+        assert_cut_short(result);
+    }
+
+    // The same client carries on on a fresh connection.
+    let reply = send(client.get(&url).header("X-Auth-Token", token)).await;
+    assert_eq!(reply.text, full);
+    assert_eq!(server.request_count(), 6);
+}
+
+#[tokio::test]
+async fn truncate_to_declares_the_full_length_and_sends_less() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let base = collection(&server, "v3");
+    let client = http();
+    let token = server.token().unwrap();
+    let full = get_url(&server, &base).await.text;
+
+    server.push_response(CannedResponse::passthrough().truncate_to(100));
+    let response = client
+        .get(&base)
+        .header("X-Auth-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.content_length(), Some(full.len() as u64));
+    let (received, result) = read_body(response).await;
+    assert_eq!(received, full.as_bytes()[..100]);
+    assert_cut_short(result);
+
+    server.push_response(CannedResponse::json(500, "{}").truncate_to(0));
+    let response = client.get(&base).send().await.unwrap();
+    assert_eq!(
+        (response.status().as_u16(), response.content_length()),
+        (500, Some(2))
+    );
+    assert_cut_short(response.text().await.map(drop));
+
+    // Nothing to cut: the body is sent whole.
+    server.push_response(CannedResponse::json(500, "{}").truncate_to(2));
+    let reply = send(client.get(&base)).await;
+    assert_eq!((reply.status, reply.text.as_str()), (500, "{}"));
+}
+
+#[tokio::test]
+async fn delay_slows_one_response_on_top_of_the_latency() {
+    let server = FakeServer::builder()
+        .latency(Duration::from_millis(50))
+        .start()
+        .await
+        .unwrap();
+    let base = collection(&server, "v3");
+    server.push_response(CannedResponse::passthrough().delay(Duration::from_millis(150)));
+    server.push_response(CannedResponse::json(503, "{}").delay(Duration::from_millis(100)));
+
+    let started = Instant::now();
+    let reply = get_url(&server, &base).await;
+    assert_eq!(reply.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+
+    let started = Instant::now();
+    assert_eq!(get_url(&server, &base).await.status, 503);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    let started = Instant::now();
+    assert_eq!(get_url(&server, &base).await.status, 200);
+    assert!(started.elapsed() < Duration::from_millis(150));
+}
+
+#[test]
+fn token_replacements_race_safely() {
+    use super::server::Tokens;
+
+    let tokens = Tokens::new(None);
+    assert_eq!(tokens.current(), None);
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let tokens = &tokens;
+            scope.spawn(move || {
+                for round in 0..500 {
+                    tokens.replace(format!("{thread}-{round}"));
+                    assert!(tokens.current().is_some());
+                }
+            });
+        }
+    });
+    let last = tokens.current().unwrap();
+    assert!(last.ends_with("-499"), "{last}");
 }
