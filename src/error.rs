@@ -181,7 +181,10 @@ impl Error {
         let names_marker = message.contains(&marker.to_ascii_lowercase());
         match self.inner.status {
             Some(404) => self.code() == Some("itemNotFound") || names_marker,
-            Some(400) => message.contains("marker") && message.contains("not found"),
+            Some(400) => {
+                message.contains("marker")
+                    && (message.contains("not found") || message.contains("not be found"))
+            }
             _ => false,
         }
     }

@@ -46,6 +46,9 @@ pub(crate) struct Walk {
     pub prefetch: usize,
 }
 
+/// Query parameters carried from a next link to the next request, in order.
+type Carried = Vec<(String, String)>;
+
 /// Query keys the pager owns: whatever a next link says about them is replaced.
 const PAGER_KEYS: [&str; 3] = ["limit", "marker", "offset"];
 
@@ -107,7 +110,7 @@ impl Walk {
         page_ids: &[String],
         followed: &mut FollowedMarkers,
         number: u64,
-    ) -> Result<(Vec<(String, String)>, String)> {
+    ) -> Result<(Carried, String)> {
         let (carried, marker) = self.follow(url, href)?;
         let marker = marker.or_else(|| page_ids.last().cloned()).ok_or_else(|| {
             Error::pagination(format!(
@@ -129,7 +132,7 @@ impl Walk {
 
     /// What to carry from a next link `href` (relative to the page's `url`), and the
     /// marker it names, if any.
-    fn follow(&self, url: &Url, href: &str) -> Result<(Vec<(String, String)>, Option<String>)> {
+    fn follow(&self, url: &Url, href: &str) -> Result<(Carried, Option<String>)> {
         let next = url.join(href).map_err(|err| {
             Error::pagination(format!("the next link `{href}` is not a URL: {err}"))
         })?;
@@ -138,7 +141,7 @@ impl Walk {
 
     /// The parameters of a next link worth carrying: everything but the pager's own
     /// keys and the caller's filters, which are re-applied from the query itself.
-    fn carried_params(&self, next: &Url) -> (Vec<(String, String)>, Option<String>) {
+    fn carried_params(&self, next: &Url) -> (Carried, Option<String>) {
         let mut carried = Vec::new();
         let mut marker = None;
         for (key, value) in next.query_pairs() {
@@ -178,7 +181,7 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         if let Some(after) = &walk.after {
             followed.insert(after);
         }
-        let mut carried: Vec<(String, String)> = Vec::new();
+        let mut carried = Carried::new();
         let mut marker = walk.after.clone();
         let mut offset = walk.offset;
         let mut number = 0;

@@ -116,6 +116,11 @@ async fn dropping_the_stream_cancels_the_request_in_flight_and_sends_no_more() {
             in_flight,
             "prefetch {prefetch}: nothing after drop"
         );
+        assert_eq!(
+            server.abandoned_requests(),
+            1,
+            "prefetch {prefetch}: the request in flight was cancelled, not waited for"
+        );
     }
 }
 

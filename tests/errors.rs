@@ -230,7 +230,7 @@ async fn an_error_body_over_the_size_limit_keeps_its_status_and_is_retried() {
         "<p>busy</p>".repeat(2000),
     ));
     let client = common::builder(&server)
-        .max_response_bytes(1024)
+        .max_response_bytes(4096)
         .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
         .build()
         .expect("valid client");
@@ -249,7 +249,7 @@ async fn an_error_body_over_the_size_limit_keeps_its_status_and_is_retried() {
         "<p>busy</p>".repeat(2000),
     ));
     let no_retries = common::builder(&server)
-        .max_response_bytes(1024)
+        .max_response_bytes(4096)
         .retry_policy(RetryPolicy::disabled())
         .build()
         .expect("valid client");

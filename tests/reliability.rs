@@ -293,11 +293,7 @@ async fn a_rejected_token_is_refreshed_once_and_the_request_retried_once() {
         .map(|r| r.auth_token)
         .collect();
     assert_eq!(tokens[0].as_deref(), Some("expired"));
-    assert!(
-        tokens[1..]
-            .iter()
-            .all(|t| t.as_deref() == server.token().as_deref())
-    );
+    assert!(tokens[1..].iter().all(|t| t.as_deref() == server.token()));
 }
 
 #[tokio::test]
@@ -359,4 +355,279 @@ async fn max_pages_stops_a_walk_that_would_go_on_too_long() {
     assert!(err.to_string().contains("max_pages"), "{err}");
     assert_eq!(yielded, 30);
     assert_eq!(server.request_count(), 3);
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_retried_with_the_same_marker() {
+    for fault in [
+        CannedResponse::passthrough().reset_after(300),
+        CannedResponse::passthrough().truncate_to(300),
+        CannedResponse::passthrough().reset_after(0),
+    ] {
+        let server = server(40).await;
+        after_pages(&server, 1, [fault.clone(), fault]);
+        let got = collect(quick_client(&server).backups().page_size(10)).await;
+        assert_eq!(ids(&got), truth_ids(&server.backups()));
+        let markers: Vec<_> = listing_requests(&server)
+            .iter()
+            .map(|r| r.param("marker"))
+            .collect();
+        assert_eq!(markers.len(), 5 + 2);
+        assert!(markers[1] == markers[2] && markers[2] == markers[3]);
+    }
+}
+
+#[tokio::test]
+async fn a_page_slower_than_the_timeout_is_retried() {
+    let server = server(30).await;
+    after_pages(
+        &server,
+        1,
+        [CannedResponse::passthrough().delay(Duration::from_secs(2))],
+    );
+    let client = common::builder(&server)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(quick_retries())
+        .build()
+        .expect("valid client");
+    let got = collect(client.backups().page_size(10)).await;
+    assert_eq!(ids(&got), truth_ids(&server.backups()));
+    assert_eq!(
+        server.abandoned_requests(),
+        1,
+        "the slow attempt was given up"
+    );
+}
+
+/// Consumes `count` items from a stream that fetches on demand.
+async fn take(
+    backups: &mut vbs_backups::ItemStream<vbs_backups::BackupSummary>,
+    count: usize,
+) -> Vec<String> {
+    let mut taken = Vec::new();
+    for _ in 0..count {
+        taken.push(backups.next().await.expect("item").expect("ok").id);
+    }
+    taken
+}
+
+#[tokio::test]
+async fn a_vanished_marker_steps_back_without_gaps_or_repeats() {
+    let server = server(60).await;
+    let truth = truth_ids(&server.backups());
+    let mut backups = quick_client(&server)
+        .backups()
+        .page_size(10)
+        .prefetch(0)
+        .stream();
+    let mut seen = take(&mut backups, 10).await;
+    // The marker (item 10) and the two before it are deleted before page 2 is asked for.
+    for id in &truth[7..10] {
+        assert!(server.delete_backup(id));
+    }
+    seen.extend(take_rest(backups).await);
+    let mut expected = truth.clone();
+    expected.drain(7..10);
+    let mut delivered = seen.clone();
+    delivered.retain(|id| expected.contains(id));
+    assert_eq!(delivered, expected, "every surviving backup exactly once");
+    assert_eq!(
+        seen.len(),
+        60,
+        "items delivered before the deletion stay delivered"
+    );
+    let markers: Vec<_> = listing_requests(&server)
+        .iter()
+        .map(|r| r.param("marker"))
+        .collect();
+    assert_eq!(
+        markers[1..4],
+        [
+            Some(truth[9].clone()),
+            Some(truth[8].clone()),
+            Some(truth[7].clone())
+        ]
+    );
+    assert_eq!(
+        markers[4],
+        Some(truth[6].clone()),
+        "stepped back to the newest survivor"
+    );
+}
+
+async fn take_rest(backups: vbs_backups::ItemStream<vbs_backups::BackupSummary>) -> Vec<String> {
+    backups
+        .map_ok(|b| b.id)
+        .try_collect()
+        .await
+        .expect("walk succeeds")
+}
+
+#[tokio::test]
+async fn a_marker_reported_missing_with_400_is_stepped_back_over_too() {
+    let server = server(30).await;
+    let truth = truth_ids(&server.backups());
+    after_pages(
+        &server,
+        1,
+        [CannedResponse::json(
+            400,
+            format!(
+                r#"{{"badRequest": {{"code": 400, "message": "Marker {} could not be found."}}}}"#,
+                truth[9]
+            ),
+        )],
+    );
+    let got = collect(quick_client(&server).backups().page_size(10)).await;
+    assert_eq!(
+        ids(&got),
+        truth,
+        "nothing vanished for real: nothing lost, nothing twice"
+    );
+}
+
+#[tokio::test]
+async fn a_page_deleted_entirely_ends_with_a_clear_error_and_a_cursor() {
+    let server = server(40).await;
+    let truth = truth_ids(&server.backups());
+    let client = quick_client(&server);
+    let mut backups = client.backups().page_size(10).prefetch(0).stream();
+    let seen = take(&mut backups, 10).await;
+    for id in &truth[..10] {
+        server.delete_backup(id);
+    }
+    let err = backups
+        .next()
+        .await
+        .expect("an item")
+        .expect_err("cannot go on");
+    assert_eq!(err.kind(), ErrorKind::Pagination);
+    assert!(err.to_string().contains("vanished"), "{err}");
+    assert_eq!(err.resume_after(), Some(truth[9].as_str()));
+    assert_eq!(seen, truth[..10]);
+}
+
+#[tokio::test]
+async fn a_cursor_whose_backup_was_deleted_meanwhile_still_resumes() {
+    let server = server(40).await;
+    let truth = truth_ids(&server.backups());
+    let client = quick_client(&server);
+    let mut backups = client.backups().page_size(10).prefetch(0).stream();
+    let mut seen = take(&mut backups, 15).await;
+    let saved = serde_json::to_string(&backups.cursor()).expect("serializes");
+    drop(backups);
+    // Overnight, the last backup delivered and the one before it are deleted.
+    server.delete_backup(&truth[14]);
+    server.delete_backup(&truth[13]);
+    let cursor: Cursor = serde_json::from_str(&saved).expect("deserializes");
+    seen.extend(take_rest(client.resume(cursor).expect("resumable").stream()).await);
+    assert_eq!(seen, truth);
+}
+
+#[tokio::test]
+async fn backups_created_during_a_walk_do_not_disturb_it() {
+    let server = server(30).await;
+    let truth = truth_ids(&server.backups());
+    let mut backups = quick_client(&server)
+        .backups()
+        .page_size(10)
+        .prefetch(0)
+        .stream();
+    let mut seen = take(&mut backups, 10).await;
+    server.create_backups(5);
+    seen.extend(take_rest(backups).await);
+    assert_eq!(seen, truth, "newer backups sort before the walk's position");
+}
+
+#[tokio::test]
+async fn a_token_rotated_mid_walk_is_refreshed_through_the_auth_source() {
+    let server = server(30).await;
+    let source = Shared(Arc::new(Rotating {
+        refreshes: AtomicUsize::new(0),
+        good: "rotated-token".into(),
+    }));
+    // The first token is accepted until the server rotates it.
+    server.set_token("expired");
+    let client = Client::builder()
+        .endpoint(server.endpoint())
+        .project_id(server.project_id())
+        .auth_source(source.clone())
+        .retry_policy(quick_retries())
+        .build()
+        .expect("valid client");
+    let mut backups = client.backups().page_size(10).prefetch(0).stream();
+    let mut seen = take(&mut backups, 10).await;
+    server.set_token("rotated-token");
+    seen.extend(take_rest(backups).await);
+    assert_eq!(seen, truth_ids(&server.backups()));
+    assert_eq!(source.0.refreshes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_prefetching_stream_reports_where_to_resume_after_an_error() {
+    let server = server(50).await;
+    let client = common::builder(&server)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .expect("valid client");
+    after_pages(&server, 2, [busy(500)]);
+    let mut backups = client.backups().page_size(10).prefetch(2).stream();
+    let mut seen = Vec::new();
+    let err = loop {
+        match backups.next().await.expect("item or error") {
+            Ok(backup) => seen.push(backup.id),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(
+        seen.len(),
+        20,
+        "pages fetched ahead are delivered before the error"
+    );
+    assert_eq!(err.resume_after(), Some(seen[19].as_str()));
+    seen.extend(
+        take_rest(
+            client
+                .resume(err.cursor().expect("cursor").clone())
+                .expect("resumable")
+                .stream(),
+        )
+        .await,
+    );
+    assert_eq!(seen, truth_ids(&server.backups()));
+}
+
+#[test]
+fn a_prefetch_task_that_dies_with_its_runtime_is_an_error_not_a_short_walk() {
+    let first = tokio::runtime::Runtime::new().expect("runtime");
+    let (server, mut backups) = first.block_on(async {
+        let server = server(50).await;
+        let mut backups = quick_client(&server)
+            .backups()
+            .page_size(10)
+            .prefetch(1)
+            .stream();
+        backups.next().await.expect("item").expect("ok");
+        (server, backups)
+    });
+    // The prefetch task (and the server) die with the runtime they were spawned on.
+    drop(first);
+    let second = tokio::runtime::Runtime::new().expect("runtime");
+    let (delivered, err) = second.block_on(async {
+        let mut delivered = 1;
+        loop {
+            match backups.next().await {
+                Some(Ok(_)) => delivered += 1,
+                Some(Err(err)) => return (delivered, err),
+                None => panic!("the walk ended quietly after {delivered} of 50 backups"),
+            }
+        }
+    });
+    drop(server);
+    assert!(delivered < 50);
+    assert!(
+        err.to_string().contains("stopped before the walk ended"),
+        "{err}"
+    );
+    assert!(err.cursor().is_some());
 }

@@ -225,6 +225,23 @@ impl FakeServer {
         self.shared.lock().log.len()
     }
 
+    /// How many requests were abandoned: their client went away (a dropped stream,
+    /// a timeout) while the server was still delaying or building the answer, so the
+    /// handler was cancelled. Proof that a client really cancels what it no longer needs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = vbs_backups::testing::FakeServer::builder().start().await?;
+    /// assert_eq!(server.abandoned_requests(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn abandoned_requests(&self) -> u64 {
+        self.shared
+            .abandoned
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Forgets the requests recorded so far.
     pub fn clear_requests(&self) {
         self.shared.lock().log.clear();

@@ -53,6 +53,9 @@ pub(super) struct Shared {
     pub(super) addr: SocketAddr,
     pub(super) tokens: Tokens,
     live: Mutex<Live>,
+    /// Requests whose handler was dropped before its answer was ready: the client
+    /// went away (cancelled) while the server was still working on them.
+    pub(super) abandoned: AtomicU64,
     requests_served: AtomicU64,
     request_id_salt: u64,
 }
@@ -72,6 +75,7 @@ impl Shared {
             data: RwLock::new(data),
             addr,
             tokens: Tokens::new(token),
+            abandoned: AtomicU64::new(0),
             live: Mutex::new(Live {
                 quirks,
                 latency,
@@ -371,7 +375,31 @@ struct Snapshot {
 }
 
 /// The one handler: records the request, then routes it by hand.
+/// Counts a request as abandoned unless the handler gets as far as its answer.
+struct AbandonGuard<'a> {
+    abandoned: &'a AtomicU64,
+    answered: bool,
+}
+
+impl Drop for AbandonGuard<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.abandoned.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
 async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let mut guard = AbandonGuard {
+        abandoned: &shared.abandoned,
+        answered: false,
+    };
+    let response = answer(&shared, request).await;
+    guard.answered = true;
+    response
+}
+
+async fn answer(shared: &Shared, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
