@@ -575,8 +575,10 @@ impl<T: Listed> ItemStream<T> {
     }
 
     /// The id of the last item yielded, if any: a walk restarted with
-    /// [`ListBackups::after`](crate::ListBackups::after) and this id yields exactly
-    /// the items not seen yet.
+    /// [`ListBackups::after`](crate::ListBackups::after) and this id (and the same
+    /// filters, without `offset`, which Cinder would apply again after the marker)
+    /// yields exactly the items not seen yet. [`cursor`](Self::cursor) does all of
+    /// that for you.
     ///
     /// ```no_run
     /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
