@@ -21,6 +21,8 @@ pub use retry::RetryPolicy;
 
 /// The header that carries the auth token (Keystone / Huawei IAM).
 const AUTH_HEADER: &str = "x-auth-token";
+/// The header that asks an OpenStack service for a microversion.
+const MICROVERSION_HEADER: &str = "openstack-api-version";
 
 /// Headers in which OpenStack services and gateways report their request id.
 const REQUEST_ID_HEADERS: [&str; 3] = [
@@ -116,6 +118,8 @@ struct ClientInner {
     auth: Option<Arc<dyn AuthSource>>,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    /// The v3 microversion asked for, and its `OpenStack-API-Version` header.
+    microversion: Option<((u32, u32), HeaderValue)>,
 }
 
 impl Client {
@@ -148,6 +152,29 @@ impl Client {
     /// ```
     pub fn project_id(&self) -> &str {
         &self.inner.project_id
+    }
+
+    /// The v3 microversion this client asks for (`OpenStack-API-Version: volume X.Y`), if any.
+    ///
+    /// ```
+    /// let client = vbs_backups::Client::builder()
+    ///     .endpoint("http://127.0.0.1:8776/v3/p")
+    ///     .microversion("3.45")
+    ///     .build()?;
+    /// assert_eq!(client.microversion(), Some((3, 45)));
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn microversion(&self) -> Option<(u32, u32)> {
+        self.inner
+            .microversion
+            .as_ref()
+            .map(|(version, _)| *version)
+    }
+
+    /// Whether the requests ask for at least microversion `major.minor`.
+    pub(crate) fn supports_microversion(&self, major: u32, minor: u32) -> bool {
+        self.microversion()
+            .is_some_and(|version| version >= (major, minor))
     }
 
     /// The URL of a collection of this project, such as `backups` or `backups/detail`.
@@ -238,6 +265,9 @@ impl Client {
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(token) = token {
             request = request.header(AUTH_HEADER, token.clone());
+        }
+        if let Some((_, header)) = &self.inner.microversion {
+            request = request.header(MICROVERSION_HEADER, header.clone());
         }
         let response = request.send().await.map_err(Error::transport)?;
         let status = response.status();
@@ -365,6 +395,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     extra_ca_files: Vec<PathBuf>,
     api_version: Option<ApiVersion>,
+    microversion: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
@@ -465,6 +496,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Asks for a v3 microversion such as `"3.45"`, sent as
+    /// `OpenStack-API-Version: volume 3.45` on every request. Newer microversions add
+    /// detail fields and `with_count`. Only for [`ApiVersion::V3`]; without it the
+    /// server speaks 3.0.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().microversion("3.64");
+    /// ```
+    pub fn microversion(mut self, version: impl Into<String>) -> Self {
+        self.microversion = Some(version.into());
+        self
+    }
+
     /// The limit on each request, from sending to the end of the body (default 60 s).
     ///
     /// ```
@@ -550,6 +594,11 @@ impl ClientBuilder {
             .as_deref()
             .ok_or_else(|| Error::config("no endpoint set: call ClientBuilder::endpoint"))?;
         let resolved = ResolvedEndpoint::parse(endpoint, self.project_id, self.api_version)?;
+        let microversion = self
+            .microversion
+            .as_deref()
+            .map(|text| parse_microversion(text, resolved.api_version))
+            .transpose()?;
         let auth: Option<Arc<dyn AuthSource>> = match self.auth {
             Some(Credentials::Token(token)) => {
                 if token.trim().is_empty() {
@@ -593,6 +642,7 @@ impl ClientBuilder {
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                microversion,
             }),
         })
     }
@@ -608,6 +658,29 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
+}
+
+/// Reads `"3.45"` as (3, 45) with its header; microversions exist only in v3.
+fn parse_microversion(text: &str, api_version: ApiVersion) -> Result<((u32, u32), HeaderValue)> {
+    let text = text.trim();
+    if api_version != ApiVersion::V3 {
+        return Err(Error::config(format!(
+            "microversion {text} needs the v3 API, but the client speaks {}",
+            api_version.path_segment()
+        )));
+    }
+    let version = text
+        .split_once('.')
+        .and_then(|(major, minor)| Some((major.parse().ok()?, minor.parse().ok()?)))
+        .filter(|(major, _)| *major == 3)
+        .ok_or_else(|| {
+            Error::config(format!(
+                "microversion `{text}` is not of the form 3.N (e.g. 3.45)"
+            ))
+        })?;
+    let header = HeaderValue::from_str(&format!("volume {}.{}", version.0, version.1))
+        .map_err(|_| Error::config(format!("microversion `{text}` cannot be sent as a header")))?;
+    Ok((version, header))
 }
 
 /// What the builder was given to authenticate with.
@@ -870,6 +943,26 @@ mod tests {
         assert!(config_error("http://h?x=1", Some("p"), None).contains("query"));
         assert!(config_error("http://u:pw@h", Some("p"), None).contains("credentials"));
         assert!(config_error("http://h/v2/%(project_id)s", None, None).contains("contains `%`"));
+    }
+
+    #[test]
+    fn microversions_are_v3_only_and_of_the_form_3_n() {
+        let v3 = || Client::builder().endpoint("http://h/v3/p");
+        assert_eq!(
+            v3().microversion(" 3.45 ").build().unwrap().microversion(),
+            Some((3, 45))
+        );
+        assert_eq!(v3().build().unwrap().microversion(), None);
+        for bad in ["3", "3.x", "latest", "2.1", "3.45.1", ""] {
+            let err = v3().microversion(bad).build().expect_err(bad);
+            assert!(err.to_string().contains("3.N"), "{bad}: {err}");
+        }
+        let err = Client::builder()
+            .endpoint("http://h/v2/p")
+            .microversion("3.45")
+            .build()
+            .expect_err("v2");
+        assert!(err.to_string().contains("v3"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{ApiVersion, Client};
 use crate::error::{Error, Result};
-use crate::model::BackupStatus;
+use crate::model::{BackupDetail, BackupStatus, Listed};
 use crate::query::ListBackups;
 
 /// The version of the serialized form, so a newer crate can read an older cursor.
@@ -144,12 +144,13 @@ impl Cursor {
 }
 
 impl Client {
-    /// Continues a walk from a [`Cursor`]: the listing it returns yields every item
-    /// the original walk had not delivered, exactly once, in order.
+    /// Continues a walk of `/backups` from a [`Cursor`]: the listing it returns
+    /// yields every item the original walk had not delivered, exactly once, in order.
     ///
     /// Fails with [`ErrorKind::Config`](crate::ErrorKind::Config) when the cursor
-    /// belongs to another project, API version or collection, or was written by a
-    /// newer version of this crate.
+    /// belongs to another project, API version or collection (a detail walk resumes
+    /// with [`resume_detail`](Self::resume_detail)), or was written by a newer
+    /// version of this crate.
     ///
     /// ```no_run
     /// # async fn run(client: vbs_backups::Client, saved: &str) -> Result<(), Box<dyn std::error::Error>> {
@@ -160,6 +161,21 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn resume(&self, cursor: Cursor) -> Result<ListBackups> {
+        self.resume_as(cursor)
+    }
+
+    /// Continues a walk of `/backups/detail` from a [`Cursor`]; see [`resume`](Self::resume).
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client, cursor: vbs_backups::Cursor) -> vbs_backups::Result<()> {
+    /// let rest = client.resume_detail(cursor)?.stream();
+    /// # Ok(()) }
+    /// ```
+    pub fn resume_detail(&self, cursor: Cursor) -> Result<ListBackups<BackupDetail>> {
+        self.resume_as(cursor)
+    }
+
+    fn resume_as<T: Listed>(&self, cursor: Cursor) -> Result<ListBackups<T>> {
         if cursor.format > FORMAT {
             return Err(Error::config(format!(
                 "the cursor has format {}; this version of vbs-backups reads up to {FORMAT}",
@@ -180,21 +196,24 @@ impl Client {
                 self.api_version().path_segment()
             )));
         }
-        if cursor.collection != "backups" {
+        if cursor.collection != T::COLLECTION {
             return Err(Error::config(format!(
-                "the cursor walks `{}`, not `backups`",
-                cursor.collection
+                "the cursor walks `{}`, not `{}`",
+                cursor.collection,
+                T::COLLECTION
             )));
         }
-        let mut listing = self.backups().page_size(cursor.page_size);
+        let mut listing = ListBackups::<T>::new(self.clone()).page_size(cursor.page_size);
         for (key, value) in cursor.filters {
             listing = match key.as_str() {
                 "name" => listing.name(value),
                 "status" => listing.status(BackupStatus::from(value)),
                 "volume_id" => listing.volume_id(value),
+                "sort" => listing.raw_sort(&value),
+                "with_count" => listing.with_count(),
                 other => {
                     return Err(Error::config(format!(
-                        "the cursor has a filter `{other}` this version cannot apply"
+                        "the cursor has a parameter `{other}` this version cannot apply"
                     )));
                 }
             };

@@ -68,9 +68,9 @@ pub mod testing;
 pub use client::{ApiVersion, AuthSource, Client, ClientBuilder, RetryPolicy};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
-pub use model::{BackupStatus, BackupSummary, Link, Listed, Page};
+pub use model::{BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page};
 pub use pager::{ItemStream, PageStream};
-pub use query::ListBackups;
+pub use query::{ListBackups, SortDir, SortKey};
 
 #[cfg(fuzzing)]
 #[doc(hidden)]

@@ -1,12 +1,16 @@
 //! What the API returns: [`BackupSummary`], [`Link`], [`Page`], and the open set of
 //! [`BackupStatus`] values.
 
+mod detail;
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use detail::BackupDetail;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
 /// its name and its links.
@@ -134,6 +138,11 @@ impl Link {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static {
+    /// The collection path under the project, e.g. `backups` or `backups/detail`.
+    const COLLECTION: &'static str;
+    /// The key of the item array in a page body.
+    const ITEMS_KEY: &'static str = "backups";
+
     /// The id to pass as `marker` to get the items after this one.
     fn marker(&self) -> &str;
 }
@@ -144,6 +153,8 @@ mod sealed {
 }
 
 impl Listed for BackupSummary {
+    const COLLECTION: &'static str = "backups";
+
     fn marker(&self) -> &str {
         &self.id
     }
@@ -172,6 +183,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The `rel=next` link the server sent with this page, as sent.
     pub next_link: Option<Link>,
+    /// The total number of matching items, when the server counts them (Cinder
+    /// 3.45+ with [`ListBackups::with_count`](crate::ListBackups::with_count)).
+    pub count: Option<u64>,
     pub(crate) number: u64,
 }
 
@@ -370,7 +384,11 @@ pub(crate) fn decode_page<T: Listed>(
         items: PhantomData,
     };
     let mut json = serde_json::Deserializer::from_slice(body);
-    let (items, links) = seed
+    let RawPage {
+        items,
+        links,
+        count,
+    } = seed
         .deserialize(&mut json)
         .and_then(|page| json.end().map(|()| page))
         .map_err(|err| {
@@ -379,6 +397,7 @@ pub(crate) fn decode_page<T: Listed>(
     Ok(Page {
         items,
         next_link: links.into_iter().find(Link::is_next),
+        count,
         number,
     })
 }
@@ -392,11 +411,18 @@ struct PageSeed<'k, T> {
 enum PageField {
     Items,
     Links,
+    Count,
     Other,
 }
 
+struct RawPage<T> {
+    items: Vec<T>,
+    links: Vec<Link>,
+    count: Option<u64>,
+}
+
 impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
-    type Value = (Vec<T>, Vec<Link>);
+    type Value = RawPage<T>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
@@ -404,7 +430,7 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
 }
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
-    type Value = (Vec<T>, Vec<Link>);
+    type Value = RawPage<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "an object with a `{}` array", self.key)
@@ -413,6 +439,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut items = None;
         let mut links = Vec::new();
+        let mut count = None;
         while let Some(field) = map.next_key_seed(FieldSeed {
             key: self.key,
             links_key: self.links_key,
@@ -425,6 +452,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
                 PageField::Links => {
                     links = map.next_value::<LenientLinks>()?.0;
                 }
+                PageField::Count => count = map.next_value::<Option<u64>>()?,
                 PageField::Other => {
                     map.next_value::<de::IgnoredAny>()?;
                 }
@@ -433,7 +461,11 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
         let items = items.ok_or_else(|| {
             de::Error::custom(format_args!("no `{}` array in the object", self.key))
         })?;
-        Ok((items, links))
+        Ok(RawPage {
+            items,
+            links,
+            count,
+        })
     }
 }
 
@@ -472,6 +504,8 @@ impl Visitor<'_> for FieldSeed<'_> {
             PageField::Items
         } else if field == self.links_key {
             PageField::Links
+        } else if field == "count" {
+            PageField::Count
         } else {
             PageField::Other
         })
@@ -502,6 +536,7 @@ mod tests {
             Some(Link::new("next", "http://h/v2/p/backups?marker=b"))
         );
         assert_eq!(page.number(), 1);
+        assert_eq!(page.count, Some(3));
     }
 
     #[test]

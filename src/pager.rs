@@ -31,6 +31,8 @@ pub(crate) struct Walk {
     pub collection: &'static str,
     /// The key of the item array in a page body, e.g. `backups`.
     pub items_key: &'static str,
+    /// Why the query cannot be sent as configured, found when it was built.
+    pub refusal: Option<&'static str>,
     /// The caller's filters, sent on every request.
     pub filters: Vec<(&'static str, String)>,
     pub page_size: u32,
@@ -54,6 +56,9 @@ const PAGER_KEYS: [&str; 3] = ["limit", "marker", "offset"];
 
 impl Walk {
     fn check(&self) -> Result<()> {
+        if let Some(refusal) = self.refusal {
+            return Err(Error::config(refusal));
+        }
         if self.page_size == 0 {
             return Err(Error::config("page_size must be at least 1"));
         }
@@ -362,6 +367,7 @@ pub struct PageStream<T> {
     source: Source<T>,
     walk: Walk,
     progress: Progress,
+    total: Option<u64>,
 }
 
 enum Source<T> {
@@ -405,7 +411,25 @@ impl<T: Listed> PageStream<T> {
             },
             walk,
             progress: Progress::default(),
+            total: None,
         }
+    }
+
+    /// The total number of matching items, once a page has said it (Cinder 3.45+
+    /// with [`ListBackups::with_count`](crate::ListBackups::with_count)).
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::StreamExt;
+    ///
+    /// let mut pages = client.backups().with_count().pages();
+    /// while let Some(page) = pages.next().await.transpose()? {
+    ///     println!("{} of {:?}", page.len(), pages.total());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn total(&self) -> Option<u64> {
+        self.total
     }
 
     /// The id of the last item of the last page yielded: pass it to
@@ -499,6 +523,7 @@ impl<T: Listed> Stream for PageStream<T> {
             Some(Ok(page)) => {
                 this.progress
                     .record_page(page.items.iter().map(Listed::marker));
+                this.total = page.count.or(this.total);
                 Poll::Ready(Some(Ok(page)))
             }
             Some(Err(err)) => {
@@ -610,6 +635,28 @@ impl<T: Listed> ItemStream<T> {
     pub fn cursor(&self) -> Cursor {
         Cursor::new(&self.pages.walk, &self.progress)
     }
+
+    /// The total number of matching items, once the first page has said it (Cinder
+    /// 3.45+ with [`ListBackups::with_count`](crate::ListBackups::with_count)): for
+    /// a progress display.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::StreamExt;
+    ///
+    /// let mut backups = client.backups().with_count().stream();
+    /// let mut done = 0;
+    /// while let Some(backup) = backups.next().await.transpose()? {
+    ///     done += 1;
+    ///     if let Some(total) = backups.total() {
+    ///         eprint!("\r{done}/{total}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn total(&self) -> Option<u64> {
+        self.pages.total()
+    }
 }
 
 impl<T: Listed> Stream for ItemStream<T> {
@@ -683,6 +730,7 @@ pub mod fuzzing {
                 client,
                 collection: "backups",
                 items_key: "backups",
+                refusal: None,
                 filters: vec![("status", "error".to_owned())],
                 page_size: 50,
                 offset: Some(3),
@@ -738,6 +786,7 @@ mod tests {
             client,
             collection: "backups",
             items_key: "backups",
+            refusal: None,
             filters: filters.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
             page_size: 10,
             offset: None,
