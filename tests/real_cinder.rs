@@ -1,0 +1,385 @@
+//! Conformance against real OpenStack Cinder 29.0.0 (`scripts/real-cinder.sh start`).
+//!
+//! These tests are `#[ignore]`d, so `cargo test` lists them as ignored ("needs a
+//! running real Cinder"). With Cinder running and its variables exported, run them:
+//!
+//! ```text
+//! bash scripts/real-cinder.sh start && eval "$(bash scripts/real-cinder.sh env)"
+//! cargo test --test real_cinder -- --ignored
+//! ```
+//!
+//! The truth is the database itself: the script writes the project's backups in
+//! Cinder's order to `REAL_CINDER_TRUTH`.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+use vbs_backups::{ApiVersion, BackupStatus, Client, ErrorKind, RetryPolicy, SortDir, SortKey};
+
+/// What the script exported about the running server.
+struct RealCinder {
+    endpoint: String,
+    project: String,
+    token: String,
+    db: String,
+    truth: Vec<Value>,
+}
+
+/// The tests share one database; the one that deletes a backup must not race the
+/// ones that compare walks with the truth.
+static DATABASE: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sync::Mutex::new(()));
+
+fn real_cinder() -> RealCinder {
+    let Ok(endpoint) = std::env::var("REAL_CINDER_ENDPOINT") else {
+        panic!(
+            "REAL_CINDER_ENDPOINT is not set: run `bash scripts/real-cinder.sh start` and `eval \"$(bash scripts/real-cinder.sh env)\"` first"
+        );
+    };
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set"));
+    let truth_path = var("REAL_CINDER_TRUTH");
+    let truth_text = std::fs::read_to_string(&truth_path).expect("truth file");
+    let truth: Vec<Value> = serde_json::from_str(&truth_text).expect("truth is a JSON array");
+    assert!(truth.len() > 1000, "the script seeds thousands of backups");
+    RealCinder {
+        endpoint,
+        project: var("REAL_CINDER_PROJECT"),
+        token: var("REAL_CINDER_TOKEN"),
+        db: var("REAL_CINDER_DB"),
+        truth,
+    }
+}
+
+impl RealCinder {
+    fn client(&self) -> Client {
+        self.builder().build().expect("valid client")
+    }
+
+    fn builder(&self) -> vbs_backups::ClientBuilder {
+        Client::builder()
+            .endpoint(&self.endpoint)
+            .project_id(&self.project)
+            .token(&self.token)
+            .api_version(ApiVersion::V3)
+            .retry_policy(RetryPolicy::default().max_attempts(2))
+    }
+
+    fn ids_where(&self, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+        self.truth
+            .iter()
+            .filter(|row| keep(row))
+            .map(|row| row["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    fn all_ids(&self) -> Vec<String> {
+        self.ids_where(|_| true)
+    }
+
+    /// Marks a backup deleted (or not) the way Cinder does, straight in its database.
+    fn set_deleted(&self, id: &str, deleted: bool) {
+        let script = "import sqlite3, sys\n\
+            db = sqlite3.connect(sys.argv[1])\n\
+            deleted = sys.argv[3] == '1'\n\
+            db.execute(\"UPDATE backups SET deleted = ?, deleted_at = CASE WHEN ? THEN CURRENT_TIMESTAMP ELSE NULL END WHERE id = ?\", (deleted, deleted, sys.argv[2]))\n\
+            db.commit()\n";
+        let status = std::process::Command::new("python3")
+            .args(["-c", script, &self.db, id, if deleted { "1" } else { "0" }])
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "updating the Cinder database failed");
+    }
+}
+
+async fn walk(listing: vbs_backups::ListBackups) -> Vec<String> {
+    listing
+        .stream()
+        .map_ok(|backup| backup.id)
+        .try_collect()
+        .await
+        .expect("the walk succeeds")
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn full_walks_at_every_page_size_equal_the_database() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let truth = cinder.all_ids();
+    for page_size in [1, 7, 333, 1000, 5000] {
+        let got = walk(cinder.client().backups().page_size(page_size).prefetch(2)).await;
+        assert_eq!(got.len(), truth.len(), "page size {page_size}");
+        assert_eq!(got, truth, "page size {page_size}: in order, exactly once");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn every_filter_matches_the_database() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let client = cinder.client();
+    for name in ["weekly", "nightly-1", "spécial & name=1", "WEEKLY"] {
+        let expected = cinder.ids_where(|row| row["name"] == name);
+        let got = walk(client.backups().name(name).page_size(97)).await;
+        assert_eq!(got, expected, "name {name:?}");
+    }
+    for status in [
+        "available",
+        "error",
+        "creating",
+        "deleting",
+        "restoring",
+        "error_deleting",
+        "bogus",
+    ] {
+        let expected = cinder.ids_where(|row| row["status"] == status);
+        let got = walk(client.backups().status(status).page_size(333)).await;
+        assert_eq!(got, expected, "status {status}");
+    }
+    let volume = cinder.truth[0]["volume_id"]
+        .as_str()
+        .expect("volume id")
+        .to_owned();
+    let expected = cinder.ids_where(|row| row["volume_id"] == volume.as_str());
+    assert!(!expected.is_empty());
+    assert_eq!(
+        walk(client.backups().volume_id(&volume).page_size(100)).await,
+        expected
+    );
+    let expected = cinder.ids_where(|row| {
+        row["volume_id"] == volume.as_str()
+            && row["status"] == "available"
+            && row["name"] == "weekly"
+    });
+    let got = walk(
+        client
+            .backups()
+            .volume_id(&volume)
+            .status(BackupStatus::Available)
+            .name("weekly")
+            .page_size(2),
+    )
+    .await;
+    assert_eq!(got, expected, "combined filters");
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn offset_skips_once_although_cinders_next_links_keep_it() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let truth = cinder.all_ids();
+    for (offset, page_size) in [(2, 3), (999, 1000), (0, 250)] {
+        let got = walk(
+            cinder
+                .client()
+                .backups()
+                .offset(offset)
+                .page_size(page_size),
+        )
+        .await;
+        assert_eq!(
+            got,
+            truth[offset as usize..],
+            "offset {offset}, page size {page_size}"
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn max_items_stops_exactly() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let truth = cinder.all_ids();
+    for (max_items, page_size) in [(1, 1000), (1000, 1000), (1001, 1000), (2, 7)] {
+        let got = walk(
+            cinder
+                .client()
+                .backups()
+                .max_items(max_items)
+                .page_size(page_size),
+        )
+        .await;
+        assert_eq!(got, truth[..max_items as usize], "max_items {max_items}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn every_detail_row_decodes_and_matches_the_database() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let details: Vec<vbs_backups::BackupDetail> = cinder
+        .client()
+        .backups()
+        .detail()
+        .page_size(1000)
+        .stream()
+        .try_collect()
+        .await
+        .expect("the walk succeeds");
+    assert_eq!(details.len(), cinder.truth.len());
+    for (got, row) in details.iter().zip(&cinder.truth) {
+        assert_eq!(got.id, row["id"].as_str().expect("id"));
+        assert_eq!(got.name.as_deref(), row["name"].as_str(), "{}", got.id);
+        assert_eq!(got.status.as_str(), row["status"].as_str().expect("status"));
+        assert_eq!(got.volume_id.as_deref(), row["volume_id"].as_str());
+        assert_eq!(got.size, row["size"].as_u64());
+        let created = got.created_at.expect("created_at").to_string();
+        let expected = row["created_at"].as_str().expect("created_at");
+        assert_eq!(
+            &created[..19],
+            &expected.replace(' ', "T")[..19],
+            "{}",
+            got.id
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn sorting_oldest_first_keeps_every_backup_once() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let details: Vec<vbs_backups::BackupDetail> = cinder
+        .client()
+        .backups()
+        .sort(SortKey::CreatedAt, SortDir::Asc)
+        .detail()
+        .page_size(333)
+        .stream()
+        .try_collect()
+        .await
+        .expect("the walk succeeds");
+    let ids: HashSet<_> = details.iter().map(|b| b.id.clone()).collect();
+    assert_eq!(ids.len(), details.len(), "no duplicates");
+    assert_eq!(ids, cinder.all_ids().into_iter().collect::<HashSet<_>>());
+    assert!(
+        details
+            .windows(2)
+            .all(|w| w[0].created_at <= w[1].created_at)
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn with_count_reports_the_total_up_front() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let client = cinder
+        .builder()
+        .microversion("3.45")
+        .build()
+        .expect("valid client");
+    let mut backups = client.backups().with_count().page_size(1000).stream();
+    backups.next().await.expect("an item").expect("ok");
+    assert_eq!(backups.total(), Some(cinder.truth.len() as u64));
+    let rest: Vec<_> = backups.try_collect().await.expect("the walk succeeds");
+    assert_eq!(
+        rest.len() + 1,
+        cinder.truth.len(),
+        "the partial last page links on; the walk still ends"
+    );
+    let errors = cinder.ids_where(|row| row["status"] == "error").len() as u64;
+    let mut failed = client.backups().status("error").with_count().stream();
+    failed.next().await.expect("an item").expect("ok");
+    assert_eq!(failed.total(), Some(errors));
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn a_backup_deleted_mid_walk_is_stepped_over() {
+    let cinder = real_cinder();
+    let _shared = DATABASE.lock().await;
+    let truth = cinder.all_ids();
+    let mut backups = cinder
+        .client()
+        .backups()
+        .page_size(100)
+        .prefetch(0)
+        .stream();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen.push(backups.next().await.expect("item").expect("ok").id);
+    }
+    // The marker of the next request, and the backup before it, vanish.
+    cinder.set_deleted(&truth[99], true);
+    cinder.set_deleted(&truth[98], true);
+    let rest: Result<Vec<_>, _> = backups.map_ok(|b| b.id).try_collect().await;
+    cinder.set_deleted(&truth[99], false);
+    cinder.set_deleted(&truth[98], false);
+    seen.extend(rest.expect("the walk steps back and goes on"));
+    assert_eq!(seen, truth, "every backup exactly once");
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn errors_keep_cinders_status_fault_and_message() {
+    let cinder = real_cinder();
+    let err = cinder
+        .client()
+        .backups()
+        .after("00000000-0000-0000-0000-000000000000")
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("unknown marker");
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(err.code(), Some("itemNotFound"));
+    assert_eq!(
+        err.message(),
+        "Backup 00000000-0000-0000-0000-000000000000 could not be found."
+    );
+    assert!(err.request_id().is_some_and(|id| id.starts_with("req-")));
+
+    // Cinder 29 serves no /v2: an HTML 404, read as a short snippet.
+    let v2 = Client::builder()
+        .endpoint(&cinder.endpoint)
+        .project_id(&cinder.project)
+        .token(&cinder.token)
+        .build()
+        .expect("valid client");
+    let err = v2
+        .backups()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("no v2");
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(err.kind(), ErrorKind::Api);
+    assert!(err.message().contains("404 Not Found"), "{err}");
+}
+
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn next_links_to_an_unreachable_public_endpoint_are_origin_pinned() {
+    let cinder = real_cinder();
+    let public = std::env::var("REAL_CINDER_PUBLIC_ENDPOINT")
+        .expect("REAL_CINDER_PUBLIC_ENDPOINT: start Cinder with a public_endpoint it cannot reach");
+    let _shared = DATABASE.lock().await;
+    let url = format!("{}/v3/{}/backups?limit=5", cinder.endpoint, cinder.project);
+    let body = reqwest::Client::new()
+        .get(url)
+        .header("X-Auth-Token", &cinder.token)
+        .send()
+        .await
+        .expect("Cinder answers")
+        .bytes()
+        .await
+        .expect("a body");
+    let page: Value = serde_json::from_slice(&body).expect("a page");
+    let next = page["backups_links"][0]["href"]
+        .as_str()
+        .expect("a next link");
+    assert!(next.starts_with(&public), "Cinder links to {next}");
+    let got = walk(cinder.client().backups().page_size(500)).await;
+    assert_eq!(
+        got,
+        cinder.all_ids(),
+        "the walk never left the configured endpoint"
+    );
+}
