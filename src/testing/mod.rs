@@ -75,6 +75,7 @@ mod render;
 mod server;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::fmt;
 use std::io;
@@ -87,6 +88,7 @@ use tokio::sync::oneshot;
 
 use self::data::Dataset;
 use self::server::{Settings, Shared};
+use self::tls::TlsPems;
 
 /// The project id a [`FakeServer`] serves unless [`FakeServerBuilder::project_id`] says otherwise.
 pub const DEFAULT_PROJECT_ID: &str = "b23b579f08c84228b9b4673c46f0c442";
@@ -121,10 +123,17 @@ impl FakeServer {
         FakeServerBuilder::default()
     }
 
-    /// The service root to configure a client with: `http://127.0.0.1:PORT` followed by the path
-    /// prefix, if any, without a trailing slash.
+    /// The service root to configure a client with: `http://127.0.0.1:PORT`, or
+    /// `https://localhost:PORT` for a server started with [`tls`](FakeServerBuilder::tls),
+    /// followed by the path prefix, if any, without a trailing slash.
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", self.shared.addr, self.shared.settings.prefix)
+        let settings = &self.shared.settings;
+        let addr = self.shared.addr;
+        if settings.tls {
+            format!("https://localhost:{}{}", addr.port(), settings.prefix)
+        } else {
+            format!("http://{addr}{}", settings.prefix)
+        }
     }
 
     /// The address the server listens on.
@@ -317,6 +326,7 @@ pub struct FakeServerBuilder {
     prefix: String,
     quirks: Vec<Quirk>,
     latency: Duration,
+    tls: Option<TlsPems>,
 }
 
 impl Default for FakeServerBuilder {
@@ -330,6 +340,7 @@ impl Default for FakeServerBuilder {
             prefix: String::new(),
             quirks: Vec::new(),
             latency: Duration::ZERO,
+            tls: None,
         }
     }
 }
@@ -403,19 +414,45 @@ impl FakeServerBuilder {
         self
     }
 
+    /// Serves HTTPS (HTTP/1.1 over TLS) with this certificate chain (leaf first) and its
+    /// private key (PKCS#8, PKCS#1 or SEC1), both as PEM text, instead of plain HTTP.
+    ///
+    /// The server still listens on `127.0.0.1` only, but its [`endpoint`](FakeServer::endpoint)
+    /// and links name `localhost`, so the certificate must be valid for `localhost`. Clients
+    /// must trust its issuer, e.g. with
+    /// [`ClientBuilder::trust_additional_ca_file`](crate::ClientBuilder::trust_additional_ca_file);
+    /// to keep them off other loopback addresses, pin `localhost` to
+    /// [`addr`](FakeServer::addr) with `reqwest::ClientBuilder::resolve`. The PEMs are checked
+    /// by [`start`](Self::start).
+    pub fn tls(
+        mut self,
+        cert_chain_pem: impl Into<String>,
+        private_key_pem: impl Into<String>,
+    ) -> Self {
+        self.tls = Some(TlsPems {
+            cert_chain: cert_chain_pem.into(),
+            private_key: private_key_pem.into(),
+        });
+        self
+    }
+
     /// Binds a free port on `127.0.0.1` and spawns the server on the current Tokio runtime.
     ///
     /// # Errors
     ///
-    /// Fails if there is no current Tokio runtime or the port cannot be bound.
+    /// Fails if there is no current Tokio runtime or the port cannot be bound, and with
+    /// [`io::ErrorKind::InvalidInput`] if the [`tls`](Self::tls) certificate chain or key is not
+    /// PEM, holds nothing usable, or the key does not match the certificate.
     pub async fn start(self) -> io::Result<FakeServer> {
         let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+        let acceptor = self.tls.as_ref().map(TlsPems::acceptor).transpose()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let settings = Settings {
             project_id: self.project_id,
             max_limit: self.max_limit,
             prefix: self.prefix,
+            tls: acceptor.is_some(),
         };
         let data = Dataset::generate(self.backups, self.seed);
         let shared = Arc::new(Shared::new(
@@ -428,7 +465,15 @@ impl FakeServerBuilder {
             self.latency,
         ));
         let (shutdown, stopped) = oneshot::channel();
-        runtime.spawn(server::run(listener, Arc::clone(&shared), stopped));
+        match acceptor {
+            Some(acceptor) => runtime.spawn(tls::run(
+                listener,
+                server::router(Arc::clone(&shared)),
+                acceptor,
+                stopped,
+            )),
+            None => runtime.spawn(server::run(listener, Arc::clone(&shared), stopped)),
+        };
         Ok(FakeServer {
             shared,
             shutdown: Some(shutdown),
@@ -517,7 +562,7 @@ pub enum Quirk {
     /// follows it).
     OtherHost(String),
     /// The next link says `https` although the server speaks plain HTTP, like a TLS-terminating
-    /// proxy in front of it.
+    /// proxy in front of it. No change on a server that speaks HTTPS.
     HttpsScheme,
     /// The next link is path-absolute, without scheme and authority:
     /// `{prefix}/v3/{project_id}/backups?…`. Takes precedence over `OtherHost` and `HttpsScheme`.
