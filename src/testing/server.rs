@@ -407,7 +407,7 @@ impl Drop for AbandonGuard<'_> {
     }
 }
 
-async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let mut guard = AbandonGuard {
         abandoned: &shared.abandoned,
         answered: false,
