@@ -33,6 +33,10 @@
 //! ([`FakeServer::set_token`]). Every request is recorded, so tests can assert on what a client
 //! actually sent.
 //!
+//! With [`FakeServerBuilder::tls`] the server speaks HTTPS with a certificate you provide, to
+//! test certificate verification and private CAs (see
+//! [`ClientBuilder::trust_additional_ca_file`](crate::ClientBuilder::trust_additional_ca_file)).
+//!
 //! ```
 //! use futures::TryStreamExt;
 //! use vbs_backups::Client;
@@ -75,6 +79,7 @@ mod render;
 mod server;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::fmt;
 use std::io;
@@ -87,21 +92,121 @@ use tokio::sync::oneshot;
 
 use self::data::Dataset;
 use self::server::{Settings, Shared};
+use self::tls::TlsPems;
 
 /// The project id a [`FakeServer`] serves unless [`FakeServerBuilder::project_id`] says otherwise.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use vbs_backups::Client;
+/// use vbs_backups::testing::{DEFAULT_PROJECT_ID, DEFAULT_TOKEN, FakeServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = FakeServer::builder().backups(3).start().await?;
+/// assert_eq!(server.project_id(), DEFAULT_PROJECT_ID);
+///
+/// // A catalog URL names the project itself.
+/// let client = Client::builder()
+///     .endpoint(format!("{}/v2/{DEFAULT_PROJECT_ID}", server.endpoint()))
+///     .token(DEFAULT_TOKEN)
+///     .build()?;
+/// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+/// assert_eq!(backups.len(), 3);
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_PROJECT_ID: &str = "b23b579f08c84228b9b4673c46f0c442";
 
 /// The token a [`FakeServer`] expects in `X-Auth-Token` unless configured otherwise.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use vbs_backups::Client;
+/// use vbs_backups::testing::{DEFAULT_TOKEN, FakeServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = FakeServer::builder().backups(3).start().await?;
+/// let client = |token: &str| {
+///     Client::builder()
+///         .endpoint(server.endpoint())
+///         .project_id(server.project_id())
+///         .token(token)
+///         .build()
+/// };
+/// let walk = client("expired")?.backups().stream().try_collect::<Vec<_>>().await;
+/// assert_eq!(walk.map_err(|err| err.status()).err(), Some(Some(401)));
+///
+/// let backups: Vec<_> = client(DEFAULT_TOKEN)?.backups().stream().try_collect().await?;
+/// assert_eq!(backups.len(), 3);
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_TOKEN: &str = "fake-token";
 
 /// The number of backups a [`FakeServer`] holds unless [`FakeServerBuilder::backups`] says
 /// otherwise.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use vbs_backups::Client;
+/// use vbs_backups::testing::{DEFAULT_BACKUPS, FakeServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = FakeServer::builder().start().await?;
+/// let client = Client::builder()
+///     .endpoint(server.endpoint())
+///     .project_id(server.project_id())
+///     .token(server.token().unwrap_or_default())
+///     .build()?;
+/// let backups: Vec<_> = client.backups().page_size(10).stream().try_collect().await?;
+/// assert_eq!(backups.len(), DEFAULT_BACKUPS);
+/// assert_eq!(server.request_count(), 3); // 10 + 10 + 5
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_BACKUPS: usize = 25;
 
 /// The seed used unless [`FakeServerBuilder::seed`] says otherwise.
+///
+/// ```
+/// use vbs_backups::testing::{DEFAULT_SEED, FakeServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let default = FakeServer::builder().start().await?;
+/// let seeded = FakeServer::builder().seed(DEFAULT_SEED).start().await?;
+/// let other = FakeServer::builder().seed(DEFAULT_SEED + 1).start().await?;
+/// assert_eq!(default.backups(), seeded.backups());
+/// assert_ne!(default.backups(), other.backups());
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_SEED: u64 = 0x5EED_0000_C1DE_0001;
 
 /// Cinder's default `osapi_max_limit`: the default and maximum page size.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use vbs_backups::Client;
+/// use vbs_backups::testing::{DEFAULT_MAX_LIMIT, FakeServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = FakeServer::builder().backups(1500).start().await?;
+/// let client = Client::builder()
+///     .endpoint(server.endpoint())
+///     .project_id(server.project_id())
+///     .token(server.token().unwrap_or_default())
+///     .build()?;
+/// // Asking for more than the cap gets pages of the cap.
+/// let sizes: Vec<usize> = client.backups().page_size(5000).pages().map_ok(|page| page.len()).try_collect().await?;
+/// assert_eq!(sizes, [DEFAULT_MAX_LIMIT, 500]);
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_MAX_LIMIT: usize = 1000;
 
 /// A running fake backup-list server on `127.0.0.1`.
@@ -117,28 +222,120 @@ impl FakeServer {
     /// A builder with the defaults: [`DEFAULT_BACKUPS`] backups from [`DEFAULT_SEED`], project
     /// [`DEFAULT_PROJECT_ID`], token [`DEFAULT_TOKEN`], `max_limit` [`DEFAULT_MAX_LIMIT`], no
     /// path prefix, no quirks, no latency.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{DEFAULT_BACKUPS, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// assert_eq!(server.backups().len(), DEFAULT_BACKUPS);
+    /// assert_eq!(server.request_count(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder() -> FakeServerBuilder {
         FakeServerBuilder::default()
     }
 
-    /// The service root to configure a client with: `http://127.0.0.1:PORT` followed by the path
-    /// prefix, if any, without a trailing slash.
+    /// The service root to configure a client with: `http://127.0.0.1:PORT`, or
+    /// `https://localhost:PORT` for a server started with [`tls`](FakeServerBuilder::tls),
+    /// followed by the path prefix, if any, without a trailing slash.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().path_prefix("volume").start().await?;
+    /// assert_eq!(server.endpoint(), format!("http://{}/volume", server.addr()));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), server.backups().len());
+    /// assert!(server.requests()[0].path.starts_with("/volume/v2/"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", self.shared.addr, self.shared.settings.prefix)
+        let settings = &self.shared.settings;
+        let addr = self.shared.addr;
+        if settings.tls {
+            format!("https://localhost:{}{}", addr.port(), settings.prefix)
+        } else {
+            format!("http://{addr}{}", settings.prefix)
+        }
     }
 
     /// The address the server listens on.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// assert_eq!(server.addr().ip(), Ipv4Addr::LOCALHOST);
+    ///
+    /// // Any HTTP client can talk to it; here, Cinder's 404 page for an unknown path.
+    /// let root = reqwest::get(format!("http://{}/", server.addr())).await?;
+    /// assert_eq!(root.status(), 404);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr
     }
 
     /// The only project id the server accepts in the path.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().project_id("p-1234").start().await?;
+    /// assert_eq!(server.project_id(), "p-1234");
+    ///
+    /// // A client configured for another project gets Cinder's 400.
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id("someone-else")
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let walk = client.backups().stream().try_collect::<Vec<_>>().await;
+    /// assert_eq!(walk.map_err(|err| err.status()).err(), Some(Some(400)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn project_id(&self) -> &str {
         &self.shared.settings.project_id
     }
 
     /// The token currently required in `X-Auth-Token`, or `None` if any or no token is
     /// accepted; see [`set_token`](Self::set_token).
+    ///
+    /// ```
+    /// use vbs_backups::testing::{DEFAULT_TOKEN, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let guarded = FakeServer::builder().start().await?;
+    /// assert_eq!(guarded.token(), Some(DEFAULT_TOKEN));
+    ///
+    /// let open = FakeServer::builder().no_auth().start().await?;
+    /// assert_eq!(open.token(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn token(&self) -> Option<&str> {
         self.shared.tokens.current()
     }
@@ -165,6 +362,27 @@ impl FakeServer {
 
     /// Every backup the server holds now, in server order (`created_at` descending, then `id`
     /// descending): what a complete, correct walk over unchanging data must yield.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(7).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let listed: Vec<_> = client.backups().page_size(3).stream().try_collect().await?;
+    ///
+    /// let expected: Vec<_> = server.backups().into_iter().map(|b| b.id).collect();
+    /// assert_eq!(listed.into_iter().map(|b| b.id).collect::<Vec<_>>(), expected);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backups(&self) -> Vec<FakeBackup> {
         self.shared.data().backups()
     }
@@ -216,11 +434,53 @@ impl FakeServer {
 
     /// Every request received so far, on any path (404s included), in arrival order. Requests
     /// are recorded on arrival, before any latency.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{BackupStatus, Client};
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(5).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().status(BackupStatus::Available).stream().try_collect().await?;
+    ///
+    /// let first = &server.requests()[0];
+    /// assert_eq!(first.path, format!("/v2/{}/backups", server.project_id()));
+    /// assert_eq!(first.param("status").as_deref(), Some("available"));
+    /// assert_eq!(first.auth_token.as_deref(), server.token());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().log.clone()
     }
 
     /// The number of requests received so far, on any path.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(25).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().page_size(10).stream().try_collect().await?;
+    /// assert_eq!(server.request_count(), 3); // 10 + 10 + 5
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn request_count(&self) -> usize {
         self.shared.lock().log.len()
     }
@@ -243,17 +503,87 @@ impl FakeServer {
     }
 
     /// Forgets the requests recorded so far.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(5).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().page_size(2).stream().try_collect().await?;
+    /// server.clear_requests();
+    /// assert_eq!(server.request_count(), 0);
+    ///
+    /// // Only what comes next is recorded.
+    /// let _: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(server.request_count(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clear_requests(&self) {
         self.shared.lock().log.clear();
     }
 
     /// Replaces the active quirks; an empty iterator restores Cinder's behaviour.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(6).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// server.set_quirks([Quirk::NoVersionPrefix, Quirk::DropFilters]);
+    /// let backups: Vec<_> = client.backups().page_size(2).stream().try_collect().await?;
+    /// assert_eq!(backups.len(), 6);
+    ///
+    /// server.set_quirks([]); // Cinder's own behaviour again
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_quirks(&self, quirks: impl IntoIterator<Item = Quirk>) {
         self.shared.lock().quirks = quirks.into_iter().collect();
     }
 
     /// Delays every later request on a listing route by `per_page` before it is answered
     /// (canned responses and errors included; requests that get the 404 page are not delayed).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::{DEFAULT_BACKUPS, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().latency(Duration::from_secs(3600)).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let stuck = client.backups().stream().try_collect::<Vec<_>>();
+    /// assert!(tokio::time::timeout(Duration::from_millis(50), stuck).await.is_err());
+    ///
+    /// server.set_latency(Duration::ZERO);
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), DEFAULT_BACKUPS);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_latency(&self, per_page: Duration) {
         self.shared.lock().latency = per_page;
     }
@@ -317,6 +647,7 @@ pub struct FakeServerBuilder {
     prefix: String,
     quirks: Vec<Quirk>,
     latency: Duration,
+    tls: Option<TlsPems>,
 }
 
 impl Default for FakeServerBuilder {
@@ -330,6 +661,7 @@ impl Default for FakeServerBuilder {
             prefix: String::new(),
             quirks: Vec::new(),
             latency: Duration::ZERO,
+            tls: None,
         }
     }
 }
@@ -337,6 +669,25 @@ impl Default for FakeServerBuilder {
 impl FakeServerBuilder {
     /// The number of backups to generate (default [`DEFAULT_BACKUPS`]). Hundreds of thousands
     /// are fine: pages are cut in time proportional to their size.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(2_500).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let sizes: Vec<usize> = client.backups().pages().map_ok(|page| page.len()).try_collect().await?;
+    /// assert_eq!(sizes, [1000, 1000, 500]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn backups(mut self, count: usize) -> Self {
         self.backups = count;
         self
@@ -344,6 +695,20 @@ impl FakeServerBuilder {
 
     /// The seed of the generated data (default [`DEFAULT_SEED`]): the same seed and count always
     /// give the same backups.
+    ///
+    /// ```
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let a = FakeServer::builder().backups(10).seed(42).start().await?;
+    /// let b = FakeServer::builder().backups(10).seed(42).start().await?;
+    /// let c = FakeServer::builder().backups(10).seed(43).start().await?;
+    /// assert_eq!(a.backups(), b.backups());
+    /// assert_ne!(a.backups(), c.backups());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -351,6 +716,25 @@ impl FakeServerBuilder {
 
     /// The project id the server serves (default [`DEFAULT_PROJECT_ID`]). Requests for any other
     /// project get Cinder's 400 `Malformed request url`.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().project_id("p-1234").backups(3).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(format!("{}/v3/p-1234", server.endpoint())) // a catalog URL
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), 3);
+    /// assert_eq!(server.requests()[0].path, "/v3/p-1234/backups");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn project_id(mut self, id: impl Into<String>) -> Self {
         self.project_id = id.into();
         self
@@ -358,12 +742,48 @@ impl FakeServerBuilder {
 
     /// The token required in `X-Auth-Token` (default [`DEFAULT_TOKEN`]). Overrides an earlier
     /// [`no_auth`](Self::no_auth).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().token("s3cret").start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token("s3cret")
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(server.requests()[0].auth_token.as_deref(), Some("s3cret"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
     }
 
     /// Accepts requests with any token or none. Overrides an earlier [`token`](Self::token).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().backups(3).start().await?;
+    /// // No token configured at all.
+    /// let client = Client::builder().endpoint(server.endpoint()).project_id(server.project_id()).build()?;
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), 3);
+    /// assert_eq!(server.requests()[0].auth_token, None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn no_auth(mut self) -> Self {
         self.token = None;
         self
@@ -371,6 +791,27 @@ impl FakeServerBuilder {
 
     /// Cinder's `osapi_max_limit`: the page size when no `limit` is given and the cap on larger
     /// ones (default [`DEFAULT_MAX_LIMIT`]; 0 is treated as 1).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(25).max_limit(10).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let sizes: Vec<usize> = client.backups().page_size(50).pages().map_ok(|page| page.len()).try_collect().await?;
+    /// assert_eq!(sizes, [10, 10, 5]);
+    /// // Silently capped: every request still asked for 50.
+    /// assert!(server.requests().iter().all(|r| r.param("limit").as_deref() == Some("50")));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_limit(mut self, max: usize) -> Self {
         self.max_limit = max.max(1);
         self
@@ -379,6 +820,27 @@ impl FakeServerBuilder {
     /// Serves the routes under this path, like a gateway that mounts the service at `/volume`.
     /// Slashes are normalised: `"volume"`, `"/volume"` and `"/volume/"` are the same prefix, and
     /// `""` or `"/"` means none (the default).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().path_prefix("/volume/").backups(3).start().await?;
+    /// assert!(server.endpoint().ends_with("/volume"));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), 3);
+    /// assert!(server.requests()[0].path.starts_with("/volume/v2/"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn path_prefix(mut self, prefix: impl Into<String>) -> Self {
         let prefix = prefix.into();
         let trimmed = prefix.trim_matches('/');
@@ -391,6 +853,30 @@ impl FakeServerBuilder {
     }
 
     /// Turns a quirk on; call it once per quirk. See also [`FakeServer::set_quirks`].
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder()
+    ///     .backups(9)
+    ///     .quirk(Quirk::RelativeLink)
+    ///     .quirk(Quirk::NoMarker)
+    ///     .start()
+    ///     .await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let backups: Vec<_> = client.backups().page_size(4).stream().try_collect().await?;
+    /// assert_eq!(backups.len(), 9);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn quirk(mut self, quirk: Quirk) -> Self {
         self.quirks.push(quirk);
         self
@@ -398,8 +884,78 @@ impl FakeServerBuilder {
 
     /// The initial delay of each listing request (default none); see
     /// [`FakeServer::set_latency`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{Client, RetryPolicy};
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A server far slower than the client is willing to wait.
+    /// let server = FakeServer::builder().latency(Duration::from_secs(3600)).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .timeout(Duration::from_millis(100))
+    ///     .retry_policy(RetryPolicy::disabled())
+    ///     .build()?;
+    /// let walk = client.backups().stream().try_collect::<Vec<_>>().await;
+    /// assert!(walk.is_err_and(|err| err.is_timeout()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn latency(mut self, per_page: Duration) -> Self {
         self.latency = per_page;
+        self
+    }
+
+    /// Serves HTTPS (HTTP/1.1 over TLS) with this certificate chain (leaf first) and its
+    /// private key (PKCS#8, PKCS#1 or SEC1), both as PEM text, instead of plain HTTP.
+    ///
+    /// The server still listens on `127.0.0.1` only, but its [`endpoint`](FakeServer::endpoint)
+    /// and links name `localhost`, so the certificate must be valid for `localhost`. Clients
+    /// must trust its issuer, e.g. with
+    /// [`ClientBuilder::trust_additional_ca_file`](crate::ClientBuilder::trust_additional_ca_file);
+    /// to keep them off other loopback addresses, pin `localhost` to
+    /// [`addr`](FakeServer::addr) with `reqwest::ClientBuilder::resolve`. The PEMs are checked
+    /// by [`start`](Self::start).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let key = rcgen::KeyPair::generate()?;
+    /// let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?.self_signed(&key)?;
+    /// let server = FakeServer::builder().backups(3).tls(cert.pem(), key.serialize_pem()).start().await?;
+    /// assert!(server.endpoint().starts_with("https://localhost:"));
+    ///
+    /// let ca_file = std::env::temp_dir().join(format!("fake-server-{}.pem", server.addr().port()));
+    /// std::fs::write(&ca_file, cert.pem())?;
+    /// let client = Client::builder().endpoint(server.endpoint()).project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default()).trust_additional_ca_file(&ca_file)
+    ///     .http_client_builder(reqwest::Client::builder().resolve("localhost", server.addr()))
+    ///     .build();
+    /// std::fs::remove_file(&ca_file)?;
+    /// let backups: Vec<_> = client?.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tls(
+        mut self,
+        cert_chain_pem: impl Into<String>,
+        private_key_pem: impl Into<String>,
+    ) -> Self {
+        self.tls = Some(TlsPems {
+            cert_chain: cert_chain_pem.into(),
+            private_key: private_key_pem.into(),
+        });
         self
     }
 
@@ -407,15 +963,34 @@ impl FakeServerBuilder {
     ///
     /// # Errors
     ///
-    /// Fails if there is no current Tokio runtime or the port cannot be bound.
+    /// Fails if there is no current Tokio runtime or the port cannot be bound, and with
+    /// [`io::ErrorKind::InvalidInput`] if the [`tls`](Self::tls) certificate chain or key is not
+    /// PEM, holds nothing usable, or the key does not match the certificate.
+    ///
+    /// ```
+    /// use std::io;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// assert!(server.endpoint().starts_with("http://127.0.0.1:"));
+    ///
+    /// let err = FakeServer::builder().tls("not a certificate", "not a key").start().await.unwrap_err();
+    /// assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(self) -> io::Result<FakeServer> {
         let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+        let acceptor = self.tls.as_ref().map(TlsPems::acceptor).transpose()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let settings = Settings {
             project_id: self.project_id,
             max_limit: self.max_limit,
             prefix: self.prefix,
+            tls: acceptor.is_some(),
         };
         let data = Dataset::generate(self.backups, self.seed);
         let shared = Arc::new(Shared::new(
@@ -428,7 +1003,15 @@ impl FakeServerBuilder {
             self.latency,
         ));
         let (shutdown, stopped) = oneshot::channel();
-        runtime.spawn(server::run(listener, Arc::clone(&shared), stopped));
+        match acceptor {
+            Some(acceptor) => runtime.spawn(tls::run(
+                listener,
+                server::router(Arc::clone(&shared)),
+                acceptor,
+                stopped,
+            )),
+            None => runtime.spawn(server::run(listener, Arc::clone(&shared), stopped)),
+        };
         Ok(FakeServer {
             shared,
             shutdown: Some(shutdown),
@@ -437,6 +1020,28 @@ impl FakeServerBuilder {
 }
 
 /// One backup held by a [`FakeServer`].
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use vbs_backups::Client;
+/// use vbs_backups::testing::FakeServer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = FakeServer::builder().backups(4).start().await?;
+/// let client = Client::builder()
+///     .endpoint(server.endpoint())
+///     .project_id(server.project_id())
+///     .token(server.token().unwrap_or_default())
+///     .build()?;
+/// let listed: Vec<_> = client.backups().stream().try_collect().await?;
+/// for (summary, truth) in listed.iter().zip(server.backups()) {
+///     assert_eq!((&summary.id, &summary.name), (&truth.id, &truth.name));
+///     assert_eq!(truth.created_at.len(), "2024-01-01T20:49:00.000000".len());
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FakeBackup {
@@ -473,6 +1078,28 @@ pub struct RecordedRequest {
 
 impl RecordedRequest {
     /// The decoded query parameters in request order, duplicates included.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().name("nightly db").page_size(2).stream().try_collect().await?;
+    ///
+    /// let pairs = server.requests()[0].query_pairs(); // decoded, in request order
+    /// assert!(pairs.contains(&("name".to_owned(), "nightly db".to_owned())));
+    /// assert!(pairs.contains(&("limit".to_owned(), "2".to_owned())));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         self.raw_query
             .as_deref()
@@ -485,6 +1112,29 @@ impl RecordedRequest {
     }
 
     /// The decoded value of query parameter `key`; the last one if it is repeated.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(3).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().page_size(2).stream().try_collect().await?;
+    ///
+    /// // The second page starts after the last backup of the first.
+    /// let requests = server.requests();
+    /// assert_eq!(requests[0].param("marker"), None);
+    /// assert_eq!(requests[1].param("marker"), Some(server.backups()[1].id.clone()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn param(&self, key: &str) -> Option<String> {
         self.query_pairs()
             .into_iter()
@@ -494,6 +1144,29 @@ impl RecordedRequest {
     }
 
     /// The first value of header `name` (case-insensitive), if any.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .user_agent("backup-auditor/2.1")
+    ///     .build()?;
+    /// let _: Vec<_> = client.backups().stream().try_collect().await?;
+    ///
+    /// let request = &server.requests()[0];
+    /// assert_eq!(request.header("User-Agent"), Some("backup-auditor/2.1"));
+    /// assert_eq!(request.header("accept"), Some("application/json"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -506,34 +1179,190 @@ impl RecordedRequest {
 ///
 /// All quirks except [`EmptyPagesLinkOn`](Quirk::EmptyPagesLinkOn) change only the `next`
 /// link, never which items a page holds.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use vbs_backups::Client;
+/// use vbs_backups::testing::{FakeServer, Quirk};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = FakeServer::builder()
+///     .backups(9)
+///     .quirk(Quirk::NoVersionPrefix)
+///     .quirk(Quirk::OtherHost("vbs-internal.invalid:8776".into()))
+///     .start()
+///     .await?;
+/// let client = Client::builder()
+///     .endpoint(server.endpoint())
+///     .project_id(server.project_id())
+///     .token(server.token().unwrap_or_default())
+///     .build()?;
+/// // The client keeps to its endpoint and takes only the query of each next link.
+/// let backups: Vec<_> = client.backups().page_size(4).stream().try_collect().await?;
+/// assert_eq!(backups.len(), 9);
+/// assert!(server.requests().iter().all(|r| r.host == Some(server.addr().to_string())));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Quirk {
     /// The next link has no version segment, like the Huawei API reference's example:
     /// `http://host{prefix}/{project_id}/backups?…`.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().quirk(Quirk::NoVersionPrefix).start().await?;
+    /// let (endpoint, project) = (server.endpoint(), server.project_id());
+    /// let first = &server.backups()[0].id;
+    /// let page = reqwest::get(format!("{endpoint}/v3/{project}/backups?limit=1")).await?.text().await?;
+    /// let page: serde_json::Value = serde_json::from_str(&page)?;
+    /// assert_eq!(page["backups_links"][0]["href"], format!("{endpoint}/{project}/backups?limit=1&marker={first}"));
+    /// # Ok(())
+    /// # }
+    /// ```
     NoVersionPrefix,
     /// The next link's authority is replaced by this `host:port`, like an internal address
     /// leaking through a gateway (point it at a second loopback listener to catch a client that
     /// follows it).
+    ///
+    /// ```
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().quirk(Quirk::OtherHost("vbs-internal.invalid:8776".into())).start().await?;
+    /// let (endpoint, project) = (server.endpoint(), server.project_id());
+    /// let first = &server.backups()[0].id;
+    /// let page = reqwest::get(format!("{endpoint}/v3/{project}/backups?limit=1")).await?.text().await?;
+    /// let page: serde_json::Value = serde_json::from_str(&page)?;
+    /// assert_eq!(page["backups_links"][0]["href"], format!("http://vbs-internal.invalid:8776/v3/{project}/backups?limit=1&marker={first}"));
+    /// # Ok(())
+    /// # }
+    /// ```
     OtherHost(String),
     /// The next link says `https` although the server speaks plain HTTP, like a TLS-terminating
-    /// proxy in front of it.
+    /// proxy in front of it. No change on a server that speaks HTTPS.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().quirk(Quirk::HttpsScheme).start().await?;
+    /// let (endpoint, project) = (server.endpoint(), server.project_id());
+    /// let first = &server.backups()[0].id;
+    /// let page = reqwest::get(format!("{endpoint}/v3/{project}/backups?limit=1")).await?.text().await?;
+    /// let page: serde_json::Value = serde_json::from_str(&page)?;
+    /// assert_eq!(page["backups_links"][0]["href"], format!("https://{}/v3/{project}/backups?limit=1&marker={first}", server.addr()));
+    /// # Ok(())
+    /// # }
+    /// ```
     HttpsScheme,
     /// The next link is path-absolute, without scheme and authority:
     /// `{prefix}/v3/{project_id}/backups?…`. Takes precedence over `OtherHost` and `HttpsScheme`.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().quirk(Quirk::RelativeLink).start().await?;
+    /// let (endpoint, project) = (server.endpoint(), server.project_id());
+    /// let first = &server.backups()[0].id;
+    /// let page = reqwest::get(format!("{endpoint}/v3/{project}/backups?limit=1")).await?.text().await?;
+    /// let page: serde_json::Value = serde_json::from_str(&page)?;
+    /// assert_eq!(page["backups_links"][0]["href"], format!("/v3/{project}/backups?limit=1&marker={first}"));
+    /// # Ok(())
+    /// # }
+    /// ```
     RelativeLink,
     /// The next link loses the `name`, `status`, `volume_id` and `limit` parameters (it keeps
     /// `marker`, `offset` and everything else).
+    ///
+    /// ```
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().quirk(Quirk::DropFilters).start().await?;
+    /// let (endpoint, project) = (server.endpoint(), server.project_id());
+    /// let first = server.backups().into_iter().find(|b| b.status == "available").map(|b| b.id).unwrap_or_default();
+    /// let page = reqwest::get(format!("{endpoint}/v3/{project}/backups?status=available&limit=1")).await?.text().await?;
+    /// let page: serde_json::Value = serde_json::from_str(&page)?;
+    /// assert_eq!(page["backups_links"][0]["href"], format!("{endpoint}/v3/{project}/backups?marker={first}"));
+    /// # Ok(())
+    /// # }
+    /// ```
     DropFilters,
     /// The next link has no `marker` parameter. Takes precedence over `RepeatMarker`.
+    ///
+    /// ```
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().no_auth().quirk(Quirk::NoMarker).start().await?;
+    /// let (endpoint, project) = (server.endpoint(), server.project_id());
+    /// let page = reqwest::get(format!("{endpoint}/v3/{project}/backups?limit=1&offset=0")).await?.text().await?;
+    /// let page: serde_json::Value = serde_json::from_str(&page)?;
+    /// assert_eq!(page["backups_links"][0]["href"], format!("{endpoint}/v3/{project}/backups?limit=1&offset=0"));
+    /// # Ok(())
+    /// # }
+    /// ```
     NoMarker,
     /// The next link's marker is always the id of the first backup in server order: a broken
     /// server whose walk would never end.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{Client, ErrorKind};
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(5).quirk(Quirk::RepeatMarker).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// // The client notices that the walk would never end.
+    /// let err = client.backups().page_size(1).stream().try_collect::<Vec<_>>().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Pagination);
+    /// # Ok(())
+    /// # }
+    /// ```
     RepeatMarker,
     /// Filters are applied after the page is cut, as some backends do: a page takes `limit` rows
     /// after marker and offset ignoring the filters, links on (with the marker of the last of
     /// those rows) if it took `limit` rows, and only then drops rows that do not match. Pages can
     /// be short or even empty, yet link on.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{BackupStatus, Client};
+    /// use vbs_backups::testing::{FakeServer, Quirk};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(40).quirk(Quirk::EmptyPagesLinkOn).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// // Short and empty pages along the way, yet every match, once.
+    /// let listed: Vec<_> = client.backups().status(BackupStatus::Error).page_size(3).stream().try_collect().await?;
+    /// let expected: Vec<_> = server.backups().into_iter().filter(|b| b.status == "error").map(|b| b.id).collect();
+    /// assert_eq!(listed.into_iter().map(|b| b.id).collect::<Vec<_>>(), expected);
+    /// # Ok(())
+    /// # }
+    /// ```
     EmptyPagesLinkOn,
 }
 
@@ -581,11 +1410,57 @@ pub struct CannedResponse {
 impl CannedResponse {
     /// An `application/json` response, e.g.
     /// `CannedResponse::json(503, r#"{"error": {"code": 503, "message": "busy"}}"#)`.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::{CannedResponse, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// server.push_response(CannedResponse::json(
+    ///     403,
+    ///     r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow backup:get_all."}}"#,
+    /// ));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let err = client.backups().stream().try_collect::<Vec<_>>().await.unwrap_err();
+    /// assert_eq!((err.status(), err.code()), (Some(403), Some("forbidden")));
+    /// assert!(err.message().contains("Policy"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn json(status: u16, body: impl Into<String>) -> Self {
         Self::text(status, "application/json", body)
     }
 
     /// A response with any content type, e.g. a proxy's `text/html` error page.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::{CannedResponse, DEFAULT_BACKUPS, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// // A gateway's error page once, then the real page.
+    /// server.push_response(CannedResponse::text(502, "text/html", "<h1>502 Bad Gateway</h1>"));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), DEFAULT_BACKUPS);
+    /// assert_eq!(server.request_count(), 2); // the 502 was retried
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn text(status: u16, content_type: impl Into<String>, body: impl Into<String>) -> Self {
         Self {
             status,
@@ -623,6 +1498,28 @@ impl CannedResponse {
     }
 
     /// Adds a header, e.g. `.header("Retry-After", "1")`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{Client, RetryPolicy};
+    /// use vbs_backups::testing::{CannedResponse, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// server.push_response(CannedResponse::json(429, r#"{"message": "slow down"}"#).header("Retry-After", "7"));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .retry_policy(RetryPolicy::disabled())
+    ///     .build()?;
+    /// let err = client.backups().stream().try_collect::<Vec<_>>().await.unwrap_err();
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -690,9 +1587,52 @@ pub enum BodyFault {
     /// The body is sent chunked (without `Content-Length`); after its first `n` bytes (all of
     /// them if it is shorter) the connection is aborted before the final chunk, so reading the
     /// body always fails.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{Client, ErrorKind, RetryPolicy};
+    /// use vbs_backups::testing::{CannedResponse, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// server.push_response(CannedResponse::passthrough().reset_after(100));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .retry_policy(RetryPolicy::disabled())
+    ///     .build()?;
+    /// let err = client.backups().stream().try_collect::<Vec<_>>().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Transport);
+    /// # Ok(())
+    /// # }
+    /// ```
     ResetAfter(usize),
     /// The response declares the full `Content-Length`, sends only the first `n` bytes and
     /// closes the connection, so reading the body fails. A body of at most `n` bytes is sent
     /// whole.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::Client;
+    /// use vbs_backups::testing::{CannedResponse, DEFAULT_BACKUPS, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().start().await?;
+    /// server.push_response(CannedResponse::passthrough().truncate_to(100));
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// // The cut page is fetched again, so nothing is lost.
+    /// let backups: Vec<_> = client.backups().stream().try_collect().await?;
+    /// assert_eq!(backups.len(), DEFAULT_BACKUPS);
+    /// assert_eq!(server.request_count(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     TruncateTo(usize),
 }

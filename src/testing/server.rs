@@ -34,6 +34,15 @@ pub(super) struct Settings {
     pub(super) project_id: String,
     pub(super) max_limit: usize,
     pub(super) prefix: String,
+    /// Whether the server speaks HTTPS (see [`super::FakeServerBuilder::tls`]).
+    pub(super) tls: bool,
+}
+
+impl Settings {
+    /// The scheme of the server's own links.
+    pub(super) fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
 }
 
 /// What can change while the server runs, and the request log, behind one lock.
@@ -183,7 +192,11 @@ impl Shared {
         let host = link_host(&parts.headers, self.addr);
         let version = route.version.segment();
         let links = ItemLinks::new(
-            &format!("http://{host}{}", self.settings.prefix),
+            &format!(
+                "{}://{host}{}",
+                self.settings.scheme(),
+                self.settings.prefix
+            ),
             version,
             &self.settings.project_id,
         );
@@ -244,7 +257,7 @@ impl Shared {
         let scheme = if has(Quirk::HttpsScheme) {
             "https"
         } else {
-            "http"
+            self.settings.scheme()
         };
         let authority = quirks
             .iter()
@@ -349,13 +362,18 @@ fn next_marker(last: Option<&Row>, len: usize, size: usize) -> Option<&str> {
         .map(|row| row.backup.id.as_str())
 }
 
-/// Serves `shared` on `listener` until `stopped` fires or its sender is dropped.
+/// The whole server as one router: every request goes to the one handler.
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(respond).with_state(shared)
+}
+
+/// Serves `shared` over plain HTTP on `listener` until `stopped` fires or its sender is dropped.
 pub(super) async fn run(
     listener: TcpListener,
     shared: Arc<Shared>,
     stopped: oneshot::Receiver<()>,
 ) {
-    let app = Router::new().fallback(respond).with_state(shared);
+    let app = router(shared);
     let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
         // Both a shutdown signal and a dropped sender mean stop.
         let _ = stopped.await;
@@ -389,7 +407,7 @@ impl Drop for AbandonGuard<'_> {
     }
 }
 
-async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let mut guard = AbandonGuard {
         abandoned: &shared.abandoned,
         answered: false,
