@@ -72,6 +72,8 @@ pub enum ErrorKind {
     Api,
     /// The server answered 2xx but the body is not a page of the expected shape.
     Decode,
+    /// The server's TLS certificate could not be verified; trying again will not help.
+    Tls,
     /// The server's next links would make the walk loop or stall.
     Pagination,
 }
@@ -108,11 +110,15 @@ impl Error {
     pub(crate) fn transport(err: reqwest::Error) -> Self {
         let kind = if err.is_timeout() {
             ErrorKind::Timeout
+        } else if is_certificate_failure(&err) {
+            ErrorKind::Tls
         } else {
             ErrorKind::Transport
         };
         let message = if err.is_timeout() {
             "request timed out"
+        } else if kind == ErrorKind::Tls {
+            "the server's TLS certificate is not trusted (a private CA? see ClientBuilder::trust_additional_ca_file)"
         } else if err.is_connect() {
             "could not connect to the endpoint"
         } else if err.is_body() || err.is_decode() {
@@ -370,6 +376,19 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
     }
+}
+
+/// Whether the TLS handshake failed on the certificate. rustls does not reach us as
+/// a type, only through reqwest's source chain, so its message is what tells.
+fn is_certificate_failure(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cause) = source {
+        if cause.to_string().contains("certificate") {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The longest excerpt of a non-JSON error body kept in a message.

@@ -17,7 +17,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use vbs_backups::testing::FakeServer;
-use vbs_backups::{Client, ClientBuilder, ErrorKind, RetryPolicy};
+use vbs_backups::{Client, ClientBuilder, ErrorKind};
 
 /// A private CA and a `localhost` server certificate it signed, all as PEM.
 struct Pki {
@@ -92,15 +92,13 @@ impl Drop for TempFile {
 }
 
 /// A client for `server` that resolves `localhost` to the server's own address only
-/// (127.0.0.1, never another loopback address) and does not retry, so a refused
-/// certificate is reported after one attempt.
+/// (127.0.0.1, never another loopback address), with the default retry policy: a
+/// refused certificate must be reported at once, not retried.
 fn builder(server: &FakeServer) -> ClientBuilder {
     let http = reqwest::Client::builder()
         .no_proxy()
         .resolve("localhost", server.addr());
-    common::builder(server)
-        .http_client_builder(http)
-        .retry_policy(RetryPolicy::disabled())
+    common::builder(server).http_client_builder(http)
 }
 
 /// Every message in an error's source chain, outermost first.
@@ -138,7 +136,11 @@ async fn a_certificate_from_an_untrusted_ca_is_refused() {
         .try_collect::<Vec<_>>()
         .await
         .expect_err("the server's CA is not trusted");
-    assert_eq!(err.kind(), ErrorKind::Transport, "{}", chain(&err));
+    assert_eq!(err.kind(), ErrorKind::Tls, "{}", chain(&err));
+    assert!(
+        !err.is_retryable(),
+        "an untrusted certificate stays untrusted"
+    );
     let text = chain(&err);
     assert!(text.contains("certificate"), "{text}");
     assert!(text.contains("UnknownIssuer"), "{text}");
@@ -164,7 +166,11 @@ async fn a_ca_from_another_file_does_not_help() {
         .try_collect::<Vec<_>>()
         .await
         .expect_err("only the server's own CA makes it trusted");
-    assert_eq!(err.kind(), ErrorKind::Transport, "{}", chain(&err));
+    assert_eq!(err.kind(), ErrorKind::Tls, "{}", chain(&err));
+    assert!(
+        !err.is_retryable(),
+        "an untrusted certificate stays untrusted"
+    );
     assert!(chain(&err).contains("UnknownIssuer"), "{}", chain(&err));
     assert_eq!(server.request_count(), 0);
 }
