@@ -9,6 +9,7 @@
 #   scripts/real-cinder.sh delete [--hard] ID   soft-delete a backup as Cinder does
 #   scripts/real-cinder.sh restore ID            put a seeded backup back
 #   scripts/real-cinder.sh reseed                reset every backup to the seeded set
+#   scripts/real-cinder.sh check                 self-check the running server (~10 s)
 #
 # Typical use:  scripts/real-cinder.sh start && eval "$(scripts/real-cinder.sh env)"
 #
@@ -251,8 +252,14 @@ case "${1:-}" in
     cmd_mutate restore "$2"
     ;;
   reseed) lock && cmd_mutate reseed ;;
+  check)
+    running || die "not running: run start first"
+    # shellcheck disable=SC1090
+    source "$envfile"
+    "$python" "$helpers/check.py"
+    ;;
   *)
-    echo "usage: $0 start|stop|status|env|delete [--hard] ID|restore ID|reseed" >&2
+    echo "usage: $0 start|stop|status|env|check|delete [--hard] ID|restore ID|reseed" >&2
     exit 2
     ;;
 esac
