@@ -9,7 +9,7 @@
 #   scripts/real-cinder.sh delete [--hard] ID   soft-delete a backup as Cinder does
 #   scripts/real-cinder.sh restore ID            put a seeded backup back
 #   scripts/real-cinder.sh reseed                reset every backup to the seeded set
-#   scripts/real-cinder.sh check                 self-check the running server (~10 s)
+#   scripts/real-cinder.sh check                 self-check the running server (~5 s)
 #
 # Typical use:  scripts/real-cinder.sh start && eval "$(scripts/real-cinder.sh env)"
 #
