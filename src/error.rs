@@ -403,13 +403,20 @@ struct ServerMessage {
 
 impl ServerMessage {
     fn parse(body: &[u8]) -> Self {
-        serde_json::from_slice::<serde_json::Value>(body)
+        match serde_json::from_slice::<serde_json::Value>(body)
             .ok()
             .and_then(|json| Self::from_json(&json))
-            .unwrap_or_else(|| Self {
+        {
+            // Messages in JSON can carry HTML and line breaks too (webob's 404s do).
+            Some(Self { code, message }) => Self {
+                code,
+                message: snippet(message.as_bytes()),
+            },
+            None => Self {
                 code: None,
                 message: snippet(body),
-            })
+            },
+        }
     }
 
     /// Recognises Huawei's flat `{"error_code", "error_msg"}`, and the nested
@@ -427,7 +434,12 @@ impl ServerMessage {
             return Some(Self { code, message });
         }
         if let Some(message) = object.get("message").and_then(text) {
-            let code = object.get("code").and_then(text);
+            // webob puts the status line in `code` ("404 Not Found"): its title says it.
+            let code = object
+                .get("code")
+                .and_then(text)
+                .filter(|code| !code.starts_with(|c: char| c.is_ascii_digit()))
+                .or_else(|| object.get("title").and_then(text));
             return Some(Self { code, message });
         }
         let (fault, detail) = object.iter().find(|(_, v)| v.is_object())?;
@@ -503,6 +515,15 @@ mod tests {
             message,
             "The request you have made requires authentication."
         );
+    }
+
+    #[test]
+    fn webob_json_404_is_folded_to_one_line_with_its_title() {
+        let (code, message) = parsed(
+            r#"{"message": "The resource could not be found.<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}"#,
+        );
+        assert_eq!(code.as_deref(), Some("Not Found"));
+        assert_eq!(message, "The resource could not be found.");
     }
 
     #[test]
