@@ -120,12 +120,6 @@ async fn the_user_agent_names_the_crate_unless_overridden() {
 #[tokio::test]
 async fn redirects_stay_on_the_configured_origin() {
     let server = server(8).await;
-    let elsewhere = FakeServer::builder()
-        .backups(8)
-        .no_auth()
-        .start()
-        .await
-        .expect("starts");
     let client = common::client(&server);
 
     let same_origin = format!(
@@ -138,6 +132,16 @@ async fn redirects_stay_on_the_configured_origin() {
     let got = collect(client.backups()).await;
     assert_eq!(ids(&got), truth_ids(&server.backups()));
 
+    assert_redirect_elsewhere_is_refused(&client, &server).await;
+}
+
+/// A 302 to another loopback server ends the walk, and nothing reaches that server.
+async fn assert_redirect_elsewhere_is_refused(client: &Client, server: &FakeServer) {
+    let elsewhere = FakeServer::builder()
+        .no_auth()
+        .start()
+        .await
+        .expect("starts");
     let other_origin = format!(
         "{}/v2/{}/backups",
         elsewhere.endpoint(),
@@ -167,11 +171,6 @@ async fn redirects_stay_on_the_configured_origin() {
 #[tokio::test]
 async fn a_reqwest_builder_can_be_supplied_and_never_leaks_the_token() {
     let server = server(4).await;
-    let elsewhere = FakeServer::builder()
-        .no_auth()
-        .start()
-        .await
-        .expect("starts");
     let client = common::builder(&server)
         .http_client_builder(reqwest::Client::builder().no_proxy())
         .user_agent("own-client/1")
@@ -184,20 +183,5 @@ async fn a_reqwest_builder_can_be_supplied_and_never_leaks_the_token() {
         Some("own-client/1")
     );
 
-    let other_origin = format!(
-        "{}/v2/{}/backups",
-        elsewhere.endpoint(),
-        elsewhere.project_id()
-    );
-    server.push_response(
-        CannedResponse::text(302, "text/plain", "").header("Location", other_origin),
-    );
-    let err = client
-        .backups()
-        .stream()
-        .try_collect::<Vec<_>>()
-        .await
-        .expect_err("the redirect is refused");
-    assert_eq!(err.status(), Some(302));
-    assert_eq!(elsewhere.request_count(), 0);
+    assert_redirect_elsewhere_is_refused(&client, &server).await;
 }
