@@ -862,6 +862,22 @@ async fn a_wrong_password_is_keystones_401_once() {
     // Refused credentials are not retried.
     assert_eq!(keystone.requests().len(), 1);
     assert_eq!(keystone.tokens_issued(), 0);
+
+    // Callers that waited for a refused authentication share the refusal.
+    let auth = KeystoneAuth::builder(keystone.auth_url())
+        .password(User::id(DEFAULT_USER_ID), "Tr0ub4dor&3")
+        .build()
+        .unwrap();
+    let refused = futures::future::join_all((0..8).map(|_| auth.token())).await;
+    for err in refused {
+        let err = err.expect_err("refused");
+        assert_eq!(err.status(), Some(401));
+        assert!(err.to_string().contains("requires authentication"), "{err}");
+    }
+    assert_eq!(keystone.requests().len(), 2);
+    // A later caller tries again (the password may have been fixed meanwhile).
+    auth.token().await.expect_err("still refused");
+    assert_eq!(keystone.requests().len(), 3);
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::catalog::{Catalog, EndpointFilter, substitute_project};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::{AuthSource, Client, ClientBuilder, RetryPolicy};
 
 /// The header Keystone returns the new token in.
@@ -401,10 +401,44 @@ struct Inner {
     project: Option<Project>,
     margin: Duration,
     retry: RetryPolicy,
-    state: tokio::sync::Mutex<Option<Arc<Current>>>,
-    /// Bumped (under the state lock) whenever a new token is stored, so callers that
-    /// waited for the lock can tell that someone else renewed it meanwhile.
+    state: tokio::sync::Mutex<State>,
+    /// Bumped (under the state lock) after every authentication, whether it succeeded or
+    /// not, so callers that waited for the lock can tell that someone else just tried,
+    /// and take the outcome instead of trying again.
     generation: AtomicU64,
+}
+
+/// The token in use, and how the last authentication went.
+#[derive(Default)]
+struct State {
+    current: Option<Arc<Current>>,
+    failure: Option<Failure>,
+}
+
+/// An authentication failure, kept to hand to the callers that waited for it.
+struct Failure {
+    kind: ErrorKind,
+    status: Option<u16>,
+    request_id: Option<String>,
+    message: String,
+}
+
+impl Failure {
+    fn of(err: &Error) -> Self {
+        Self {
+            kind: err.kind(),
+            status: err.status(),
+            request_id: err.request_id().map(str::to_owned),
+            message: err.message().to_owned(),
+        }
+    }
+
+    fn to_error(&self) -> Error {
+        match self.status {
+            Some(status) => Error::api(status, self.request_id.clone(), self.message.clone()),
+            None => Error::new(self.kind, self.message.clone()),
+        }
+    }
 }
 
 /// The token in use.
@@ -585,24 +619,43 @@ impl KeystoneAuth {
     }
 
     /// The current token, or a new one when there is none, it is due for renewal or
-    /// `force` is set; one renewal at a time, shared by everyone waiting for it.
+    /// `force` is set. One authentication at a time: callers that waited for one take
+    /// its outcome, token or error, instead of authenticating again.
     async fn current(&self, force: bool) -> Result<Arc<Current>> {
         let inner = &self.inner;
         let seen = inner.generation.load(Ordering::SeqCst);
         let mut state = inner.state.lock().await;
-        if let Some(current) = state.as_ref() {
-            let renewed_meanwhile = inner.generation.load(Ordering::SeqCst) != seen;
-            let fresh = current
-                .renew_at
-                .is_none_or(|renew_at| Instant::now() < renew_at);
-            if renewed_meanwhile || (fresh && !force) {
+        if inner.generation.load(Ordering::SeqCst) != seen {
+            if let Some(failure) = &state.failure {
+                return Err(failure.to_error());
+            }
+            if let Some(current) = &state.current {
                 return Ok(Arc::clone(current));
             }
         }
-        let fresh = Arc::new(inner.authenticate(force).await?);
-        *state = Some(Arc::clone(&fresh));
+        if let Some(current) = &state.current {
+            let fresh = current
+                .renew_at
+                .is_none_or(|renew_at| Instant::now() < renew_at);
+            if fresh && !force {
+                return Ok(Arc::clone(current));
+            }
+        }
+        // Dropped mid-way (a cancelled request), this leaves the state as it was.
+        let outcome = inner.authenticate(force).await;
         inner.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(fresh)
+        match outcome {
+            Ok(current) => {
+                let current = Arc::new(current);
+                state.current = Some(Arc::clone(&current));
+                state.failure = None;
+                Ok(current)
+            }
+            Err(err) => {
+                state.failure = Some(Failure::of(&err));
+                Err(err)
+            }
+        }
     }
 
     /// After a 401: a new token, or `None` when there is none to be had (a pre-issued
@@ -1255,7 +1308,7 @@ impl KeystoneAuthBuilder {
                 project: self.project,
                 margin: self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
                 retry: self.retry.unwrap_or_default(),
-                state: tokio::sync::Mutex::new(None),
+                state: tokio::sync::Mutex::new(State::default()),
                 generation: AtomicU64::new(0),
             }),
         })
