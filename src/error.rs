@@ -169,6 +169,14 @@ impl Error {
         self
     }
 
+    /// Puts `context` (what was being done, e.g. "Keystone at … refused password auth")
+    /// in front of the message, keeping the kind, status, code and source.
+    #[cfg(feature = "keystone")]
+    pub(crate) fn with_context(mut self, context: impl fmt::Display) -> Self {
+        self.inner.message = format!("{context}: {}", self.inner.message);
+        self
+    }
+
     pub(crate) fn with_cursor(mut self, cursor: Cursor) -> Self {
         self.inner.cursor = Some(cursor);
         self

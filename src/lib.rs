@@ -55,10 +55,13 @@
 //! | feature | what it adds |
 //! | --- | --- |
 //! | `testing` | `testing::FakeServer`: a real HTTP server on 127.0.0.1 with Cinder's pagination semantics and switchable real-world quirks, for the quickstart and your own tests |
+//! | `keystone` | `keystone`: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
 
 mod client;
 mod cursor;
 mod error;
+#[cfg(feature = "keystone")]
+pub mod keystone;
 mod model;
 mod pager;
 mod query;
@@ -68,6 +71,8 @@ pub mod testing;
 pub use client::{ApiVersion, AuthSource, Client, ClientBuilder, RetryPolicy};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "keystone")]
+pub use keystone::{KeystoneAuth, OpenStackConfig};
 pub use model::{BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page};
 pub use pager::{ItemStream, PageStream};
 pub use query::{ListBackups, SortDir, SortKey};

@@ -75,6 +75,8 @@
 //! runtime, on which it then runs.
 
 mod data;
+mod keystone;
+pub use keystone::*;
 mod render;
 mod server;
 #[cfg(test)]
