@@ -636,6 +636,9 @@ impl<T: Listed> Stream for ItemStream<T> {
                 this.progress.record(item.marker());
                 return Poll::Ready(Some(Ok(item)));
             }
+            // Every item of the page is handed out: free its buffer now rather than
+            // keep it while the next page is received and decoded.
+            this.current = Vec::new().into_iter();
             match ready!(this.pages.poll_next_unpin(cx)) {
                 Some(Ok(page)) => this.current = page.items.into_iter(),
                 Some(Err(err)) => {
