@@ -472,6 +472,16 @@ impl<T> Page<T> {
     }
 }
 
+/// The decoder of [`decode_page`], reachable from the crate's benchmarks (which need
+/// the `testing` feature anyway). Not part of the API: it may change or go at any time.
+#[cfg(feature = "testing")]
+impl Page<BackupSummary> {
+    #[doc(hidden)]
+    pub fn __decode_for_bench(body: &[u8]) -> crate::Result<Self> {
+        decode_page(body, "backups", 1)
+    }
+}
+
 impl<T> IntoIterator for Page<T> {
     type Item = T;
     type IntoIter = std::vec::IntoIter<T>;
@@ -787,9 +797,15 @@ mod tests {
             backup.links,
             [Link::new("self", "b"), Link::new("bookmark", "c")]
         );
-        for bad in [r#"{"id": "b", "links": {}}"#, r#"{"id": "b", "links": "x"}"#] {
+        for bad in [
+            r#"{"id": "b", "links": {}}"#,
+            r#"{"id": "b", "links": "x"}"#,
+        ] {
             let err = serde_json::from_str::<BackupSummary>(bad).expect_err(bad);
-            assert!(err.to_string().contains("expected a sequence"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("expected a sequence"),
+                "{bad}: {err}"
+            );
         }
     }
 
