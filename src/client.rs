@@ -298,11 +298,11 @@ impl Client {
             }
             return Err(err);
         }
-        let body = read_body(response, self.inner.max_response_bytes)
-            .await
-            .map_err(|err| err.with_request_id(request_id.clone()))?;
-        crate::model::decode_page(&body, collection_key, number)
-            .map_err(|err| err.with_request_id(request_id))
+        read_body(response, self.inner.max_response_bytes, |body| {
+            crate::model::decode_page(body, collection_key, number)
+        })
+        .await
+        .map_err(|err| err.with_request_id(request_id))
     }
 }
 
@@ -334,8 +334,15 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Reads the whole body, refusing more than `limit` bytes so a broken or hostile
-/// server cannot exhaust memory.
-async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+/// server cannot exhaust memory, and hands it to `use_body`.
+///
+/// A body that arrives in one chunk (the usual case) is used where it lies; one in
+/// several is copied once, into a buffer of the announced size.
+async fn read_body<R>(
+    mut response: reqwest::Response,
+    limit: usize,
+    use_body: impl FnOnce(&[u8]) -> Result<R>,
+) -> Result<R> {
     let too_large = || {
         Error::decode(format!(
             "response body exceeds the limit of {limit} bytes (see ClientBuilder::max_response_bytes)"
@@ -345,14 +352,31 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<
     if announced > limit as u64 {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    let mut first = None;
+    let mut joined: Option<Vec<u8>> = None;
+    let mut received = 0_usize;
     while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
-        if body.len() + chunk.len() > limit {
+        received = received.saturating_add(chunk.len());
+        if received > limit {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        match (&mut joined, first.take()) {
+            (Some(joined), _) => joined.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(earlier)) => {
+                let size = usize::try_from(announced).unwrap_or(0).max(received);
+                let mut buffer = Vec::with_capacity(size);
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            }
+        }
     }
-    Ok(body)
+    match (joined, first) {
+        (Some(joined), _) => use_body(&joined),
+        (None, Some(only)) => use_body(&only),
+        (None, None) => use_body(&[]),
+    }
 }
 
 /// Reads the start of an error body: enough for any server message, and never a

@@ -7,7 +7,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use detail::BackupDetail;
@@ -57,29 +57,282 @@ impl BackupSummary {
 
 /// Links as servers send them: `null` for none, and now and then an entry without
 /// `rel` or `href`. Neither is a reason to lose the items around them.
+///
+/// Read entry by entry as the parser goes: an `#[serde(untagged)]` enum would first
+/// copy every entry into serde's internal buffer and then copy it again into the
+/// `Link`, which for two links an item was most of the cost of decoding a page.
 fn lenient_links<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Link>, D::Error> {
-    #[derive(Deserialize)]
-    struct MaybeLink {
-        href: Option<String>,
-        rel: Option<String>,
+    deserializer.deserialize_option(LinksVisitor)
+}
+
+/// `null` or an array of [`LinkEntry`]s, keeping the well-formed ones.
+struct LinksVisitor;
+
+impl<'de> Visitor<'de> for LinksVisitor {
+    type Value = Vec<Link>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
     }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Entry {
-        Link(MaybeLink),
-        Other(de::IgnoredAny),
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
     }
-    let entries = Option::<Vec<Entry>>::deserialize(deserializer)?.unwrap_or_default();
-    Ok(entries
-        .into_iter()
-        .filter_map(|entry| match entry {
-            Entry::Link(MaybeLink {
-                href: Some(href),
-                rel: Some(rel),
-            }) => Some(Link { href, rel }),
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    #[inline]
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // Items have two links (`self` and `bookmark`).
+        let mut links = Vec::with_capacity(2);
+        while let Some(LinkEntry(entry)) = seq.next_element()? {
+            links.extend(entry);
+        }
+        Ok(links)
+    }
+}
+
+/// One entry of a links array: a link if it is an object whose `href` and `rel` are
+/// strings (other fields ignored), nothing if it is anything else (a field missing,
+/// `null`, not a string or given twice; a number, a string, an array, …).
+struct LinkEntry(Option<Link>);
+
+impl<'de> Deserialize<'de> for LinkEntry {
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LinkEntryVisitor).map(Self)
+    }
+}
+
+struct LinkEntryVisitor;
+
+impl<'de> Visitor<'de> for LinkEntryVisitor {
+    type Value = Option<Link>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    #[inline]
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut href, mut rel) = (Field::Absent, Field::Absent);
+        while let Some(field) = map.next_key_seed(LinkFieldSeed)? {
+            let slot = match field {
+                LinkField::Href => &mut href,
+                LinkField::Rel => &mut rel,
+                LinkField::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value = map.next_value::<MaybeString>()?.0;
+            *slot = match (&*slot, value) {
+                (Field::Absent, Some(value)) => Field::Given(value),
+                _ => Field::Unusable,
+            };
+        }
+        Ok(match (href, rel) {
+            (Field::Given(href), Field::Given(rel)) => Some(Link { href, rel }),
             _ => None,
         })
-        .collect())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        de::IgnoredAny.visit_enum(data).map(|_| None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// What a link object said about one of its two fields.
+enum Field {
+    Absent,
+    Given(String),
+    /// `null`, not a string, or given twice.
+    Unusable,
+}
+
+enum LinkField {
+    Href,
+    Rel,
+    Other,
+}
+
+/// Classifies a key of a link object without allocating it.
+struct LinkFieldSeed;
+
+impl<'de> DeserializeSeed<'de> for LinkFieldSeed {
+    type Value = LinkField;
+
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for LinkFieldSeed {
+    type Value = LinkField;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    #[inline]
+    fn visit_str<E: de::Error>(self, field: &str) -> Result<Self::Value, E> {
+        Ok(match field {
+            "href" => LinkField::Href,
+            "rel" => LinkField::Rel,
+            _ => LinkField::Other,
+        })
+    }
+}
+
+/// A string, or `None` for any other value (which is consumed all the same).
+struct MaybeString(Option<String>);
+
+impl<'de> Deserialize<'de> for MaybeString {
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MaybeStringVisitor).map(Self)
+    }
+}
+
+struct MaybeStringVisitor;
+
+impl<'de> Visitor<'de> for MaybeStringVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    #[inline]
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Some(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+        Ok(Some(value))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        de::IgnoredAny.visit_map(map).map(|_| None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        de::IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        de::IgnoredAny.visit_enum(data).map(|_| None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 /// A link as the API writes it: an `href` and its relation (`self`, `bookmark`, `next`).
@@ -230,6 +483,16 @@ impl<T> Page<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+}
+
+/// The decoder of [`decode_page`], reachable from the crate's benchmarks (which need
+/// the `testing` feature anyway). Not part of the API: it may change or go at any time.
+#[cfg(feature = "testing")]
+impl Page<BackupSummary> {
+    #[doc(hidden)]
+    pub fn __decode_for_bench(body: &[u8]) -> crate::Result<Self> {
+        decode_page(body, "backups", 1)
     }
 }
 
@@ -549,6 +812,36 @@ mod tests {
         assert!(page.items[0].links.is_empty());
         assert_eq!(page.items[1].links, [Link::new("self", "s")]);
         assert_eq!(page.next_link, Some(Link::new("next", "n?marker=b")));
+    }
+
+    #[test]
+    fn only_objects_with_string_href_and_rel_are_links() {
+        let backup: BackupSummary = serde_json::from_str(
+            r#"{"id": "b", "links": [
+                7, "self", null, true, [], ["h", "r"], {},
+                {"href": null, "rel": "self"},
+                {"href": 7, "rel": "self"},
+                {"href": {"nested": ["x"]}, "rel": "self"},
+                {"href": "a", "rel": "self", "rel": "bookmark"},
+                {"href": "b", "rel": "self", "type": "application/json", "extra": {"k": [1, null]}},
+                {"hr\u0065f": "c", "rel": "bookmark"}
+            ]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            backup.links,
+            [Link::new("self", "b"), Link::new("bookmark", "c")]
+        );
+        for bad in [
+            r#"{"id": "b", "links": {}}"#,
+            r#"{"id": "b", "links": "x"}"#,
+        ] {
+            let err = serde_json::from_str::<BackupSummary>(bad).expect_err(bad);
+            assert!(
+                err.to_string().contains("expected a sequence"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -228,8 +228,7 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
             };
             let received = page.items.len();
             if received > 0 {
-                recent_ids.clear();
-                recent_ids.extend(page.items.iter().map(|item| item.marker().to_owned()));
+                overwrite_ids(&mut recent_ids, page.items.iter().map(Listed::marker));
             }
             if !redelivered.is_empty() {
                 skip_redelivered(&mut page.items, &mut redelivered);
@@ -260,6 +259,23 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         }
     }
     .boxed()
+}
+
+/// Makes `ids` hold `new` ids, reusing its strings: after the first page a walk copies
+/// each page's ids into buffers it already has instead of allocating one per item.
+fn overwrite_ids<'a>(ids: &mut Vec<String>, new: impl Iterator<Item = &'a str>) {
+    let mut kept = 0;
+    for id in new {
+        match ids.get_mut(kept) {
+            Some(buffer) => {
+                buffer.clear();
+                buffer.push_str(id);
+            }
+            None => ids.push(id.to_owned()),
+        }
+        kept += 1;
+    }
+    ids.truncate(kept);
 }
 
 /// Drops items delivered before a step back. Server order is stable, so once an
@@ -669,6 +685,9 @@ impl<T: Listed> Stream for ItemStream<T> {
                 this.progress.record(item.marker());
                 return Poll::Ready(Some(Ok(item)));
             }
+            // Every item of the page is handed out: free its buffer now rather than
+            // keep it while the next page is received and decoded.
+            this.current = Vec::new().into_iter();
             match ready!(this.pages.poll_next_unpin(cx)) {
                 Some(Ok(page)) => this.current = page.items.into_iter(),
                 Some(Err(err)) => {
@@ -842,6 +861,15 @@ mod tests {
                 "{href}"
             );
         }
+    }
+
+    #[test]
+    fn overwritten_ids_are_exactly_the_new_ones_whatever_was_there() {
+        let mut ids = vec!["a".to_owned(), "longer id".to_owned()];
+        overwrite_ids(&mut ids, ["x", "y", "z"].into_iter());
+        assert_eq!(ids, ["x", "y", "z"]);
+        overwrite_ids(&mut ids, ["p"].into_iter());
+        assert_eq!(ids, ["p"]);
     }
 
     #[test]
