@@ -1019,7 +1019,13 @@ impl FakeServerBuilder {
     }
 }
 
-/// One backup held by a [`FakeServer`].
+/// One backup held by a [`FakeServer`]: every field the summary and detail listings show,
+/// generated from the seed.
+///
+/// The fields only the detail listing shows come from a generator of their own, so a seed
+/// gives the same `id`, `name`, `status`, `volume_id` and `created_at` as before they existed.
+/// The first few backups created cover every variant of each field (a `null` description, a
+/// snapshot, an encryption key, …).
 ///
 /// ```
 /// use futures::TryStreamExt;
@@ -1056,6 +1062,38 @@ pub struct FakeBackup {
     /// Creation time without timezone, like Cinder's `2024-01-01T20:49:00.000000`; backups come
     /// in pairs sharing a timestamp.
     pub created_at: String,
+    /// The size in GiB: that of the volume, so one of four values.
+    pub size: u64,
+    /// How many objects the backup is stored as; 0 while `creating` and in `error`.
+    pub object_count: u64,
+    /// The volume's availability zone: `nova` or `az-2`.
+    pub availability_zone: String,
+    /// The object store container: `volumebackups`, or `None` while `creating`.
+    pub container: Option<String>,
+    /// Last update, like `created_at` but to the second, between one second and two hours
+    /// after it.
+    pub updated_at: String,
+    /// The description: `None`, empty, plain, or with quotes, a backslash, a tab and non-ASCII
+    /// characters (served escaped like Python's `json`).
+    pub description: Option<String>,
+    /// Why it failed, for backups in `error` and `error_restoring`; `None` for the others.
+    pub fail_reason: Option<String>,
+    /// Whether the backup is incremental.
+    pub is_incremental: bool,
+    /// Whether incremental backups depend on this one (never for an incremental one).
+    pub has_dependent_backups: bool,
+    /// The snapshot the backup was taken from, for about one backup in four.
+    pub snapshot_id: Option<String>,
+    /// The time of the data: the snapshot's time (before `created_at`) for a snapshot backup,
+    /// `created_at` for the others.
+    pub data_timestamp: String,
+    /// User metadata, served from microversion 3.43: empty, or one or two entries.
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// The user who created the backup (one of three), served from microversion 3.56.
+    pub user_id: String,
+    /// The encryption key, for about one backup in four, served from microversion 3.64 and only
+    /// when set.
+    pub encryption_key_id: Option<String>,
 }
 
 /// A request as the [`FakeServer`] received it.
