@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::FakeBackup;
-use super::render::push_json_string;
+use super::render::{FreeTextJson, push_json_string};
 
 /// The four volumes every generated backup belongs to.
 const VOLUME_IDS: [&str; 4] = [
@@ -77,6 +77,8 @@ pub(super) struct Row {
     pub(super) backup: FakeBackup,
     /// The name as a JSON value: `null` or a string literal, escaped like Python's `json`.
     pub(super) name_json: String,
+    /// The free-text detail fields as JSON values, escaped like the name.
+    pub(super) free_text: FreeTextJson,
 }
 
 impl Row {
@@ -86,7 +88,12 @@ impl Row {
             Some(name) => push_json_string(&mut name_json, name),
             None => name_json.push_str("null"),
         }
-        Self { backup, name_json }
+        let free_text = FreeTextJson::new(&backup);
+        Self {
+            backup,
+            name_json,
+            free_text,
+        }
     }
 }
 

@@ -1045,6 +1045,14 @@ impl FakeServerBuilder {
 ///     assert_eq!((&summary.id, &summary.name), (&truth.id, &truth.name));
 ///     assert_eq!(truth.created_at.len(), "2024-01-01T20:49:00.000000".len());
 /// }
+///
+/// // The detail listing shows the rest.
+/// let details: Vec<_> = client.backups().detail().stream().try_collect().await?;
+/// for (detail, truth) in details.iter().zip(server.backups()) {
+///     assert_eq!(detail.size, Some(truth.size));
+///     assert_eq!(detail.description, truth.description);
+///     assert_eq!(detail.snapshot_id, truth.snapshot_id);
+/// }
 /// # Ok(())
 /// # }
 /// ```

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use url::form_urlencoded;
 
 use super::data::{Dataset, Row, format_uuid, mix};
-use super::render::{self, ItemLinks};
+use super::render::{self, DetailFields, Entries, ItemLinks};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
@@ -190,28 +190,35 @@ impl Shared {
         let filter_late = quirks.contains(&Quirk::EmptyPagesLinkOn);
         let page = cut(data.rows(), start, size, &query, filter_late);
         let host = link_host(&parts.headers, self.addr);
-        let version = route.version.segment();
+        let segment = route.version.segment();
         let links = ItemLinks::new(
             &format!(
                 "{}://{host}{}",
                 self.settings.scheme(),
                 self.settings.prefix
             ),
-            version,
+            segment,
             &self.settings.project_id,
         );
         let first = data.rows().first().map(|row| row.backup.id.as_str());
         let next_href = page
             .next_marker
-            .map(|marker| self.next_href(version, &host, &pairs, marker, first, quirks));
-        render::page(&page.rows, &links, next_href.as_deref())
+            .map(|marker| self.next_href(route, &host, &pairs, marker, first, quirks));
+        // Cinder 3.0's fields: the microversions' are not negotiated yet.
+        let fields = DetailFields::default();
+        let entries = if route.detail {
+            Entries::Detail(&fields)
+        } else {
+            Entries::Summary
+        };
+        render::page(&page.rows, &entries, &links, next_href.as_deref())
     }
 
     /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
     /// the quirks.
     fn next_href(
         &self,
-        version: &str,
+        route: &Route<'_>,
         host: &str,
         pairs: &[(String, String)],
         marker: &str,
@@ -240,10 +247,15 @@ impl Shared {
         let version = if has(Quirk::NoVersionPrefix) {
             String::new()
         } else {
-            format!("/{version}")
+            format!("/{}", route.version.segment())
+        };
+        let collection = if route.detail {
+            "backups/detail"
+        } else {
+            "backups"
         };
         let path = format!(
-            "{}{version}/{}/backups",
+            "{}{version}/{}/{collection}",
             self.settings.prefix, self.settings.project_id
         );
         let path_and_query = if query.is_empty() {
@@ -517,11 +529,13 @@ impl Version {
     }
 }
 
-/// A request on `GET {prefix}/{v2|v3}/{project}/backups`, whatever the project.
+/// A request on `GET {prefix}/{v2|v3}/{project}/backups[/detail]`, whatever the project.
 #[derive(Debug)]
 struct Route<'a> {
     version: Version,
     project: &'a str,
+    /// Whether the request is for `/backups/detail`.
+    detail: bool,
 }
 
 impl<'a> Route<'a> {
@@ -536,10 +550,22 @@ impl<'a> Route<'a> {
             _ => return None,
         };
         let project = segments.next().filter(|project| !project.is_empty())?;
-        if segments.next()? != "backups" || segments.next().is_some() {
+        if segments.next()? != "backups" {
             return None;
         }
-        Some(Self { version, project })
+        let detail = match segments.next() {
+            None => false,
+            Some("detail") => true,
+            Some(_) => return None,
+        };
+        if segments.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            version,
+            project,
+            detail,
+        })
     }
 }
 

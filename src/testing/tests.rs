@@ -547,7 +547,8 @@ async fn unrouted_paths_get_cinder_html_404() {
     let urls = [
         format!("{}/?limit=1", collection(&server, "v3")),
         collection(&server, "v4"),
-        format!("{}/detail", collection(&server, "v3")),
+        format!("{}/detail/x", collection(&server, "v3")),
+        format!("{}/detail/", collection(&server, "v3")),
         format!("{}/v3/backups", server.endpoint()),
         format!("{root}/v3/{project}/backups"),
         format!("{root}/volumeX/v3/{project}/backups"),
@@ -1209,4 +1210,186 @@ fn token_replacements_race_safely() {
     });
     let last = tokens.current().unwrap();
     assert!(last.ends_with("-499"), "{last}");
+}
+
+fn detail_collection(server: &FakeServer, version: &str) -> String {
+    format!("{}/detail", collection(server, version))
+}
+
+/// The keys of each entry of a page, in the order sent (`Value` would sort them).
+fn entry_keys(text: &str) -> Vec<Vec<String>> {
+    struct Keys(Vec<String>);
+
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some(key) = map.next_key::<String>()? {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        keys.push(key);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            deserializer.deserialize_map(Visitor)
+        }
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Page {
+        backups: Vec<Keys>,
+    }
+    let page: Page = serde_json::from_str(text).unwrap();
+    page.backups.into_iter().map(|keys| keys.0).collect()
+}
+
+/// The keys of a detail entry at 3.0, in Cinder's order.
+const DETAIL_KEYS: [&str; 17] = [
+    "id",
+    "status",
+    "size",
+    "object_count",
+    "availability_zone",
+    "container",
+    "created_at",
+    "updated_at",
+    "name",
+    "description",
+    "fail_reason",
+    "volume_id",
+    "links",
+    "is_incremental",
+    "has_dependent_backups",
+    "snapshot_id",
+    "data_timestamp",
+];
+
+/// Asserts that a detail entry shows `backup`'s 3.0 fields and Cinder's item links.
+fn assert_detail_entry(item: &Value, backup: &FakeBackup, server: &FakeServer, version: &str) {
+    use serde_json::json;
+
+    let expected = json!({
+        "id": backup.id,
+        "status": backup.status,
+        "size": backup.size,
+        "object_count": backup.object_count,
+        "availability_zone": backup.availability_zone,
+        "container": backup.container,
+        "created_at": backup.created_at,
+        "updated_at": backup.updated_at,
+        "name": backup.name,
+        "description": backup.description,
+        "fail_reason": backup.fail_reason,
+        "volume_id": backup.volume_id,
+        "is_incremental": backup.is_incremental,
+        "has_dependent_backups": backup.has_dependent_backups,
+        "snapshot_id": backup.snapshot_id,
+        "data_timestamp": backup.data_timestamp,
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&item[key], value, "{key} of {}", backup.id);
+    }
+    let (origin, project, id) = (
+        format!("http://{}", server.addr()),
+        server.project_id(),
+        &backup.id,
+    );
+    assert_eq!(
+        item["links"],
+        json!([
+            {"rel": "self", "href": format!("{origin}/{version}/{project}/backups/{id}")},
+            {"rel": "bookmark", "href": format!("{origin}/{project}/backups/{id}")},
+        ])
+    );
+}
+
+#[tokio::test]
+async fn detail_entries_carry_cinder_3_0_fields_in_its_order() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let all = server.backups();
+    let base = detail_collection(&server, "v3");
+
+    let reply = get_url(&server, &format!("{base}?limit=3")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.header("openstack-api-version"), Some("volume 3.0"));
+    assert_eq!(entry_keys(&reply.text), vec![DETAIL_KEYS.to_vec(); 3]);
+    let page = reply.json();
+    for (item, backup) in page["backups"].as_array().unwrap().iter().zip(&all) {
+        assert_detail_entry(item, backup, &server, "v3");
+    }
+    assert_eq!(
+        next(&page).unwrap(),
+        format!("{base}?limit=3&marker={}", all[2].id)
+    );
+
+    // Following detail links verbatim yields every backup, on v2 as on v3.
+    for version in ["v2", "v3"] {
+        let base = detail_collection(&server, version);
+        let mut url = Some(format!("{base}?limit=4"));
+        let mut seen = Vec::new();
+        while let Some(current) = url {
+            assert!(current.starts_with(&format!("{base}?")), "{current}");
+            let reply = get_url(&server, &current).await;
+            let page = reply.json();
+            for item in page["backups"].as_array().unwrap() {
+                let backup = &all[seen.len()];
+                assert_detail_entry(item, backup, &server, version);
+                seen.push(backup.id.clone());
+            }
+            url = next(&page);
+        }
+        assert_eq!(seen, all_ids(&all), "{version}");
+    }
+
+    // Like Python's json: only ASCII on the wire, everything else escaped.
+    let reply = get_url(&server, &base).await;
+    assert!(reply.text.is_ascii());
+    assert!(reply.text.contains(
+        r#""description": "sauvegarde avant mise \u00e0 jour \u2014 \u2713 \ud83e\udd80""#
+    ));
+    assert!(reply.text.contains(r#"upgrade\\rollback plan:\tOPS-1""#));
+    assert!(reply.text.contains(r#""description": null"#));
+    assert!(reply.text.contains(r#""container": null"#));
+    assert!(
+        reply
+            .text
+            .contains(r#""created_at": "2024-01-01T00:00:00.000000""#)
+    );
+}
+
+#[tokio::test]
+async fn detail_links_get_the_quirks_too() {
+    let server = FakeServer::builder().backups(10).start().await.unwrap();
+    let (project, authority) = (server.project_id().to_owned(), server.addr().to_string());
+    let marker = &server.backups()[1].id;
+    let base = detail_collection(&server, "v3");
+    let cases = [
+        (
+            Quirk::NoVersionPrefix,
+            format!("http://{authority}/{project}/backups/detail?limit=2&marker={marker}"),
+        ),
+        (
+            Quirk::RelativeLink,
+            format!("/v3/{project}/backups/detail?limit=2&marker={marker}"),
+        ),
+        (
+            Quirk::OtherHost("10.1.2.3:8776".into()),
+            format!("http://10.1.2.3:8776/v3/{project}/backups/detail?limit=2&marker={marker}"),
+        ),
+    ];
+    for (quirk, expected) in cases {
+        server.set_quirks([quirk.clone()]);
+        let page = get_url(&server, &format!("{base}?limit=2")).await.json();
+        assert_eq!(next(&page).unwrap(), expected, "{quirk:?}");
+    }
 }
