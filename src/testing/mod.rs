@@ -80,6 +80,7 @@ mod server;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod versions;
 
 use std::fmt;
 use std::io;

@@ -259,6 +259,15 @@ pub(super) struct DetailFields {
     pub(super) project_attribute: Option<String>,
 }
 
+impl DetailFields {
+    /// The project attribute as it is pasted into every entry.
+    pub(super) fn project_attribute(project_id: &str) -> String {
+        let mut piece = String::from(", \"os-backup-project-attr:project_id\": ");
+        push_json_string(&mut piece, project_id);
+        piece
+    }
+}
+
 /// What the entries of a listing page hold.
 #[derive(Debug)]
 pub(super) enum Entries<'a> {

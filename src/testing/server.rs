@@ -19,6 +19,7 @@ use url::form_urlencoded;
 
 use super::data::{Dataset, Row, format_uuid, mix};
 use super::render::{self, DetailFields, Entries, ItemLinks};
+use super::versions::{self, Microversion, Refused};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
@@ -121,15 +122,16 @@ impl Shared {
         )
     }
 
-    /// The server's own answer to a listing request, with the `/v3` headers.
+    /// The server's own answer to a listing request, with the `/v3` headers once Cinder has
+    /// negotiated a version (not on keystonemiddleware's 401, nor on a malformed version).
     fn answer(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
-        let mut response = self.list(parts, route, live);
-        if route.version == Version::V3 {
+        let mut negotiated = None;
+        let mut response = self.list(parts, route, live, &mut negotiated);
+        let echoed =
+            negotiated.and_then(|version| HeaderValue::from_str(&format!("volume {version}")).ok());
+        if let Some(echoed) = echoed {
             let headers = response.headers_mut();
-            headers.insert(
-                "openstack-api-version",
-                HeaderValue::from_static("volume 3.0"),
-            );
+            headers.insert("openstack-api-version", echoed);
             headers.insert(
                 header::VARY,
                 HeaderValue::from_static("OpenStack-API-Version"),
@@ -138,8 +140,15 @@ impl Shared {
         response
     }
 
-    /// Answers a listing request like Cinder (plus the active quirks).
-    fn list(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+    /// Answers a listing request like Cinder (plus the active quirks); on `/v3`, sets
+    /// `negotiated` to the version to echo once it is known.
+    fn list(
+        &self,
+        parts: &Parts,
+        route: &Route<'_>,
+        live: &Snapshot,
+        negotiated: &mut Option<String>,
+    ) -> Response {
         let quirks = live.quirks.as_slice();
         if let Some(expected) = &live.token {
             let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
@@ -147,6 +156,28 @@ impl Shared {
                 return render::unauthorized();
             }
         }
+        let version = match route.version {
+            // The header means nothing on `/v2`.
+            Version::V2 => Microversion::MIN,
+            Version::V3 => match versions::negotiate(&parts.headers) {
+                Ok(version) => {
+                    *negotiated = Some(version.to_string());
+                    version
+                }
+                Err(refused) => {
+                    let message = refused.message();
+                    return match refused {
+                        Refused::Format(_) => {
+                            render::fault(StatusCode::BAD_REQUEST, "badRequest", &message)
+                        }
+                        Refused::Unsupported(asked) => {
+                            *negotiated = Some(asked);
+                            render::fault(StatusCode::NOT_ACCEPTABLE, "computeFault", &message)
+                        }
+                    };
+                }
+            },
+        };
         if route.project != self.settings.project_id {
             return render::fault(
                 StatusCode::BAD_REQUEST,
@@ -204,9 +235,15 @@ impl Shared {
         let next_href = page
             .next_marker
             .map(|marker| self.next_href(route, &host, &pairs, marker, first, quirks));
-        // Cinder 3.0's fields: the microversions' are not negotiated yet.
-        let fields = DetailFields::default();
+        let fields;
         let entries = if route.detail {
+            fields = DetailFields {
+                encryption_key_id: version >= Microversion::ENCRYPTION_KEY_ID,
+                metadata: version >= Microversion::METADATA,
+                user_id: version >= Microversion::USER_ID,
+                project_attribute: (version >= Microversion::PROJECT_ATTRIBUTE)
+                    .then(|| DetailFields::project_attribute(&self.settings.project_id)),
+            };
             Entries::Detail(&fields)
         } else {
             Entries::Summary

@@ -1212,6 +1212,18 @@ fn token_replacements_race_safely() {
     assert!(last.ends_with("-499"), "{last}");
 }
 
+/// GETs an absolute URL with the server's token and, if given, `OpenStack-API-Version: <value>`.
+async fn get_versioned(server: &FakeServer, url: &str, version: Option<&str>) -> Reply {
+    let mut request = http().get(url);
+    if let Some(token) = server.token() {
+        request = request.header("X-Auth-Token", token);
+    }
+    if let Some(version) = version {
+        request = request.header("OpenStack-API-Version", version);
+    }
+    send(request).await
+}
+
 fn detail_collection(server: &FakeServer, version: &str) -> String {
     format!("{}/detail", collection(server, version))
 }
@@ -1392,4 +1404,155 @@ async fn detail_links_get_the_quirks_too() {
         let page = get_url(&server, &format!("{base}?limit=2")).await.json();
         assert_eq!(next(&page).unwrap(), expected, "{quirk:?}");
     }
+}
+
+#[tokio::test]
+async fn microversions_add_detail_fields_from_their_versions() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let all = server.backups();
+    assert!(all.iter().any(|b| b.encryption_key_id.is_some()));
+    assert!(all.iter().any(|b| b.encryption_key_id.is_none()));
+    let base = detail_collection(&server, "v3");
+    let project = "os-backup-project-attr:project_id";
+    let cases: [(Option<&str>, &str, &[&str]); 10] = [
+        (None, "3.0", &[]),
+        (Some("volume 3.17"), "3.17", &[]),
+        (Some("volume 3.18"), "3.18", &[project]),
+        (Some("volume 3.42"), "3.42", &[project]),
+        (Some("volume 3.43"), "3.43", &["metadata", project]),
+        (Some("volume 3.55"), "3.55", &["metadata", project]),
+        (
+            Some("volume 3.56"),
+            "3.56",
+            &["metadata", "user_id", project],
+        ),
+        (
+            Some("volume 3.63"),
+            "3.63",
+            &["metadata", "user_id", project],
+        ),
+        (
+            Some("volume 3.64"),
+            "3.64",
+            &["encryption_key_id", "metadata", "user_id", project],
+        ),
+        (
+            Some("volume latest"),
+            "3.71",
+            &["encryption_key_id", "metadata", "user_id", project],
+        ),
+    ];
+    for (header, negotiated, added) in cases {
+        let reply = get_versioned(&server, &base, header).await;
+        assert_eq!(reply.status, 200, "{header:?}");
+        let echoed = format!("volume {negotiated}");
+        assert_eq!(reply.header("openstack-api-version"), Some(echoed.as_str()));
+        let page = reply.json();
+        let items = page["backups"].as_array().unwrap();
+        for ((keys, item), backup) in entry_keys(&reply.text).iter().zip(items).zip(&all) {
+            assert_detail_entry(item, backup, &server, "v3");
+            let mut expected: Vec<&str> = DETAIL_KEYS.to_vec();
+            expected.extend(
+                added.iter().filter(|key| {
+                    **key != "encryption_key_id" || backup.encryption_key_id.is_some()
+                }),
+            );
+            assert_eq!(keys, &expected, "{header:?} {}", backup.id);
+            if added.contains(&"metadata") {
+                assert_eq!(item["metadata"], serde_json::json!(backup.metadata));
+            }
+            if added.contains(&"user_id") {
+                assert_eq!(item["user_id"], backup.user_id.as_str());
+            }
+            if let Some(key) = backup
+                .encryption_key_id
+                .as_deref()
+                .filter(|_| added.len() == 4)
+            {
+                assert_eq!(item["encryption_key_id"], key);
+            }
+            if added.contains(&project) {
+                assert_eq!(item[project], server.project_id());
+            }
+        }
+    }
+
+    // The summary listing is the same at every version, and v2 ignores the header.
+    let summary = get_versioned(&server, &collection(&server, "v3"), Some("volume 3.71")).await;
+    assert_eq!(entry_keys(&summary.text)[0], ["id", "name", "links"]);
+    let v2 = get_versioned(
+        &server,
+        &detail_collection(&server, "v2"),
+        Some("volume 3.71"),
+    )
+    .await;
+    assert_eq!(v2.status, 200);
+    assert_eq!(v2.header("openstack-api-version"), None);
+    assert!(entry_keys(&v2.text).iter().all(|keys| keys == &DETAIL_KEYS));
+}
+
+#[tokio::test]
+async fn microversion_headers_are_negotiated_like_cinder() {
+    let server = FakeServer::builder().token("s3cret").start().await.unwrap();
+    let base = collection(&server, "v3");
+    let negotiated = async |version: Option<&str>| {
+        let reply = get_versioned(&server, &base, version).await;
+        assert_eq!(reply.status, 200, "{version:?}: {}", reply.text);
+        assert_eq!(reply.header("vary"), Some("OpenStack-API-Version"));
+        reply.header("openstack-api-version").unwrap().to_owned()
+    };
+    assert_eq!(negotiated(None).await, "volume 3.0");
+    assert_eq!(negotiated(Some("volume 3.45")).await, "volume 3.45");
+    assert_eq!(negotiated(Some("volume latest")).await, "volume 3.71");
+    assert_eq!(
+        negotiated(Some("compute 2.90, Volume 3.50")).await,
+        "volume 3.50"
+    );
+    assert_eq!(negotiated(Some("compute 2.90")).await, "volume 3.0");
+    let legacy = send(
+        http()
+            .get(&base)
+            .header("X-Auth-Token", "s3cret")
+            .header("X-OpenStack-Volume-API-Version", "3.45"),
+    )
+    .await;
+    assert_eq!(legacy.header("openstack-api-version"), Some("volume 3.0"));
+
+    let reply = get_versioned(&server, &base, Some("volume 3.72")).await;
+    assert_eq!(reply.status, 406);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(
+        reply.text,
+        r#"{"computeFault": {"code": 406, "message": "Version 3.72 is not supported by the API. Minimum is 3.0 and maximum is 3.71."}}"#
+    );
+    assert_eq!(reply.header("openstack-api-version"), Some("volume 3.72"));
+
+    let invalid = bad_request(
+        "API Version String abc is of invalid format. Must be of format MajorNum.MinorNum.",
+    );
+    let reply = get_versioned(&server, &base, Some("volume abc")).await;
+    assert_eq!((reply.status, reply.text.as_str()), (400, invalid.as_str()));
+    assert_eq!(reply.header("openstack-api-version"), None);
+    assert!(reply.header("x-openstack-request-id").is_some());
+
+    // keystonemiddleware answers before Cinder looks at the version; the version comes before
+    // the project check and the query.
+    let unauthorized = send(
+        http()
+            .get(&base)
+            .header("X-Auth-Token", "wrong")
+            .header("OpenStack-API-Version", "volume abc"),
+    )
+    .await;
+    assert_eq!(unauthorized.status, 401);
+    assert_eq!(unauthorized.header("openstack-api-version"), None);
+    let other = format!("{}/v3/0123456789abcdef/backups?limit=x", server.endpoint());
+    let reply = get_versioned(&server, &other, Some("volume abc")).await;
+    assert_eq!(reply.text, invalid);
+    let reply = get_versioned(&server, &other, Some("volume 3.5")).await;
+    assert_eq!(reply.text, bad_request("Malformed request url"));
+    assert_eq!(reply.header("openstack-api-version"), Some("volume 3.5"));
+
+    let v2 = get_versioned(&server, &collection(&server, "v2"), Some("volume abc")).await;
+    assert_eq!(v2.status, 200);
 }
