@@ -277,12 +277,14 @@ pub(super) enum Entries<'a> {
     Detail(&'a DetailFields),
 }
 
-/// A listing page: `{"backups": [...]}` plus `backups_links` only when there is a next link.
+/// A listing page: `{"backups": [...]}`, then `backups_links` only when there is a next link,
+/// then `count` when it was asked for.
 pub(super) fn page(
     rows: &[&Row],
     entries: &Entries<'_>,
     links: &ItemLinks,
     next_href: Option<&str>,
+    count: Option<usize>,
 ) -> Response {
     let links_len = 60 + 2 * 36 + links.self_base.len() + links.bookmark_base.len();
     let per_row = match entries {
@@ -320,13 +322,22 @@ pub(super) fn page(
         push_json_string(&mut out, href);
         out.push_str("}]");
     }
+    if let Some(count) = count {
+        // Writing to a String cannot fail.
+        let _ = write!(out, ", \"count\": {count}");
+    }
     out.push('}');
     plain(StatusCode::OK, "application/json", out)
 }
 
-/// `{"backups": []}`.
-pub(super) fn empty_page() -> Response {
-    plain(StatusCode::OK, "application/json", "{\"backups\": []}")
+/// `{"backups": []}`, with `"count": 0` when it was asked for.
+pub(super) fn empty_page(count: bool) -> Response {
+    let body = if count {
+        "{\"backups\": [], \"count\": 0}"
+    } else {
+        "{\"backups\": []}"
+    };
+    plain(StatusCode::OK, "application/json", body)
 }
 
 #[derive(Serialize)]

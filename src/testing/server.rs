@@ -25,9 +25,14 @@ use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
 const DB_MAX_INT: i64 = 0x7FFF_FFFF;
 
-/// Parameters accepted and ignored: sorting is fixed, counting is not modelled, and with a
-/// single project `all_tenants` changes nothing.
-const IGNORED_PARAMS: [&str; 5] = ["sort", "sort_key", "sort_dir", "with_count", "all_tenants"];
+/// Parameters accepted and ignored: sorting is fixed, and with a single project `all_tenants`
+/// changes nothing.
+const IGNORED_PARAMS: [&str; 4] = ["sort", "sort_key", "sort_dir", "all_tenants"];
+
+/// oslo's boolean strings, lowercase: `true` ones first.
+const BOOLEAN_STRINGS: [&str; 12] = [
+    "1", "t", "true", "on", "y", "yes", "0", "f", "false", "off", "n", "no",
+];
 
 /// Configuration fixed at start.
 #[derive(Debug)]
@@ -194,14 +199,14 @@ impl Shared {
                     .collect()
             })
             .unwrap_or_default();
-        let query = match ListQuery::parse(&pairs) {
+        let query = match ListQuery::parse(&pairs, version) {
             Ok(query) => query,
             Err(message) => {
                 return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
             }
         };
         if query.matches_nothing {
-            return render::empty_page();
+            return render::empty_page(query.with_count);
         }
         let data = self.data();
         let start = match query.marker {
@@ -218,8 +223,16 @@ impl Shared {
             },
         };
         let size = query.page_size(self.settings.max_limit);
+        let count = query.with_count.then(|| {
+            if query.has_filters() {
+                let rows = data.rows().iter();
+                rows.filter(|row| query.matches(&row.backup)).count()
+            } else {
+                data.len()
+            }
+        });
         let filter_late = quirks.contains(&Quirk::EmptyPagesLinkOn);
-        let page = cut(data.rows(), start, size, &query, filter_late);
+        let page = cut(data.rows(), start, size, &query, filter_late, count);
         let host = link_host(&parts.headers, self.addr);
         let segment = route.version.segment();
         let links = ItemLinks::new(
@@ -248,7 +261,7 @@ impl Shared {
         } else {
             Entries::Summary
         };
-        render::page(&page.rows, &entries, &links, next_href.as_deref())
+        render::page(&page.rows, &entries, &links, next_href.as_deref(), count)
     }
 
     /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
@@ -320,7 +333,8 @@ impl Shared {
     }
 }
 
-/// Cuts the page of at most `size` rows starting at server position `start`.
+/// Cuts the page of at most `size` rows starting at server position `start`; `count` is the
+/// total of matches when the request asked for it (`with_count`).
 ///
 /// Cinder filters first, then skips `offset` matches and takes the page; with `filter_late`
 /// (or no filters, where both agree) the page is cut from the unfiltered rows and only then
@@ -331,13 +345,14 @@ fn cut<'a>(
     size: usize,
     query: &ListQuery<'_>,
     filter_late: bool,
+    count: Option<usize>,
 ) -> Cut<'a> {
     if filter_late || !query.has_filters() {
         let begin = start.saturating_add(query.offset).min(all.len());
         let end = begin.saturating_add(size).min(all.len());
         let rows = all.get(begin..end).unwrap_or_default();
         Cut {
-            next_marker: next_marker(rows.last(), rows.len(), size),
+            next_marker: next_marker(rows.last(), rows.len(), size, count),
             rows: rows
                 .iter()
                 .filter(|row| query.matches(&row.backup))
@@ -353,7 +368,7 @@ fn cut<'a>(
             .take(size)
             .collect();
         Cut {
-            next_marker: next_marker(rows.last().copied(), rows.len(), size),
+            next_marker: next_marker(rows.last().copied(), rows.len(), size, count),
             rows,
         }
     }
@@ -405,9 +420,12 @@ impl Tokens {
     }
 }
 
-/// Cinder's rule: link on when the page is non-empty and full.
-fn next_marker(last: Option<&Row>, len: usize, size: usize) -> Option<&str> {
-    last.filter(|_| size <= len)
+/// Cinder's rule (`len(items) and limit <= item_count`): link on when the page is non-empty
+/// and full, or, when the total was counted, whenever the page size is at most that total, so
+/// that even a partial last page links on (to an empty page).
+fn next_marker(last: Option<&Row>, len: usize, size: usize, count: Option<usize>) -> Option<&str> {
+    let item_count = count.filter(|count| *count > 0).unwrap_or(len);
+    last.filter(|_| size <= item_count)
         .map(|row| row.backup.id.as_str())
 }
 
@@ -615,14 +633,18 @@ struct ListQuery<'a> {
     name: Option<&'a str>,
     status: Option<&'a str>,
     volume_id: Option<&'a str>,
-    /// An unknown key, or a repeated `limit`, `offset` or `marker`: Cinder turns it into a
-    /// database filter on a column that does not exist, which matches nothing.
+    /// Whether the total of matches is to be counted (`with_count`, from 3.45).
+    with_count: bool,
+    /// An unknown key, a repeated `limit`, `offset`, `marker` or `with_count`, or `with_count`
+    /// below 3.45: Cinder turns it into a database filter on a column that does not exist, which
+    /// matches nothing.
     matches_nothing: bool,
 }
 
 impl<'a> ListQuery<'a> {
-    /// Validates like Cinder: `limit` first, then `offset`, each from its first occurrence.
-    fn parse(pairs: &'a [(String, String)]) -> Result<Self, String> {
+    /// Validates like Cinder, in its order: `limit`, then `offset` (each from its first
+    /// occurrence), then `with_count` (its last occurrence, from 3.45).
+    fn parse(pairs: &'a [(String, String)], version: Microversion) -> Result<Self, String> {
         let first = |key: &str| {
             pairs
                 .iter()
@@ -645,16 +667,34 @@ impl<'a> ListQuery<'a> {
             }
             Some(Some(offset)) => usize::try_from(offset).unwrap_or(usize::MAX),
         };
+        let counts = version >= Microversion::WITH_COUNT;
+        let last_with_count = pairs
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "with_count")
+            .map(|(_, value)| value.as_str());
+        let with_count = match last_with_count.filter(|_| counts) {
+            None => false,
+            Some(value) => parse_bool(value)
+                .ok_or_else(|| format!("Value '{value}' for 'with_count' is not a boolean."))?,
+        };
         let mut query = Self {
             limit,
             offset,
             marker: first("marker"),
+            with_count,
             ..Self::default()
         };
+        let repeated = |key: &str| pairs.iter().filter(|(name, _)| name == key).count() > 1;
         for (key, value) in pairs {
             match key.as_str() {
                 "limit" | "offset" | "marker" => {
-                    if pairs.iter().filter(|(name, _)| name == key).count() > 1 {
+                    if repeated(key) {
+                        query.matches_nothing = true;
+                    }
+                }
+                "with_count" => {
+                    if !counts || repeated("with_count") {
                         query.matches_nothing = true;
                     }
                 }
@@ -687,6 +727,16 @@ impl<'a> ListQuery<'a> {
                 .volume_id
                 .is_none_or(|volume| backup.volume_id == volume)
     }
+}
+
+/// oslo's `bool_from_string(strict=True)` behind `is_valid_boolstr`: one of [`BOOLEAN_STRINGS`]
+/// in any case, untrimmed.
+fn parse_bool(raw: &str) -> Option<bool> {
+    let lowered = raw.to_lowercase();
+    BOOLEAN_STRINGS
+        .iter()
+        .position(|text| *text == lowered)
+        .map(|index| index < BOOLEAN_STRINGS.len() / 2)
 }
 
 /// Python's `int()` on a query value: surrounding whitespace, an optional sign and decimal

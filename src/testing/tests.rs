@@ -361,7 +361,7 @@ async fn filters_match_exactly_and_persist_in_links() {
         ("status=bogus", Vec::new()),
         ("volume_id=7d7c6fbe", Vec::new()),
         (
-            "sort=created_at:desc&sort_key=id&sort_dir=asc&with_count=true",
+            "sort=created_at:desc&sort_key=id&sort_dir=asc",
             all_ids(&server.backups()),
         ),
     ];
@@ -1555,4 +1555,158 @@ async fn microversion_headers_are_negotiated_like_cinder() {
 
     let v2 = get_versioned(&server, &collection(&server, "v2"), Some("volume abc")).await;
     assert_eq!(v2.status, 200);
+}
+
+/// Follows next links verbatim with a version header; returns each page's ids, `count` and
+/// whether it linked on.
+async fn counted_walk(
+    server: &FakeServer,
+    first: String,
+    version: &str,
+) -> Vec<(Vec<String>, Option<u64>, bool)> {
+    let mut pages = Vec::new();
+    let mut url = Some(first);
+    while let Some(current) = url {
+        assert!(pages.len() < 100, "walk does not end");
+        let reply = get_versioned(server, &current, Some(version)).await;
+        assert_eq!(reply.status, 200, "{current}: {}", reply.text);
+        let page = reply.json();
+        url = next(&page);
+        pages.push((ids(&page), page["count"].as_u64(), url.is_some()));
+    }
+    pages
+}
+
+#[tokio::test]
+async fn with_count_counts_every_match_from_3_45() {
+    let server = FakeServer::builder().start().await.unwrap();
+    let all = all_ids(&server.backups());
+    let detail = detail_collection(&server, "v3");
+    let summary = collection(&server, "v3");
+
+    // The total on every page, and a link even from the partial last page, to an empty one.
+    let pages = counted_walk(
+        &server,
+        format!("{detail}?limit=10&with_count=true"),
+        "volume 3.45",
+    )
+    .await;
+    let shape: Vec<(usize, Option<u64>, bool)> = pages
+        .iter()
+        .map(|(ids, count, linked)| (ids.len(), *count, *linked))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (10, Some(25), true),
+            (10, Some(25), true),
+            (5, Some(25), true),
+            (0, Some(25), false)
+        ]
+    );
+    assert_eq!(pages.concat_ids(), all);
+    let last = get_versioned(
+        &server,
+        &format!("{detail}?limit=10&with_count=true&marker={}", all[24]),
+        Some("volume 3.45"),
+    )
+    .await;
+    assert_eq!(last.text, r#"{"backups": [], "count": 25}"#);
+    let first = get_versioned(
+        &server,
+        &format!("{summary}?limit=1&with_count=1"),
+        Some("volume 3.45"),
+    )
+    .await;
+    assert!(first.text.ends_with(&format!(
+        r#""backups_links": [{{"rel": "next", "href": "{summary}?limit=1&with_count=1&marker={}"}}], "count": 25}}"#,
+        all[0]
+    )));
+
+    // Only a page size above the total goes without a link.
+    let cases = [
+        ("limit=30&with_count=true", vec![(25, Some(25), false)]),
+        (
+            "limit=25&with_count=TRUE",
+            vec![(25, Some(25), true), (0, Some(25), false)],
+        ),
+        (
+            "limit=10&with_count=false",
+            vec![(10, None, true), (10, None, true), (5, None, false)],
+        ),
+        (
+            "limit=10&offset=20&with_count=yes",
+            vec![(5, Some(25), true), (0, Some(25), false)],
+        ),
+    ];
+    for (query, expected) in cases {
+        let pages = counted_walk(&server, format!("{summary}?{query}"), "volume 3.45").await;
+        let shape: Vec<(usize, Option<u64>, bool)> = pages
+            .iter()
+            .map(|(ids, count, linked)| (ids.len(), *count, *linked))
+            .collect();
+        assert_eq!(shape, expected, "{query}");
+    }
+
+    // The total counts the matches of the filters, not what is left after marker and offset.
+    let errors = ids_where(&server, |b| b.status == "error");
+    assert!(errors.len() > 2);
+    let pages = counted_walk(
+        &server,
+        format!("{summary}?status=error&limit=2&with_count=on"),
+        "volume latest",
+    )
+    .await;
+    assert!(
+        pages
+            .iter()
+            .all(|(_, count, _)| *count == Some(errors.len() as u64))
+    );
+    assert_eq!(pages.concat_ids(), errors);
+
+    // Cinder's 400 for a value that is not a boolean, checked from 3.45 only.
+    for value in ["maybe", "%20true", ""] {
+        let url = format!("{summary}?with_count={value}");
+        let reply = get_versioned(&server, &url, Some("volume 3.45")).await;
+        let shown = value.replace("%20", " ");
+        let message = format!("Value '{shown}' for 'with_count' is not a boolean.");
+        assert_eq!(
+            (reply.status, reply.text),
+            (400, bad_request(&message)),
+            "{value}"
+        );
+    }
+
+    // Below 3.45 (v2 speaks 3.0) `with_count` is a filter on a column that does not exist.
+    let empty = r#"{"backups": []}"#;
+    for (url, version) in [
+        (format!("{summary}?with_count=true"), Some("volume 3.44")),
+        (format!("{summary}?with_count=maybe"), Some("volume 3.44")),
+        (format!("{detail}?with_count=true"), None),
+        (
+            format!("{}?with_count=true", collection(&server, "v2")),
+            Some("volume 3.45"),
+        ),
+    ] {
+        let reply = get_versioned(&server, &url, version).await;
+        assert_eq!(
+            (reply.status, reply.text.as_str()),
+            (200, empty),
+            "{url} {version:?}"
+        );
+    }
+    // So is a second `with_count`; nothing matches it, which makes a total of 0.
+    let url = format!("{summary}?with_count=true&with_count=true");
+    let reply = get_versioned(&server, &url, Some("volume 3.45")).await;
+    assert_eq!(reply.text, r#"{"backups": [], "count": 0}"#);
+}
+
+trait ConcatIds {
+    fn concat_ids(&self) -> Vec<String>;
+}
+
+impl ConcatIds for Vec<(Vec<String>, Option<u64>, bool)> {
+    fn concat_ids(&self) -> Vec<String> {
+        self.iter().flat_map(|(ids, _, _)| ids.clone()).collect()
+    }
 }

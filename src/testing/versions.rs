@@ -27,6 +27,8 @@ impl Microversion {
     pub(super) const PROJECT_ATTRIBUTE: Self = Self::new(3, 18);
     /// Detail entries carry `metadata`.
     pub(super) const METADATA: Self = Self::new(3, 43);
+    /// `with_count` counts instead of filtering.
+    pub(super) const WITH_COUNT: Self = Self::new(3, 45);
     /// Detail entries carry `user_id`.
     pub(super) const USER_ID: Self = Self::new(3, 56);
     /// Detail entries carry `encryption_key_id`, when it is set.
