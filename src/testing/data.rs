@@ -1,9 +1,11 @@
 //! Deterministic seeded backups, kept in Cinder's default list order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::FakeBackup;
 use super::render::{FreeTextJson, push_json_string};
+use super::sort::{SortedOrder, Term};
 
 /// The four volumes every generated backup belongs to.
 const VOLUME_IDS: [&str; 4] = [
@@ -60,6 +62,9 @@ const FAIL_REASONS: [&str; 3] = [
 /// and the fields that existed before them stay what they were for every seed.
 const DETAIL_SALT: u64 = 0xDE7A_11ED_F1E1_D5AA;
 
+/// How many sorted orders a data set keeps ready (see [`Dataset::order`]).
+const CACHED_ORDERS: usize = 8;
+
 /// Backups in server order plus an index from id to position, for O(1) markers, and the
 /// generator that made them, to create more.
 #[derive(Debug)]
@@ -69,6 +74,8 @@ pub(super) struct Dataset {
     generator: Generator,
     /// The minute (after 2024-01-01T00:00) of the next backups created: after all others.
     next_minute: u64,
+    /// The orders of the sorts asked for lately, newest last; emptied when the rows change.
+    orders: Mutex<Vec<(Vec<Term>, Arc<SortedOrder>)>>,
 }
 
 /// A backup and what pages repeat about it, rendered once.
@@ -122,6 +129,7 @@ impl Dataset {
             positions: HashMap::new(),
             generator,
             next_minute,
+            orders: Mutex::new(Vec::new()),
         };
         data.reindex(0);
         data
@@ -141,6 +149,7 @@ impl Dataset {
         let older = std::mem::take(&mut self.rows);
         self.rows = backups.iter().cloned().map(Row::new).chain(older).collect();
         self.reindex(0);
+        self.forget_orders();
         backups
     }
 
@@ -151,7 +160,42 @@ impl Dataset {
         };
         self.rows.remove(position);
         self.reindex(position);
+        self.forget_orders();
         true
+    }
+
+    /// Drops the cached sorted orders: they index rows that moved.
+    fn forget_orders(&mut self) {
+        self.orders
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The rows in the order `terms` sort them (see [`super::sort`]): computed in
+    /// `O(n log n)` once, then kept until the rows change, so a walk pays for it once.
+    pub(super) fn order(&self, terms: &[Term]) -> Arc<SortedOrder> {
+        let lock = || self.orders.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, order)) = lock().iter().find(|(cached, _)| cached == terms) {
+            return Arc::clone(order);
+        }
+        // Sorted without the lock: other sorts are served meanwhile. A request racing this one
+        // for the same sort computes it too; either result is the same order.
+        let order = Arc::new(SortedOrder::new(&self.rows, terms));
+        let mut orders = lock();
+        if orders.len() >= CACHED_ORDERS {
+            orders.remove(0);
+        }
+        orders.push((terms.to_vec(), Arc::clone(&order)));
+        order
+    }
+
+    /// Copies of all backups in the order `terms` sort them.
+    pub(super) fn backups_sorted(&self, terms: &[Term]) -> Vec<FakeBackup> {
+        self.order(terms)
+            .rows(&self.rows)
+            .map(|row| row.backup.clone())
+            .collect()
     }
 
     /// Points the index at the rows from position `from` on.

@@ -77,6 +77,7 @@
 mod data;
 mod render;
 mod server;
+mod sort;
 #[cfg(test)]
 mod tests;
 mod tls;
@@ -386,6 +387,55 @@ impl FakeServer {
     /// ```
     pub fn backups(&self) -> Vec<FakeBackup> {
         self.shared.data().backups()
+    }
+
+    /// Every backup the server holds now, in the order a listing sorted with these
+    /// [`ListBackups::sort`](crate::ListBackups::sort) terms yields them (no terms: the order of
+    /// [`backups`](Self::backups)).
+    ///
+    /// Like Cinder, the server breaks ties by `created_at` and then `id` (those of them not
+    /// sorted by already), both in the direction of the *first* term, so every order is total.
+    /// [`SortKey::Name`](crate::SortKey::Name) sorts unnamed backups first ascending and last
+    /// descending; strings compare bytewise.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{Client, SortDir, SortKey};
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(30).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let terms = [(SortKey::Size, SortDir::Desc), (SortKey::Name, SortDir::Asc)];
+    /// let listed: Vec<_> = client
+    ///     .backups()
+    ///     .sort(terms[0].0, terms[0].1)
+    ///     .sort(terms[1].0, terms[1].1)
+    ///     .page_size(7)
+    ///     .stream()
+    ///     .try_collect()
+    ///     .await?;
+    ///
+    /// let expected = server.backups_sorted(&terms);
+    /// assert!(expected.windows(2).all(|pair| pair[0].size >= pair[1].size));
+    /// let expected: Vec<_> = expected.into_iter().map(|b| b.id).collect();
+    /// assert_eq!(listed.into_iter().map(|b| b.id).collect::<Vec<_>>(), expected);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn backups_sorted(&self, terms: &[(crate::SortKey, crate::SortDir)]) -> Vec<FakeBackup> {
+        let terms = sort::client_terms(terms);
+        let data = self.shared.data();
+        if sort::is_default(&terms) {
+            data.backups()
+        } else {
+            data.backups_sorted(&terms)
+        }
     }
 
     /// Deletes the backup with this id, as if it were deleted while a client is paging; returns
@@ -1362,8 +1412,8 @@ pub enum Quirk {
     /// # }
     /// ```
     NoMarker,
-    /// The next link's marker is always the id of the first backup in server order: a broken
-    /// server whose walk would never end.
+    /// The next link's marker is always the id of the first backup in the listing's order (the
+    /// server's, or the one `sort` asks for): a broken server whose walk would never end.
     ///
     /// ```
     /// use futures::TryStreamExt;

@@ -19,15 +19,19 @@ use url::form_urlencoded;
 
 use super::data::{Dataset, Row, format_uuid, mix};
 use super::render::{self, DetailFields, Entries, ItemLinks};
+use super::sort::{self, View};
 use super::versions::{self, Microversion, Refused};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
 const DB_MAX_INT: i64 = 0x7FFF_FFFF;
 
-/// Parameters accepted and ignored: sorting is fixed, and with a single project `all_tenants`
-/// changes nothing.
-const IGNORED_PARAMS: [&str; 4] = ["sort", "sort_key", "sort_dir", "all_tenants"];
+/// Parameters Cinder's list takes once: a repeat stays behind as a filter on a column that does
+/// not exist, which matches nothing.
+const SINGLE_PARAMS: [&str; 6] = ["limit", "offset", "marker", "sort", "sort_key", "sort_dir"];
+
+/// Parameters accepted and ignored: with a single project `all_tenants` changes nothing.
+const IGNORED_PARAMS: [&str; 1] = ["all_tenants"];
 
 /// oslo's boolean strings, lowercase: `true` ones first.
 const BOOLEAN_STRINGS: [&str; 12] = [
@@ -209,10 +213,10 @@ impl Shared {
             return render::empty_page(query.with_count);
         }
         let data = self.data();
-        let start = match query.marker {
-            None => 0,
+        let marker = match query.marker {
+            None => None,
             Some(marker) => match data.position(marker) {
-                Some(position) => position + 1,
+                Some(index) => Some(index),
                 None => {
                     return render::fault(
                         StatusCode::NOT_FOUND,
@@ -222,6 +226,18 @@ impl Shared {
                 }
             },
         };
+        // Cinder checks the sort keys only after looking the marker up.
+        let terms = match sort::terms(&query.sort) {
+            Ok(terms) => terms,
+            Err(message) => {
+                return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
+            }
+        };
+        let order = (!sort::is_default(&terms)).then(|| data.order(&terms));
+        let view = View::new(data.rows(), order.as_deref());
+        let start = marker
+            .and_then(|index| view.position(index))
+            .map_or(0, |position| position + 1);
         let size = query.page_size(self.settings.max_limit);
         let count = query.with_count.then(|| {
             if query.has_filters() {
@@ -232,7 +248,7 @@ impl Shared {
             }
         });
         let filter_late = quirks.contains(&Quirk::EmptyPagesLinkOn);
-        let page = cut(data.rows(), start, size, &query, filter_late, count);
+        let page = cut(view, start, size, &query, filter_late, count);
         let host = link_host(&parts.headers, self.addr);
         let segment = route.version.segment();
         let links = ItemLinks::new(
@@ -244,7 +260,7 @@ impl Shared {
             segment,
             &self.settings.project_id,
         );
-        let first = data.rows().first().map(|row| row.backup.id.as_str());
+        let first = view.at(0).map(|row| row.backup.id.as_str());
         let next_href = page
             .next_marker
             .map(|marker| self.next_href(route, &host, &pairs, marker, first, quirks));
@@ -333,14 +349,15 @@ impl Shared {
     }
 }
 
-/// Cuts the page of at most `size` rows starting at server position `start`; `count` is the
+/// Cuts the page of at most `size` rows starting at position `start` of `view`; `count` is the
 /// total of matches when the request asked for it (`with_count`).
 ///
 /// Cinder filters first, then skips `offset` matches and takes the page; with `filter_late`
 /// (or no filters, where both agree) the page is cut from the unfiltered rows and only then
-/// filtered, its link decided by the unfiltered rows.
+/// filtered, its link decided by the unfiltered rows. Either way the work is proportional to
+/// the rows walked, not to all rows.
 fn cut<'a>(
-    all: &'a [Row],
+    view: View<'a>,
     start: usize,
     size: usize,
     query: &ListQuery<'_>,
@@ -348,21 +365,21 @@ fn cut<'a>(
     count: Option<usize>,
 ) -> Cut<'a> {
     if filter_late || !query.has_filters() {
-        let begin = start.saturating_add(query.offset).min(all.len());
-        let end = begin.saturating_add(size).min(all.len());
-        let rows = all.get(begin..end).unwrap_or_default();
+        let begin = start.saturating_add(query.offset).min(view.len());
+        let end = begin.saturating_add(size).min(view.len());
+        let rows: Vec<&Row> = (begin..end)
+            .map_while(|position| view.at(position))
+            .collect();
         Cut {
-            next_marker: next_marker(rows.last(), rows.len(), size, count),
+            next_marker: next_marker(rows.last().copied(), rows.len(), size, count),
             rows: rows
-                .iter()
+                .into_iter()
                 .filter(|row| query.matches(&row.backup))
                 .collect(),
         }
     } else {
-        let rows: Vec<&Row> = all
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
+        let rows: Vec<&Row> = view
+            .starting_at(start)
             .filter(|row| query.matches(&row.backup))
             .skip(query.offset)
             .take(size)
@@ -633,9 +650,12 @@ struct ListQuery<'a> {
     name: Option<&'a str>,
     status: Option<&'a str>,
     volume_id: Option<&'a str>,
+    /// The sort keys, tie-breakers included, with whether each is descending; not yet checked
+    /// against the columns (see [`sort::terms`]).
+    sort: Vec<(&'a str, bool)>,
     /// Whether the total of matches is to be counted (`with_count`, from 3.45).
     with_count: bool,
-    /// An unknown key, a repeated `limit`, `offset`, `marker` or `with_count`, or `with_count`
+    /// An unknown key, a repeated single parameter (see [`SINGLE_PARAMS`]), or `with_count`
     /// below 3.45: Cinder turns it into a database filter on a column that does not exist, which
     /// matches nothing.
     matches_nothing: bool,
@@ -643,7 +663,8 @@ struct ListQuery<'a> {
 
 impl<'a> ListQuery<'a> {
     /// Validates like Cinder, in its order: `limit`, then `offset` (each from its first
-    /// occurrence), then `with_count` (its last occurrence, from 3.45).
+    /// occurrence), then `sort` against `sort_key` and `sort_dir`, then `with_count` (its last
+    /// occurrence, from 3.45), then the sort directions.
     fn parse(pairs: &'a [(String, String)], version: Microversion) -> Result<Self, String> {
         let first = |key: &str| {
             pairs
@@ -667,6 +688,7 @@ impl<'a> ListQuery<'a> {
             }
             Some(Some(offset)) => usize::try_from(offset).unwrap_or(usize::MAX),
         };
+        let sort_params = sort::sort_params(pairs)?;
         let counts = version >= Microversion::WITH_COUNT;
         let last_with_count = pairs
             .iter()
@@ -678,17 +700,19 @@ impl<'a> ListQuery<'a> {
             Some(value) => parse_bool(value)
                 .ok_or_else(|| format!("Value '{value}' for 'with_count' is not a boolean."))?,
         };
+        let sort = sort::resolve(sort_params, version >= Microversion::NAME_SORT)?;
         let mut query = Self {
             limit,
             offset,
             marker: first("marker"),
+            sort,
             with_count,
             ..Self::default()
         };
         let repeated = |key: &str| pairs.iter().filter(|(name, _)| name == key).count() > 1;
         for (key, value) in pairs {
             match key.as_str() {
-                "limit" | "offset" | "marker" => {
+                key if SINGLE_PARAMS.contains(&key) => {
                     if repeated(key) {
                         query.matches_nothing = true;
                     }

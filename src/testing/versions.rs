@@ -25,6 +25,8 @@ impl Microversion {
     pub(super) const MAX: Self = Self::new(3, 71);
     /// Detail entries carry `os-backup-project-attr:project_id`.
     pub(super) const PROJECT_ATTRIBUTE: Self = Self::new(3, 18);
+    /// `sort=name` means `display_name`.
+    pub(super) const NAME_SORT: Self = Self::new(3, 37);
     /// Detail entries carry `metadata`.
     pub(super) const METADATA: Self = Self::new(3, 43);
     /// `with_count` counts instead of filtering.
