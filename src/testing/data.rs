@@ -1,9 +1,11 @@
 //! Deterministic seeded backups, kept in Cinder's default list order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::FakeBackup;
-use super::render::push_json_string;
+use super::render::{FreeTextJson, push_json_string};
+use super::sort::{SortedOrder, Term};
 
 /// The four volumes every generated backup belongs to.
 const VOLUME_IDS: [&str; 4] = [
@@ -35,6 +37,34 @@ const NAME_KINDS: u64 = 9;
 /// Days from 1970-01-01 to 2024-01-01, the creation time of the oldest backup.
 const FIRST_DAY: u64 = 19_723;
 
+/// The size in GiB of each volume, in the order of [`VOLUME_IDS`]: a backup is as large as its
+/// volume.
+const VOLUME_SIZES: [u64; 4] = [40, 100, 10, 1];
+
+/// The availability zone of each volume, in the order of [`VOLUME_IDS`].
+const VOLUME_ZONES: [&str; 4] = ["nova", "nova", "az-2", "az-2"];
+
+/// The users who create backups (Keystone-style ids).
+const USER_IDS: [&str; 3] = [
+    "6f3b1d5e2a9c4b7d8e0f1a2b3c4d5e6f",
+    "0d4c6e8a1b3f5d7e9a2c4e6b8d0f1a3c",
+    "e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6",
+];
+
+/// Why a backup in `error` failed; with quotes and a newline, to exercise escaping.
+const FAIL_REASONS: [&str; 3] = [
+    "Backup driver reported an error: [Errno 28] No space left on device",
+    "Connection to the object store was refused\nafter 3 attempts",
+    "Volume is \"in-use\" and cannot be backed up",
+];
+
+/// Mixed into the seed for the detail fields, so that they come from a generator of their own
+/// and the fields that existed before them stay what they were for every seed.
+const DETAIL_SALT: u64 = 0xDE7A_11ED_F1E1_D5AA;
+
+/// How many sorted orders a data set keeps ready (see [`Dataset::order`]).
+const CACHED_ORDERS: usize = 8;
+
 /// Backups in server order plus an index from id to position, for O(1) markers, and the
 /// generator that made them, to create more.
 #[derive(Debug)]
@@ -44,6 +74,8 @@ pub(super) struct Dataset {
     generator: Generator,
     /// The minute (after 2024-01-01T00:00) of the next backups created: after all others.
     next_minute: u64,
+    /// The orders of the sorts asked for lately, newest last; emptied when the rows change.
+    orders: Mutex<Vec<(Vec<Term>, Arc<SortedOrder>)>>,
 }
 
 /// A backup and what pages repeat about it, rendered once.
@@ -52,6 +84,8 @@ pub(super) struct Row {
     pub(super) backup: FakeBackup,
     /// The name as a JSON value: `null` or a string literal, escaped like Python's `json`.
     pub(super) name_json: String,
+    /// The free-text detail fields as JSON values, escaped like the name.
+    pub(super) free_text: FreeTextJson,
 }
 
 impl Row {
@@ -61,7 +95,12 @@ impl Row {
             Some(name) => push_json_string(&mut name_json, name),
             None => name_json.push_str("null"),
         }
-        Self { backup, name_json }
+        let free_text = FreeTextJson::new(&backup);
+        Self {
+            backup,
+            name_json,
+            free_text,
+        }
     }
 }
 
@@ -74,6 +113,7 @@ impl Dataset {
     pub(super) fn generate(count: usize, seed: u64) -> Self {
         let mut generator = Generator {
             rng: SplitMix64::new(seed),
+            detail_seed: mix(seed ^ DETAIL_SALT),
             issued: HashSet::with_capacity(count),
             created: 0,
         };
@@ -89,6 +129,7 @@ impl Dataset {
             positions: HashMap::new(),
             generator,
             next_minute,
+            orders: Mutex::new(Vec::new()),
         };
         data.reindex(0);
         data
@@ -108,6 +149,7 @@ impl Dataset {
         let older = std::mem::take(&mut self.rows);
         self.rows = backups.iter().cloned().map(Row::new).chain(older).collect();
         self.reindex(0);
+        self.forget_orders();
         backups
     }
 
@@ -118,7 +160,42 @@ impl Dataset {
         };
         self.rows.remove(position);
         self.reindex(position);
+        self.forget_orders();
         true
+    }
+
+    /// Drops the cached sorted orders: they index rows that moved.
+    fn forget_orders(&mut self) {
+        self.orders
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// The rows in the order `terms` sort them (see [`super::sort`]): computed in
+    /// `O(n log n)` once, then kept until the rows change, so a walk pays for it once.
+    pub(super) fn order(&self, terms: &[Term]) -> Arc<SortedOrder> {
+        let lock = || self.orders.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, order)) = lock().iter().find(|(cached, _)| cached == terms) {
+            return Arc::clone(order);
+        }
+        // Sorted without the lock: other sorts are served meanwhile. A request racing this one
+        // for the same sort computes it too; either result is the same order.
+        let order = Arc::new(SortedOrder::new(&self.rows, terms));
+        let mut orders = lock();
+        if orders.len() >= CACHED_ORDERS {
+            orders.remove(0);
+        }
+        orders.push((terms.to_vec(), Arc::clone(&order)));
+        order
+    }
+
+    /// Copies of all backups in the order `terms` sort them.
+    pub(super) fn backups_sorted(&self, terms: &[Term]) -> Vec<FakeBackup> {
+        self.order(terms)
+            .rows(&self.rows)
+            .map(|row| row.backup.clone())
+            .collect()
     }
 
     /// Points the index at the rows from position `from` on.
@@ -162,6 +239,8 @@ fn sort_server_order(backups: &mut [FakeBackup]) {
 #[derive(Debug)]
 struct Generator {
     rng: SplitMix64,
+    /// Seeds the detail fields of each backup, from its creation number (see [`details`]).
+    detail_seed: u64,
     /// Every id handed out, deleted backups' included: ids are never reused.
     issued: HashSet<u128>,
     /// How many backups were created so far: the next creation number.
@@ -193,14 +272,107 @@ impl Generator {
             weighted_index(rng, &STATUS_WEIGHTS)
         };
         let volume = weighted_index(rng, &VOLUME_WEIGHTS);
-        FakeBackup {
-            id,
-            name,
-            status: STATUSES[status].to_owned(),
-            volume_id: VOLUME_IDS[volume].to_owned(),
-            created_at: timestamp(minutes),
-        }
+        let mut details_rng = SplitMix64::new(mix(self.detail_seed.wrapping_add(number)));
+        details(
+            FakeBackup {
+                id,
+                name,
+                status: STATUSES[status].to_owned(),
+                volume_id: VOLUME_IDS[volume].to_owned(),
+                created_at: timestamp(minutes),
+                size: VOLUME_SIZES[volume],
+                object_count: 0,
+                availability_zone: VOLUME_ZONES[volume].to_owned(),
+                container: None,
+                updated_at: String::new(),
+                description: None,
+                fail_reason: None,
+                is_incremental: false,
+                has_dependent_backups: false,
+                snapshot_id: None,
+                data_timestamp: String::new(),
+                metadata: BTreeMap::new(),
+                user_id: String::new(),
+                encryption_key_id: None,
+            },
+            number,
+            minutes,
+            &mut details_rng,
+        )
     }
+}
+
+/// Fills in the fields only the detail listing shows, from the backup's own generator: the
+/// first few backups created cover every variant (as names and statuses do), later ones pick
+/// at random.
+fn details(mut backup: FakeBackup, number: u64, minutes: u64, rng: &mut SplitMix64) -> FakeBackup {
+    let mut pick = |variants: u64| {
+        if number < variants {
+            number
+        } else {
+            rng.below(variants)
+        }
+    };
+    let description_kind = pick(5);
+    let metadata_kind = pick(4);
+    let has_snapshot = pick(4) == 0;
+    let has_key = pick(4) == 1;
+    let incremental_kind = pick(3);
+    let failed = matches!(backup.status.as_str(), "error" | "creating");
+    backup.object_count = if failed {
+        0
+    } else {
+        1 + rng.below(backup.size * 2)
+    };
+    backup.container = (backup.status != "creating").then(|| "volumebackups".to_owned());
+    backup.updated_at = timestamp_at(minutes * 60 + 1 + rng.below(7200));
+    backup.description = match description_kind {
+        0 => None,
+        1 => Some(String::new()),
+        2 => Some(format!(
+            "Nightly backup of volume {}",
+            backup.volume_id.get(..8).unwrap_or_default()
+        )),
+        3 => Some("before the \"big\" upgrade\\rollback plan:\tOPS-1".to_owned()),
+        _ => Some("sauvegarde avant mise à jour — ✓ 🦀".to_owned()),
+    };
+    backup.fail_reason = match backup.status.as_str() {
+        "error" => FAIL_REASONS
+            .get(usize::try_from(rng.below(3)).unwrap_or_default())
+            .map(|reason| (*reason).to_owned()),
+        "error_restoring" => Some("Restore failed: the target volume is in-use".to_owned()),
+        _ => None,
+    };
+    backup.is_incremental = incremental_kind == 2;
+    backup.has_dependent_backups = incremental_kind == 1;
+    backup.snapshot_id = has_snapshot.then(|| random_uuid(rng));
+    backup.data_timestamp = if has_snapshot {
+        timestamp(minutes.saturating_sub(1 + rng.below(120)))
+    } else {
+        backup.created_at.clone()
+    };
+    let mut entry = |key: &str, value: String| {
+        backup.metadata.insert(key.to_owned(), value);
+    };
+    match metadata_kind {
+        0 => {}
+        1 => entry("env", "prod".to_owned()),
+        2 => {
+            entry("env", "test".to_owned());
+            entry("owner", "équipe-β".to_owned());
+        }
+        _ => entry("retention", format!("{}d", 7 * (1 + rng.below(4)))),
+    }
+    backup.user_id = USER_IDS
+        .get(usize::try_from(rng.below(3)).unwrap_or_default())
+        .map_or_else(String::new, |user| (*user).to_owned());
+    backup.encryption_key_id = has_key.then(|| random_uuid(rng));
+    backup
+}
+
+/// A random version 4 UUID (not checked for uniqueness: snapshot and key ids may repeat).
+fn random_uuid(rng: &mut SplitMix64) -> String {
+    format_uuid(uuid_v4_bits(rng.next_u64(), rng.next_u64()))
 }
 
 /// Name of kind `kind` for the backup with creation number `number` (1-based).
@@ -228,12 +400,18 @@ fn weighted_index(rng: &mut SplitMix64, weights: &[u64]) -> usize {
 
 /// A Cinder-style timestamp (no timezone) `minutes` after 2024-01-01T00:00.
 fn timestamp(minutes: u64) -> String {
-    let (year, month, day) = civil_from_days(FIRST_DAY + minutes / 1440);
-    let minute_of_day = minutes % 1440;
+    timestamp_at(minutes * 60)
+}
+
+/// A Cinder-style timestamp (no timezone) `seconds` after 2024-01-01T00:00:00.
+fn timestamp_at(seconds: u64) -> String {
+    let (year, month, day) = civil_from_days(FIRST_DAY + seconds / 86_400);
+    let second_of_day = seconds % 86_400;
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:00.000000",
-        minute_of_day / 60,
-        minute_of_day % 60
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000000",
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60
     )
 }
 
@@ -308,6 +486,75 @@ mod tests {
         assert_eq!(civil_from_days(FIRST_DAY + 366), (2025, 1, 1));
         assert_eq!(timestamp(20 * 60 + 49), "2024-01-01T20:49:00.000000");
         assert_eq!(timestamp(1440 * 31 + 61), "2024-02-01T01:01:00.000000");
+        assert_eq!(timestamp_at(86_399), "2024-01-01T23:59:59.000000");
+    }
+
+    /// FNV-1a over the fields every backup had before the detail fields were added.
+    fn summary_fingerprint(backups: &[FakeBackup], mut hash: u64) -> u64 {
+        for backup in backups {
+            let text = format!(
+                "{}|{:?}|{}|{}|{}\n",
+                backup.id, backup.name, backup.status, backup.volume_id, backup.created_at
+            );
+            for byte in text.bytes() {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        hash
+    }
+
+    #[test]
+    fn detail_fields_leave_the_earlier_fields_of_every_seed_as_they_were() {
+        // Fingerprints taken before the detail fields existed: initial data, then 5 created.
+        let cases = [
+            (25, crate::testing::DEFAULT_SEED, 0xa511_19a3_e63c_d384),
+            (1000, 7, 0x9a95_9326_be72_d3b7),
+        ];
+        for (count, seed, expected) in cases {
+            let mut data = Dataset::generate(count, seed);
+            let hash = summary_fingerprint(&data.backups(), 0xcbf2_9ce4_8422_2325);
+            let created = data.create(5);
+            assert_eq!(summary_fingerprint(&created, hash), expected, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn the_first_backups_cover_every_detail_variant() {
+        let backups = Dataset::generate(6, 99).backups();
+        let description_kinds: HashSet<&str> = backups
+            .iter()
+            .map(|b| match b.description.as_deref() {
+                None => "null",
+                Some("") => "empty",
+                Some(text) if text.starts_with("Nightly backup of volume ") => "plain",
+                Some(text) if text.contains("\"big\"") && text.contains('\t') => "escapes",
+                Some(text) if !text.is_ascii() => "non-ASCII",
+                Some(_) => "other",
+            })
+            .collect();
+        let expected = ["null", "empty", "plain", "escapes", "non-ASCII"];
+        assert_eq!(description_kinds, HashSet::from(expected));
+        let metadata: HashSet<usize> = backups.iter().map(|b| b.metadata.len()).collect();
+        assert_eq!(metadata, HashSet::from([0, 1, 2]));
+        assert!(backups.iter().any(|b| b.snapshot_id.is_some()));
+        assert!(backups.iter().any(|b| b.encryption_key_id.is_some()));
+        assert!(backups.iter().any(|b| b.is_incremental));
+        assert!(backups.iter().any(|b| b.has_dependent_backups));
+        assert!(backups.iter().any(|b| b.container.is_none()));
+        assert!(backups.iter().any(|b| b.fail_reason.is_some()));
+        for backup in &backups {
+            assert!(backup.updated_at > backup.created_at);
+            if backup.snapshot_id.is_none() {
+                assert_eq!(backup.data_timestamp, backup.created_at);
+            } else {
+                assert!(backup.data_timestamp <= backup.created_at);
+            }
+            assert!(!(backup.is_incremental && backup.has_dependent_backups));
+            assert_eq!(
+                backup.object_count == 0,
+                ["error", "creating"].contains(&backup.status.as_str())
+            );
+        }
     }
 
     #[test]

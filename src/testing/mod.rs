@@ -1,8 +1,8 @@
 //! An embedded fake VBS / Cinder backup-list server, for the quickstart and for your own tests.
 //!
 //! [`FakeServer`] is a real HTTP/1.1 server on `127.0.0.1` (a random free port) that serves
-//! `GET {prefix}/v2/{project_id}/backups` and `GET {prefix}/v3/{project_id}/backups` with the
-//! pagination semantics of OpenStack Cinder, as observed on a real deployment:
+//! `GET {prefix}/{v2|v3}/{project_id}/backups` and `…/backups/detail` with the pagination
+//! semantics of OpenStack Cinder, as observed on a real deployment:
 //!
 //! - `limit` defaults to and is silently capped at `max_limit` (1000), while the next link keeps
 //!   the value that was asked for; `limit=0` gives an empty list; bad values give Cinder's 400s.
@@ -10,18 +10,36 @@
 //!   after it; `offset` is applied *after* the marker and is copied into the next link, so a
 //!   client that follows next links verbatim after `offset=k` skips `k` items on every page.
 //! - The `name`, `status` and `volume_id` filters match exactly (the last value wins);
-//!   `sort`, `sort_key`, `sort_dir`, `with_count` and `all_tenants` are accepted and ignored; any
-//!   other key, or a repeated `limit`, `offset` or `marker`, gives an empty list (Cinder's
+//!   `all_tenants` is accepted and ignored; any other key, or a repeated `limit`, `offset`,
+//!   `marker`, `sort`, `sort_key`, `sort_dir` or `with_count`, gives an empty list (Cinder's
 //!   behaviour for an admin caller).
+//! - The order is Cinder's default, `created_at` then `id`, both descending, unless `sort`
+//!   (`sort=size:asc,display_name:desc`) or the legacy `sort_key` / `sort_dir` ask for another:
+//!   by `created_at`, `updated_at`, `data_timestamp`, `id`, `display_name` (`name` from
+//!   microversion 3.37), `display_description`, `status`, `size`, `object_count`, `volume_id`,
+//!   `snapshot_id`, `availability_zone`, `container`, `fail_reason`, `user_id`, `project_id` or
+//!   `encryption_key_id`. As in Cinder, `created_at` and `id` break ties in the direction of the
+//!   first term; bad keys, bad directions and `sort` with `sort_key` get Cinder's 400s.
+//!   [`FakeServer::backups_sorted`] gives the truth for a sort.
 //! - A page gets `backups_links` (rel `next`) exactly when it is full, so an exactly full last
 //!   page is followed by an empty page without the `backups_links` key.
 //! - Next links are absolute, built from the request's `Host` (or `X-Forwarded-Host`) header,
 //!   and carry every request parameter in request order with `marker` replaced and last.
+//! - Detail entries carry Cinder 3.0's fields (see [`FakeBackup`]), and on `/v3` from their
+//!   microversions on `os-backup-project-attr:project_id` (3.18), `metadata` (3.43), `user_id`
+//!   (3.56) and `encryption_key_id` (3.64, when set). Timestamps have no zone, like
+//!   `2024-01-01T20:50:00.000000`.
+//! - `/v3` negotiates the `OpenStack-API-Version: volume X.Y` header (none means 3.0, `latest`
+//!   3.71) and echoes the version in `Openstack-Api-Version`; a version outside 3.0–3.71 gets
+//!   Cinder's 406 and a malformed one its 400. `/v2` ignores the header and speaks 3.0.
+//! - From 3.45, `with_count=true` adds `"count"` (all matches of the filters) to every page, and
+//!   then, as in Cinder, a page links on whenever `limit` is at most that count, so even a
+//!   partial last page links on (to an empty page). A value that is not a boolean gets Cinder's
+//!   400; below 3.45 `with_count` is a filter that matches nothing.
 //! - Without the right `X-Auth-Token` the answer is keystonemiddleware's JSON 401; another
 //!   project in the path gets 400 `Malformed request url`; any other path or method gets
-//!   Cinder's HTML 404. Every response has an `X-Openstack-Request-Id`, and `/v3` responses
-//!   have `Openstack-Api-Version: volume 3.0`. Bodies are formatted like Python's `json`
-//!   (`", "` separators, non-ASCII as `\u00e9`).
+//!   Cinder's HTML 404. Every response has an `X-Openstack-Request-Id`. Bodies are formatted
+//!   like Python's `json` (`", "` separators, non-ASCII as `\u00e9`).
 //!
 //! On top of that, [`Quirk`]s reproduce what real deployments get wrong (next links to another
 //! host or scheme, without a version prefix, without filters or marker, looping markers, empty
@@ -71,6 +89,37 @@
 //! # }
 //! ```
 //!
+//! The detail listing, microversions, `with_count` and sorting, driven by the crate's client:
+//!
+//! ```
+//! use futures::StreamExt;
+//! use vbs_backups::{ApiVersion, Client, SortDir, SortKey};
+//! use vbs_backups::testing::FakeServer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = FakeServer::builder().backups(12).start().await?;
+//! let client = Client::builder()
+//!     .endpoint(server.endpoint())
+//!     .project_id(server.project_id())
+//!     .token(server.token().unwrap_or_default())
+//!     .api_version(ApiVersion::V3)
+//!     .microversion("3.64")
+//!     .build()?;
+//! let mut backups = client.backups().sort(SortKey::Size, SortDir::Desc).with_count().detail().page_size(5).stream();
+//! let mut listed = Vec::new();
+//! while let Some(backup) = backups.next().await.transpose()? {
+//!     assert_eq!(backups.total(), Some(12)); // from `count`, on every page
+//!     assert!(backup.user_id.is_some() && backup.project_id.is_some()); // 3.56 and 3.18
+//!     listed.push(backup.id);
+//! }
+//! let truth = server.backups_sorted(&[(SortKey::Size, SortDir::Desc)]);
+//! assert_eq!(listed, truth.into_iter().map(|b| b.id).collect::<Vec<_>>());
+//! assert_eq!(server.request_count(), 4); // 5 + 5 + 2, and the empty page `with_count` links to
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The server stops when the [`FakeServer`] is dropped. It must be started from inside a Tokio
 //! runtime, on which it then runs.
 
@@ -79,9 +128,11 @@ mod keystone;
 pub use keystone::*;
 mod render;
 mod server;
+mod sort;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod versions;
 
 use std::fmt;
 use std::io;
@@ -387,6 +438,55 @@ impl FakeServer {
     /// ```
     pub fn backups(&self) -> Vec<FakeBackup> {
         self.shared.data().backups()
+    }
+
+    /// Every backup the server holds now, in the order a listing sorted with these
+    /// [`ListBackups::sort`](crate::ListBackups::sort) terms yields them (no terms: the order of
+    /// [`backups`](Self::backups)).
+    ///
+    /// Like Cinder, the server breaks ties by `created_at` and then `id` (those of them not
+    /// sorted by already), both in the direction of the *first* term, so every order is total.
+    /// [`SortKey::Name`](crate::SortKey::Name) sorts unnamed backups first ascending and last
+    /// descending; strings compare bytewise.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use vbs_backups::{Client, SortDir, SortKey};
+    /// use vbs_backups::testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(30).start().await?;
+    /// let client = Client::builder()
+    ///     .endpoint(server.endpoint())
+    ///     .project_id(server.project_id())
+    ///     .token(server.token().unwrap_or_default())
+    ///     .build()?;
+    /// let terms = [(SortKey::Size, SortDir::Desc), (SortKey::Name, SortDir::Asc)];
+    /// let listed: Vec<_> = client
+    ///     .backups()
+    ///     .sort(terms[0].0, terms[0].1)
+    ///     .sort(terms[1].0, terms[1].1)
+    ///     .page_size(7)
+    ///     .stream()
+    ///     .try_collect()
+    ///     .await?;
+    ///
+    /// let expected = server.backups_sorted(&terms);
+    /// assert!(expected.windows(2).all(|pair| pair[0].size >= pair[1].size));
+    /// let expected: Vec<_> = expected.into_iter().map(|b| b.id).collect();
+    /// assert_eq!(listed.into_iter().map(|b| b.id).collect::<Vec<_>>(), expected);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn backups_sorted(&self, terms: &[(crate::SortKey, crate::SortDir)]) -> Vec<FakeBackup> {
+        let terms = sort::client_terms(terms);
+        let data = self.shared.data();
+        if sort::is_default(&terms) {
+            data.backups()
+        } else {
+            data.backups_sorted(&terms)
+        }
     }
 
     /// Deletes the backup with this id, as if it were deleted while a client is paging; returns
@@ -1021,7 +1121,13 @@ impl FakeServerBuilder {
     }
 }
 
-/// One backup held by a [`FakeServer`].
+/// One backup held by a [`FakeServer`]: every field the summary and detail listings show,
+/// generated from the seed.
+///
+/// The fields only the detail listing shows come from a generator of their own, so a seed
+/// gives the same `id`, `name`, `status`, `volume_id` and `created_at` as before they existed.
+/// The first few backups created cover every variant of each field (a `null` description, a
+/// snapshot, an encryption key, …).
 ///
 /// ```
 /// use futures::TryStreamExt;
@@ -1041,6 +1147,14 @@ impl FakeServerBuilder {
 ///     assert_eq!((&summary.id, &summary.name), (&truth.id, &truth.name));
 ///     assert_eq!(truth.created_at.len(), "2024-01-01T20:49:00.000000".len());
 /// }
+///
+/// // The detail listing shows the rest.
+/// let details: Vec<_> = client.backups().detail().stream().try_collect().await?;
+/// for (detail, truth) in details.iter().zip(server.backups()) {
+///     assert_eq!(detail.size, Some(truth.size));
+///     assert_eq!(detail.description, truth.description);
+///     assert_eq!(detail.snapshot_id, truth.snapshot_id);
+/// }
 /// # Ok(())
 /// # }
 /// ```
@@ -1058,6 +1172,38 @@ pub struct FakeBackup {
     /// Creation time without timezone, like Cinder's `2024-01-01T20:49:00.000000`; backups come
     /// in pairs sharing a timestamp.
     pub created_at: String,
+    /// The size in GiB: that of the volume, so one of four values.
+    pub size: u64,
+    /// How many objects the backup is stored as; 0 while `creating` and in `error`.
+    pub object_count: u64,
+    /// The volume's availability zone: `nova` or `az-2`.
+    pub availability_zone: String,
+    /// The object store container: `volumebackups`, or `None` while `creating`.
+    pub container: Option<String>,
+    /// Last update, like `created_at` but to the second, between one second and two hours
+    /// after it.
+    pub updated_at: String,
+    /// The description: `None`, empty, plain, or with quotes, a backslash, a tab and non-ASCII
+    /// characters (served escaped like Python's `json`).
+    pub description: Option<String>,
+    /// Why it failed, for backups in `error` and `error_restoring`; `None` for the others.
+    pub fail_reason: Option<String>,
+    /// Whether the backup is incremental.
+    pub is_incremental: bool,
+    /// Whether incremental backups depend on this one (never for an incremental one).
+    pub has_dependent_backups: bool,
+    /// The snapshot the backup was taken from, for about one backup in four.
+    pub snapshot_id: Option<String>,
+    /// The time of the data: the snapshot's time (before `created_at`) for a snapshot backup,
+    /// `created_at` for the others.
+    pub data_timestamp: String,
+    /// User metadata, served from microversion 3.43: empty, or one or two entries.
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// The user who created the backup (one of three), served from microversion 3.56.
+    pub user_id: String,
+    /// The encryption key, for about one backup in four, served from microversion 3.64 and only
+    /// when set.
+    pub encryption_key_id: Option<String>,
 }
 
 /// A request as the [`FakeServer`] received it.
@@ -1317,8 +1463,8 @@ pub enum Quirk {
     /// # }
     /// ```
     NoMarker,
-    /// The next link's marker is always the id of the first backup in server order: a broken
-    /// server whose walk would never end.
+    /// The next link's marker is always the id of the first backup in the listing's order (the
+    /// server's, or the one `sort` asks for): a broken server whose walk would never end.
     ///
     /// ```
     /// use futures::TryStreamExt;

@@ -18,15 +18,25 @@ use tokio::sync::oneshot;
 use url::form_urlencoded;
 
 use super::data::{Dataset, Row, format_uuid, mix};
-use super::render::{self, ItemLinks};
+use super::render::{self, DetailFields, Entries, ItemLinks};
+use super::sort::{self, View};
+use super::versions::{self, Microversion, Refused};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
 const DB_MAX_INT: i64 = 0x7FFF_FFFF;
 
-/// Parameters accepted and ignored: sorting is fixed, counting is not modelled, and with a
-/// single project `all_tenants` changes nothing.
-const IGNORED_PARAMS: [&str; 5] = ["sort", "sort_key", "sort_dir", "with_count", "all_tenants"];
+/// Parameters Cinder's list takes once: a repeat stays behind as a filter on a column that does
+/// not exist, which matches nothing.
+const SINGLE_PARAMS: [&str; 6] = ["limit", "offset", "marker", "sort", "sort_key", "sort_dir"];
+
+/// Parameters accepted and ignored: with a single project `all_tenants` changes nothing.
+const IGNORED_PARAMS: [&str; 1] = ["all_tenants"];
+
+/// oslo's boolean strings, lowercase: `true` ones first.
+const BOOLEAN_STRINGS: [&str; 12] = [
+    "1", "t", "true", "on", "y", "yes", "0", "f", "false", "off", "n", "no",
+];
 
 /// Configuration fixed at start.
 #[derive(Debug)]
@@ -121,15 +131,16 @@ impl Shared {
         )
     }
 
-    /// The server's own answer to a listing request, with the `/v3` headers.
+    /// The server's own answer to a listing request, with the `/v3` headers once Cinder has
+    /// negotiated a version (not on keystonemiddleware's 401, nor on a malformed version).
     fn answer(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
-        let mut response = self.list(parts, route, live);
-        if route.version == Version::V3 {
+        let mut negotiated = None;
+        let mut response = self.list(parts, route, live, &mut negotiated);
+        let echoed =
+            negotiated.and_then(|version| HeaderValue::from_str(&format!("volume {version}")).ok());
+        if let Some(echoed) = echoed {
             let headers = response.headers_mut();
-            headers.insert(
-                "openstack-api-version",
-                HeaderValue::from_static("volume 3.0"),
-            );
+            headers.insert("openstack-api-version", echoed);
             headers.insert(
                 header::VARY,
                 HeaderValue::from_static("OpenStack-API-Version"),
@@ -138,8 +149,15 @@ impl Shared {
         response
     }
 
-    /// Answers a listing request like Cinder (plus the active quirks).
-    fn list(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+    /// Answers a listing request like Cinder (plus the active quirks); on `/v3`, sets
+    /// `negotiated` to the version to echo once it is known.
+    fn list(
+        &self,
+        parts: &Parts,
+        route: &Route<'_>,
+        live: &Snapshot,
+        negotiated: &mut Option<String>,
+    ) -> Response {
         let quirks = live.quirks.as_slice();
         if let Some(expected) = &live.token {
             let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
@@ -147,6 +165,28 @@ impl Shared {
                 return render::unauthorized();
             }
         }
+        let version = match route.version {
+            // The header means nothing on `/v2`.
+            Version::V2 => Microversion::MIN,
+            Version::V3 => match versions::negotiate(&parts.headers) {
+                Ok(version) => {
+                    *negotiated = Some(version.to_string());
+                    version
+                }
+                Err(refused) => {
+                    let message = refused.message();
+                    return match refused {
+                        Refused::Format(_) => {
+                            render::fault(StatusCode::BAD_REQUEST, "badRequest", &message)
+                        }
+                        Refused::Unsupported(asked) => {
+                            *negotiated = Some(asked);
+                            render::fault(StatusCode::NOT_ACCEPTABLE, "computeFault", &message)
+                        }
+                    };
+                }
+            },
+        };
         if route.project != self.settings.project_id {
             return render::fault(
                 StatusCode::BAD_REQUEST,
@@ -163,20 +203,20 @@ impl Shared {
                     .collect()
             })
             .unwrap_or_default();
-        let query = match ListQuery::parse(&pairs) {
+        let query = match ListQuery::parse(&pairs, version) {
             Ok(query) => query,
             Err(message) => {
                 return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
             }
         };
         if query.matches_nothing {
-            return render::empty_page();
+            return render::empty_page(query.with_count);
         }
         let data = self.data();
-        let start = match query.marker {
-            None => 0,
+        let marker = match query.marker {
+            None => None,
             Some(marker) => match data.position(marker) {
-                Some(position) => position + 1,
+                Some(index) => Some(index),
                 None => {
                     return render::fault(
                         StatusCode::NOT_FOUND,
@@ -186,32 +226,65 @@ impl Shared {
                 }
             },
         };
+        // Cinder checks the sort keys only after looking the marker up.
+        let terms = match sort::terms(&query.sort) {
+            Ok(terms) => terms,
+            Err(message) => {
+                return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
+            }
+        };
+        let order = (!sort::is_default(&terms)).then(|| data.order(&terms));
+        let view = View::new(data.rows(), order.as_deref());
+        let start = marker
+            .and_then(|index| view.position(index))
+            .map_or(0, |position| position + 1);
         let size = query.page_size(self.settings.max_limit);
+        let count = query.with_count.then(|| {
+            if query.has_filters() {
+                let rows = data.rows().iter();
+                rows.filter(|row| query.matches(&row.backup)).count()
+            } else {
+                data.len()
+            }
+        });
         let filter_late = quirks.contains(&Quirk::EmptyPagesLinkOn);
-        let page = cut(data.rows(), start, size, &query, filter_late);
+        let page = cut(view, start, size, &query, filter_late, count);
         let host = link_host(&parts.headers, self.addr);
-        let version = route.version.segment();
+        let segment = route.version.segment();
         let links = ItemLinks::new(
             &format!(
                 "{}://{host}{}",
                 self.settings.scheme(),
                 self.settings.prefix
             ),
-            version,
+            segment,
             &self.settings.project_id,
         );
-        let first = data.rows().first().map(|row| row.backup.id.as_str());
+        let first = view.at(0).map(|row| row.backup.id.as_str());
         let next_href = page
             .next_marker
-            .map(|marker| self.next_href(version, &host, &pairs, marker, first, quirks));
-        render::page(&page.rows, &links, next_href.as_deref())
+            .map(|marker| self.next_href(route, &host, &pairs, marker, first, quirks));
+        let fields;
+        let entries = if route.detail {
+            fields = DetailFields {
+                encryption_key_id: version >= Microversion::ENCRYPTION_KEY_ID,
+                metadata: version >= Microversion::METADATA,
+                user_id: version >= Microversion::USER_ID,
+                project_attribute: (version >= Microversion::PROJECT_ATTRIBUTE)
+                    .then(|| DetailFields::project_attribute(&self.settings.project_id)),
+            };
+            Entries::Detail(&fields)
+        } else {
+            Entries::Summary
+        };
+        render::page(&page.rows, &entries, &links, next_href.as_deref(), count)
     }
 
     /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
     /// the quirks.
     fn next_href(
         &self,
-        version: &str,
+        route: &Route<'_>,
         host: &str,
         pairs: &[(String, String)],
         marker: &str,
@@ -240,10 +313,15 @@ impl Shared {
         let version = if has(Quirk::NoVersionPrefix) {
             String::new()
         } else {
-            format!("/{version}")
+            format!("/{}", route.version.segment())
+        };
+        let collection = if route.detail {
+            "backups/detail"
+        } else {
+            "backups"
         };
         let path = format!(
-            "{}{version}/{}/backups",
+            "{}{version}/{}/{collection}",
             self.settings.prefix, self.settings.project_id
         );
         let path_and_query = if query.is_empty() {
@@ -271,40 +349,43 @@ impl Shared {
     }
 }
 
-/// Cuts the page of at most `size` rows starting at server position `start`.
+/// Cuts the page of at most `size` rows starting at position `start` of `view`; `count` is the
+/// total of matches when the request asked for it (`with_count`).
 ///
 /// Cinder filters first, then skips `offset` matches and takes the page; with `filter_late`
 /// (or no filters, where both agree) the page is cut from the unfiltered rows and only then
-/// filtered, its link decided by the unfiltered rows.
+/// filtered, its link decided by the unfiltered rows. Either way the work is proportional to
+/// the rows walked, not to all rows.
 fn cut<'a>(
-    all: &'a [Row],
+    view: View<'a>,
     start: usize,
     size: usize,
     query: &ListQuery<'_>,
     filter_late: bool,
+    count: Option<usize>,
 ) -> Cut<'a> {
     if filter_late || !query.has_filters() {
-        let begin = start.saturating_add(query.offset).min(all.len());
-        let end = begin.saturating_add(size).min(all.len());
-        let rows = all.get(begin..end).unwrap_or_default();
+        let begin = start.saturating_add(query.offset).min(view.len());
+        let end = begin.saturating_add(size).min(view.len());
+        let rows: Vec<&Row> = (begin..end)
+            .map_while(|position| view.at(position))
+            .collect();
         Cut {
-            next_marker: next_marker(rows.last(), rows.len(), size),
+            next_marker: next_marker(rows.last().copied(), rows.len(), size, count),
             rows: rows
-                .iter()
+                .into_iter()
                 .filter(|row| query.matches(&row.backup))
                 .collect(),
         }
     } else {
-        let rows: Vec<&Row> = all
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
+        let rows: Vec<&Row> = view
+            .starting_at(start)
             .filter(|row| query.matches(&row.backup))
             .skip(query.offset)
             .take(size)
             .collect();
         Cut {
-            next_marker: next_marker(rows.last().copied(), rows.len(), size),
+            next_marker: next_marker(rows.last().copied(), rows.len(), size, count),
             rows,
         }
     }
@@ -356,9 +437,12 @@ impl Tokens {
     }
 }
 
-/// Cinder's rule: link on when the page is non-empty and full.
-fn next_marker(last: Option<&Row>, len: usize, size: usize) -> Option<&str> {
-    last.filter(|_| size <= len)
+/// Cinder's rule (`len(items) and limit <= item_count`): link on when the page is non-empty
+/// and full, or, when the total was counted, whenever the page size is at most that total, so
+/// that even a partial last page links on (to an empty page).
+fn next_marker(last: Option<&Row>, len: usize, size: usize, count: Option<usize>) -> Option<&str> {
+    let item_count = count.filter(|count| *count > 0).unwrap_or(len);
+    last.filter(|_| size <= item_count)
         .map(|row| row.backup.id.as_str())
 }
 
@@ -517,11 +601,13 @@ impl Version {
     }
 }
 
-/// A request on `GET {prefix}/{v2|v3}/{project}/backups`, whatever the project.
+/// A request on `GET {prefix}/{v2|v3}/{project}/backups[/detail]`, whatever the project.
 #[derive(Debug)]
 struct Route<'a> {
     version: Version,
     project: &'a str,
+    /// Whether the request is for `/backups/detail`.
+    detail: bool,
 }
 
 impl<'a> Route<'a> {
@@ -536,10 +622,22 @@ impl<'a> Route<'a> {
             _ => return None,
         };
         let project = segments.next().filter(|project| !project.is_empty())?;
-        if segments.next()? != "backups" || segments.next().is_some() {
+        if segments.next()? != "backups" {
             return None;
         }
-        Some(Self { version, project })
+        let detail = match segments.next() {
+            None => false,
+            Some("detail") => true,
+            Some(_) => return None,
+        };
+        if segments.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            version,
+            project,
+            detail,
+        })
     }
 }
 
@@ -552,14 +650,22 @@ struct ListQuery<'a> {
     name: Option<&'a str>,
     status: Option<&'a str>,
     volume_id: Option<&'a str>,
-    /// An unknown key, or a repeated `limit`, `offset` or `marker`: Cinder turns it into a
-    /// database filter on a column that does not exist, which matches nothing.
+    /// The sort keys, tie-breakers included, with whether each is descending; not yet checked
+    /// against the columns (see [`sort::terms`]).
+    sort: Vec<(&'a str, bool)>,
+    /// Whether the total of matches is to be counted (`with_count`, from 3.45).
+    with_count: bool,
+    /// An unknown key, a repeated single parameter (see [`SINGLE_PARAMS`]), or `with_count`
+    /// below 3.45: Cinder turns it into a database filter on a column that does not exist, which
+    /// matches nothing.
     matches_nothing: bool,
 }
 
 impl<'a> ListQuery<'a> {
-    /// Validates like Cinder: `limit` first, then `offset`, each from its first occurrence.
-    fn parse(pairs: &'a [(String, String)]) -> Result<Self, String> {
+    /// Validates like Cinder, in its order: `limit`, then `offset` (each from its first
+    /// occurrence), then `sort` against `sort_key` and `sort_dir`, then `with_count` (its last
+    /// occurrence, from 3.45), then the sort directions.
+    fn parse(pairs: &'a [(String, String)], version: Microversion) -> Result<Self, String> {
         let first = |key: &str| {
             pairs
                 .iter()
@@ -582,16 +688,37 @@ impl<'a> ListQuery<'a> {
             }
             Some(Some(offset)) => usize::try_from(offset).unwrap_or(usize::MAX),
         };
+        let sort_params = sort::sort_params(pairs)?;
+        let counts = version >= Microversion::WITH_COUNT;
+        let last_with_count = pairs
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "with_count")
+            .map(|(_, value)| value.as_str());
+        let with_count = match last_with_count.filter(|_| counts) {
+            None => false,
+            Some(value) => parse_bool(value)
+                .ok_or_else(|| format!("Value '{value}' for 'with_count' is not a boolean."))?,
+        };
+        let sort = sort::resolve(sort_params, version >= Microversion::NAME_SORT)?;
         let mut query = Self {
             limit,
             offset,
             marker: first("marker"),
+            sort,
+            with_count,
             ..Self::default()
         };
+        let repeated = |key: &str| pairs.iter().filter(|(name, _)| name == key).count() > 1;
         for (key, value) in pairs {
             match key.as_str() {
-                "limit" | "offset" | "marker" => {
-                    if pairs.iter().filter(|(name, _)| name == key).count() > 1 {
+                key if SINGLE_PARAMS.contains(&key) => {
+                    if repeated(key) {
+                        query.matches_nothing = true;
+                    }
+                }
+                "with_count" => {
+                    if !counts || repeated("with_count") {
                         query.matches_nothing = true;
                     }
                 }
@@ -624,6 +751,16 @@ impl<'a> ListQuery<'a> {
                 .volume_id
                 .is_none_or(|volume| backup.volume_id == volume)
     }
+}
+
+/// oslo's `bool_from_string(strict=True)` behind `is_valid_boolstr`: one of [`BOOLEAN_STRINGS`]
+/// in any case, untrimmed.
+fn parse_bool(raw: &str) -> Option<bool> {
+    let lowered = raw.to_lowercase();
+    BOOLEAN_STRINGS
+        .iter()
+        .position(|text| *text == lowered)
+        .map(|index| index < BOOLEAN_STRINGS.len() / 2)
 }
 
 /// Python's `int()` on a query value: surrounding whitespace, an optional sign and decimal
