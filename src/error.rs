@@ -188,8 +188,8 @@ impl Error {
     }
 
     /// Whether this is the server saying that `marker` does not exist (any more):
-    /// Cinder's 404 `itemNotFound` "Backup <marker> could not be found.", or the
-    /// 400 "Marker <marker> could not be found" of other implementations.
+    /// Cinder's 404 `itemNotFound` `"Backup <marker> could not be found."`, or the
+    /// 400 `"Marker <marker> could not be found"` of other implementations.
     pub(crate) fn is_missing_marker(&self, marker: &str) -> bool {
         let message = self.inner.message.to_ascii_lowercase();
         let names_marker = message.contains(&marker.to_ascii_lowercase());
