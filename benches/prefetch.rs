@@ -4,7 +4,7 @@
 //!
 //! Two calibration runs say what L and W really are on this machine (Tokio's timer
 //! has a resolution of 1 ms, so a 5 ms sleep takes a little longer):
-//! `server_alone` fetches every page without consumer work, `consumer_alone` does
+//! `fetch_alone` fetches every page without consumer work, `consumer_alone` does
 //! the work without fetching. The best any pipeline can do is the slower of the
 //! two, so `pages × max(L, W)` is also reported with the measured L and W.
 //!
@@ -37,11 +37,12 @@ const VARIANTS: [&str; 5] = [
     "prefetch_0",
     "prefetch_1",
     "prefetch_2",
-    "server_alone",
+    "fetch_alone",
     "consumer_alone",
 ];
 
-/// Walks every backup, sleeping `work` after each page's worth of items.
+/// Walks every backup, sleeping `work` after each page's worth of items (if any:
+/// even a zero sleep waits for the next tick of Tokio's 1 ms timer).
 async fn consume(client: &Client, prefetch: usize, work: Duration) -> usize {
     let mut backups = client
         .backups()
@@ -52,11 +53,11 @@ async fn consume(client: &Client, prefetch: usize, work: Duration) -> usize {
     while let Some(backup) = backups.next().await {
         black_box(backup.expect("backup"));
         seen += 1;
-        if seen % PAGE_SIZE == 0 {
+        if seen % PAGE_SIZE == 0 && !work.is_zero() {
             tokio::time::sleep(work).await;
         }
     }
-    if seen % PAGE_SIZE != 0 {
+    if seen % PAGE_SIZE != 0 && !work.is_zero() {
         tokio::time::sleep(work).await;
     }
     seen
@@ -104,7 +105,7 @@ fn main() {
                             "prefetch_0" => consume(&client, 0, WORK).await,
                             "prefetch_1" => consume(&client, 1, WORK).await,
                             "prefetch_2" => consume(&client, 2, WORK).await,
-                            "server_alone" => consume(&client, 0, Duration::ZERO).await,
+                            "fetch_alone" => consume(&client, 0, Duration::ZERO).await,
                             _ => work_alone().await,
                         };
                         assert_eq!(seen, BACKUPS);
@@ -135,7 +136,7 @@ fn summarize(samples: &BTreeMap<&'static str, Vec<f64>>) {
     };
     let pages = PAGES as f64;
     let nominal = pages * LATENCY.max(WORK).as_secs_f64();
-    let measured = match (walk("server_alone"), walk("consumer_alone")) {
+    let measured = match (walk("fetch_alone"), walk("consumer_alone")) {
         (Some(server), Some(consumer)) => Some(server.max(consumer)),
         _ => None,
     };
@@ -145,7 +146,7 @@ fn summarize(samples: &BTreeMap<&'static str, Vec<f64>>) {
         LATENCY.as_millis(),
         WORK.as_millis()
     );
-    if let (Some(server), Some(consumer)) = (walk("server_alone"), walk("consumer_alone")) {
+    if let (Some(server), Some(consumer)) = (walk("fetch_alone"), walk("consumer_alone")) {
         println!(
             "measured per page: L = {:.2} ms (fetch alone), W = {:.2} ms (work alone)",
             server / pages * 1e3,

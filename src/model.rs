@@ -486,8 +486,8 @@ impl<T> Page<T> {
     }
 }
 
-/// The page decoder (`decode_page`), reachable from the crate's benchmarks (which need
-/// the `testing` feature anyway). Not part of the API: it may change or go at any time.
+// The decoder of `decode_page`, reachable from the crate's benchmarks (which need the
+// `testing` feature anyway). Not part of the API: it may change or go at any time.
 #[cfg(feature = "testing")]
 impl Page<BackupSummary> {
     #[doc(hidden)]
