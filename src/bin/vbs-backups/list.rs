@@ -199,12 +199,18 @@ async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Wal
     let last_id = pages.last_id().map(str::to_owned);
     // Cancels the request in flight and the pages fetched ahead.
     drop(pages);
+    // Closing the output matters for a complete listing; after an error or Ctrl-C it is
+    // done as well (a JSON array is closed), but that failure is the one reported.
     let end = match end {
         End::Output(err) => End::Output(err),
-        end => match progress.suspend(|| sink.finish()) {
-            Ok(()) => end,
+        End::Done => match progress.suspend(|| sink.finish()) {
+            Ok(()) => End::Done,
             Err(err) => End::Output(err),
         },
+        end => {
+            let _ = progress.suspend(|| sink.finish());
+            end
+        }
     };
     drop(sink);
     progress.clear();
