@@ -1,0 +1,266 @@
+//! The command line: `vbs-backups [global flags] list|demo [flags]`.
+
+use std::time::Duration;
+
+use clap::builder::RangedU64ValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// The most backups `demo` will generate: enough to watch a long walk, little enough to
+/// keep the fake server's memory in bounds.
+pub const MAX_DEMO_BACKUPS: u64 = 1_000_000;
+
+/// List the volume backups of a Huawei Cloud VBS or OpenStack Cinder project.
+///
+/// Connection settings come from the flags below, then the OS_* variables of an openrc
+/// file (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, OS_AUTH_TOKEN, …), then the
+/// clouds.yaml entry named by --os-cloud or OS_CLOUD, in that order of precedence.
+#[derive(Parser)]
+#[command(name = "vbs-backups", version, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted \
+                        (Ctrl-C).\nTry it without a cloud: vbs-backups demo"
+)]
+pub struct Cli {
+    /// Flags that apply to every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the service is, how to authenticate, and how much to say.
+#[derive(Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// The block storage endpoint, instead of the one in Keystone's catalog: a service root
+    /// (https://vbs.example.com), or a catalog URL ending in /v2/{project_id} or
+    /// /v3/%(project_id)s [env: OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// The project (tenant) whose backups to list [env: OS_PROJECT_ID]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "ID")]
+    pub project_id: Option<String>,
+
+    /// A token to send as X-Auth-Token. With --endpoint it goes straight to the endpoint;
+    /// prefer OS_AUTH_TOKEN, which other users cannot see in the process list
+    /// [env: OS_AUTH_TOKEN]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// The API: v2 (VBS), v3 (Cinder), or a v3 microversion such as 3.45
+    /// [env: OS_VOLUME_API_VERSION]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "VERSION", value_parser = parse_api_version)]
+    pub api_version: Option<String>,
+
+    /// The clouds.yaml entry to use (./clouds.yaml, ~/.config/openstack/clouds.yaml or
+    /// /etc/openstack/clouds.yaml, or the file in OS_CLIENT_CONFIG_FILE) [env: OS_CLOUD]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "CLOUD")]
+    pub os_cloud: Option<String>,
+
+    /// The limit on each request, in seconds (or with a unit: 500ms, 30s, 2m); default 60
+    #[arg(long, global = true, help_heading = "Connection", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<Timeout>,
+
+    /// No progress line and no narration on stderr; errors are still reported
+    #[arg(short, long, global = true, help_heading = "Messages")]
+    pub quiet: bool,
+
+    /// Log to stderr what the client does: -v retries and anomalies, -vv every page
+    /// request, -vvv HTTP connections too; replaces the progress line
+    #[arg(short, long, global = true, help_heading = "Messages", action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// A `--timeout`, and how it was typed (to repeat it in a resume hint).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeout {
+    /// The limit on each request.
+    pub duration: Duration,
+    /// The flag's value as typed.
+    pub text: String,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// List backups, page after page, as they arrive
+    List(ListArgs),
+    /// Start an embedded fake VBS server on 127.0.0.1 and list its backups: the tool at
+    /// work with nothing set up
+    Demo(DemoArgs),
+}
+
+/// What to list and how to print it.
+#[derive(Args, Clone, Default)]
+pub struct ListArgs {
+    /// Only backups in this status (available, error, creating, restoring, deleting,
+    /// error_restoring, …)
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+
+    /// Only backups with exactly this name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Only backups of this volume
+    #[arg(long, value_name = "ID")]
+    pub volume_id: Option<String>,
+
+    /// Skip this many backups at the start
+    #[arg(long, value_name = "N")]
+    pub offset: Option<u64>,
+
+    /// Backups per request (the server may cap it; default 1000)
+    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<u32>::new().range(1..=u64::from(u32::MAX)))]
+    pub page_size: Option<u32>,
+
+    /// Stop after this many backups
+    #[arg(long, value_name = "N")]
+    pub max_items: Option<u64>,
+
+    /// Start after the backup with this id (to resume an earlier listing)
+    #[arg(long, value_name = "ID")]
+    pub after: Option<String>,
+
+    /// Pages fetched ahead while earlier ones are printed (0 to 64; default 1)
+    #[arg(long, value_name = "PAGES", value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
+    pub prefetch: Option<usize>,
+
+    /// Every field of each backup (GET …/backups/detail) instead of id and name
+    #[arg(long)]
+    pub detail: bool,
+
+    /// Ask the server for the total, for a percentage in the progress line (needs
+    /// --api-version 3.45 or later)
+    #[arg(long)]
+    pub count: bool,
+
+    /// Output format; default: table on a terminal, ndjson otherwise
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// `demo`'s own flags, and a listing's.
+#[derive(Args, Clone)]
+pub struct DemoArgs {
+    /// How many backups the fake server holds
+    #[arg(long, value_name = "N", default_value_t = 2500, value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_DEMO_BACKUPS))]
+    pub backups: usize,
+
+    /// Keep serving after the listing, until Ctrl-C, to try `vbs-backups list` against it
+    #[arg(long)]
+    pub serve: bool,
+
+    /// The listing to run against the fake server.
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+/// How backups are written to stdout.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns, for people
+    Table,
+    /// One JSON array
+    Json,
+    /// One JSON object per line
+    Ndjson,
+    /// Comma-separated values with a header row
+    Csv,
+}
+
+impl Format {
+    /// The value as typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+/// Reports a usage error found after parsing, the way clap does, and exits with status 2.
+pub fn usage_error(message: impl std::fmt::Display) -> ! {
+    <Cli as clap::CommandFactory>::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// `v2`, `2`, `v3`, `3`, `3.45`, `v3.45` → `2`, `3`, `3.45`.
+fn parse_api_version(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    let bare = trimmed.strip_prefix(['v', 'V']).unwrap_or(trimmed);
+    match bare.split_once('.') {
+        None if bare == "2" || bare == "3" => Ok(bare.to_owned()),
+        Some(("2", "0")) => Ok("2".to_owned()),
+        Some(("3", minor)) if !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(format!("3.{minor}"))
+        }
+        _ => Err("expected v2, v3 or a v3 microversion such as 3.45".to_owned()),
+    }
+}
+
+/// `30`, `1.5`, `30s`, `500ms`, `2m` → a positive duration, at most a day.
+fn parse_timeout(text: &str) -> Result<Timeout, String> {
+    let trimmed = text.trim();
+    let (number, scale) = if let Some(number) = trimmed.strip_suffix("ms") {
+        (number, 0.001)
+    } else if let Some(number) = trimmed.strip_suffix('s') {
+        (number, 1.0)
+    } else if let Some(number) = trimmed.strip_suffix('m') {
+        (number, 60.0)
+    } else {
+        (trimmed, 1.0)
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|value| value * scale)
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds <= 86_400.0)
+        .map(|seconds| Timeout {
+            duration: Duration::from_secs_f64(seconds),
+            text: trimmed.to_owned(),
+        })
+        .ok_or_else(|| "expected a number of seconds such as 30, 1.5, 500ms or 2m".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions() {
+        assert_eq!(parse_api_version("v2").as_deref(), Ok("2"));
+        assert_eq!(parse_api_version("3").as_deref(), Ok("3"));
+        assert_eq!(parse_api_version("V3.45").as_deref(), Ok("3.45"));
+        assert_eq!(parse_api_version("2.0").as_deref(), Ok("2"));
+        for bad in ["4", "v", "3.", "3.x", "2.1", ""] {
+            assert!(parse_api_version(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timeouts() {
+        let duration = |text| parse_timeout(text).map(|timeout| timeout.duration);
+        assert_eq!(duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(duration(" 1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(
+            parse_timeout(" 2m ").map(|timeout| timeout.text).as_deref(),
+            Ok("2m")
+        );
+        for bad in ["0", "-1", "soon", "inf", "NaN", "1h"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -1,0 +1,424 @@
+//! Writing backups to stdout, a page at a time: table, JSON array, NDJSON and CSV.
+//!
+//! Every format writes each page as it arrives and flushes once per page, so a reader at
+//! the other end of a pipe sees lines as soon as a page has come in, and a closed pipe is
+//! noticed at the next page at the latest.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use vbs_backups::{BackupDetail, BackupSummary, Listed};
+
+use crate::args::Format;
+
+/// An item the command can print: a summary or a detail record.
+pub trait Record: Listed {
+    /// The table's column titles; the last column is not padded.
+    const TABLE_HEADER: &'static [&'static str];
+    /// Columns whose values are aligned to the right.
+    const TABLE_RIGHT: &'static [bool];
+    /// The CSV header row.
+    const CSV_HEADER: &'static [&'static str];
+
+    /// The table cells, in the order of [`TABLE_HEADER`](Self::TABLE_HEADER).
+    fn table_row(&self) -> Vec<String>;
+    /// The CSV fields, in the order of [`CSV_HEADER`](Self::CSV_HEADER); nulls are empty.
+    fn csv_row(&self) -> Vec<String>;
+    /// Writes the item as one line of JSON (no newline).
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()>;
+}
+
+/// What `list` prints of a summary: its id and name, nothing else.
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+}
+
+impl Record for BackupSummary {
+    const TABLE_HEADER: &'static [&'static str] = &["ID", "NAME"];
+    const TABLE_RIGHT: &'static [bool] = &[false, false];
+    const CSV_HEADER: &'static [&'static str] = &["id", "name"];
+
+    fn table_row(&self) -> Vec<String> {
+        vec![printable(&self.id), optional(self.name.as_deref())]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        vec![self.id.clone(), self.name.clone().unwrap_or_default()]
+    }
+
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
+        let json = SummaryJson {
+            id: &self.id,
+            name: self.name.as_deref(),
+        };
+        serde_json::to_writer(out, &json)
+    }
+}
+
+impl Record for BackupDetail {
+    const TABLE_HEADER: &'static [&'static str] = &["ID", "STATUS", "SIZE", "CREATED_AT", "NAME"];
+    const TABLE_RIGHT: &'static [bool] = &[false, false, true, false, false];
+    const CSV_HEADER: &'static [&'static str] = &[
+        "id",
+        "name",
+        "status",
+        "size",
+        "object_count",
+        "volume_id",
+        "snapshot_id",
+        "container",
+        "availability_zone",
+        "description",
+        "fail_reason",
+        "is_incremental",
+        "has_dependent_backups",
+        "created_at",
+        "updated_at",
+        "data_timestamp",
+        "user_id",
+        "project_id",
+        "metadata",
+    ];
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            printable(&self.id),
+            printable(self.status.as_str()),
+            self.size.map(|size| size.to_string()).unwrap_or_default(),
+            self.created_at
+                .map(|at| at.to_string())
+                .unwrap_or_else(|| "-".to_owned()),
+            optional(self.name.as_deref()),
+        ]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        vec![
+            self.id.clone(),
+            text(&self.name),
+            self.status.as_str().to_owned(),
+            shown(self.size),
+            shown(self.object_count),
+            text(&self.volume_id),
+            text(&self.snapshot_id),
+            text(&self.container),
+            text(&self.availability_zone),
+            text(&self.description),
+            text(&self.fail_reason),
+            shown(self.is_incremental),
+            shown(self.has_dependent_backups),
+            shown(self.created_at),
+            shown(self.updated_at),
+            shown(self.data_timestamp),
+            text(&self.user_id),
+            text(&self.project_id),
+            if self.metadata.is_empty() {
+                String::new()
+            } else {
+                serde_json::to_string(&self.metadata).unwrap_or_default()
+            },
+        ]
+    }
+
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// A value for CSV: empty when there is none.
+fn shown<V: std::fmt::Display>(value: Option<V>) -> String {
+    value.map(|value| value.to_string()).unwrap_or_default()
+}
+
+/// A name for the table: `-` when there is none.
+fn optional(name: Option<&str>) -> String {
+    name.map(printable).unwrap_or_else(|| "-".to_owned())
+}
+
+/// Text safe to put on a terminal: control characters (line breaks, escape sequences a
+/// server could use to rewrite the screen) are shown escaped, like `\n` and `\u{1b}`.
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(shown, "{}", c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// Where the items of a listing go, page by page.
+pub trait Sink<T> {
+    /// Writes one page's items and flushes.
+    fn page(&mut self, items: &[T]) -> io::Result<()>;
+    /// Ends the output (closes the JSON array) and flushes; also after an error or Ctrl-C,
+    /// so what was written stays well-formed.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// A sink writing `format` to `out`.
+pub fn sink<'a, T: Record, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink<T> + 'a> {
+    match format {
+        Format::Ndjson => Box::new(Ndjson { out }),
+        Format::Json => Box::new(JsonArray { out, items: 0 }),
+        Format::Csv => Box::new(Csv {
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out),
+            header_written: false,
+        }),
+        Format::Table => Box::new(Table {
+            out,
+            widths: Vec::new(),
+        }),
+    }
+}
+
+fn json_error(err: serde_json::Error) -> io::Error {
+    // Writing to stdout is the only I/O; anything else is a bug worth reporting as is.
+    match err.io_error_kind() {
+        Some(kind) => io::Error::new(kind, err),
+        None => io::Error::other(err),
+    }
+}
+
+struct Ndjson<W> {
+    out: W,
+}
+
+impl<T: Record, W: Write> Sink<T> for Ndjson<W> {
+    fn page(&mut self, items: &[T]) -> io::Result<()> {
+        for item in items {
+            item.write_json(&mut self.out).map_err(json_error)?;
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// `[`, the items one per line separated by commas, `]`: valid JSON that is never held
+/// in memory as a whole.
+struct JsonArray<W> {
+    out: W,
+    items: u64,
+}
+
+impl<T: Record, W: Write> Sink<T> for JsonArray<W> {
+    fn page(&mut self, items: &[T]) -> io::Result<()> {
+        for item in items {
+            let separator: &[u8] = if self.items == 0 { b"[\n  " } else { b",\n  " };
+            self.out.write_all(separator)?;
+            item.write_json(&mut self.out).map_err(json_error)?;
+            self.items += 1;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let end: &[u8] = if self.items == 0 { b"[]\n" } else { b"\n]\n" };
+        self.out.write_all(end)?;
+        self.out.flush()
+    }
+}
+
+struct Csv<W: Write> {
+    out: csv::Writer<W>,
+    header_written: bool,
+}
+
+impl<W: Write> Csv<W> {
+    fn header(&mut self, header: &[&str]) -> io::Result<()> {
+        if !self.header_written {
+            self.out.write_record(header).map_err(csv_error)?;
+            self.header_written = true;
+        }
+        Ok(())
+    }
+}
+
+fn csv_error(err: csv::Error) -> io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+impl<T: Record, W: Write> Sink<T> for Csv<W> {
+    fn page(&mut self, items: &[T]) -> io::Result<()> {
+        self.header(T::CSV_HEADER)?;
+        for item in items {
+            self.out.write_record(item.csv_row()).map_err(csv_error)?;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        // A listing with no backups still gets its header.
+        self.header(T::CSV_HEADER)?;
+        self.out.flush()
+    }
+}
+
+/// Aligned columns. The widths come from the first page and only grow, so one page at a
+/// time is held; the last column (the name, the one cell of varying width) is not padded.
+struct Table<W> {
+    out: W,
+    widths: Vec<usize>,
+}
+
+impl<W: Write> Table<W> {
+    fn line(&mut self, cells: &[String], right: &[bool]) -> io::Result<()> {
+        let mut line = String::new();
+        let last = cells.len().saturating_sub(1);
+        for (index, cell) in cells.iter().enumerate() {
+            if index > 0 {
+                line.push_str("  ");
+            }
+            let width = self.widths.get(index).copied().unwrap_or(0);
+            let pad = width.saturating_sub(cell.chars().count());
+            let right_aligned = right.get(index).copied().unwrap_or(false);
+            if right_aligned {
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+            line.push_str(cell);
+            if !right_aligned && index < last {
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        line.push('\n');
+        self.out.write_all(line.as_bytes())
+    }
+}
+
+impl<T: Record, W: Write> Sink<T> for Table<W> {
+    fn page(&mut self, items: &[T]) -> io::Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = items.iter().map(Record::table_row).collect();
+        let first = self.widths.is_empty();
+        if first {
+            self.widths = T::TABLE_HEADER
+                .iter()
+                .map(|title| title.chars().count())
+                .collect();
+        }
+        for row in &rows {
+            for (width, cell) in self.widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        if first {
+            let header: Vec<String> = T::TABLE_HEADER.iter().map(|t| (*t).to_owned()).collect();
+            self.line(&header, T::TABLE_RIGHT)?;
+        }
+        for row in &rows {
+            self.line(row, T::TABLE_RIGHT)?;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn summaries() -> Vec<BackupSummary> {
+        vec![
+            BackupSummary::new("b1", Some("weekly, \"full\"".to_owned())),
+            BackupSummary::new("b22", None),
+        ]
+    }
+
+    fn render(format: Format, pages: &[Vec<BackupSummary>]) -> String {
+        let mut out = Vec::new();
+        {
+            let mut sink = sink::<BackupSummary, _>(format, &mut out);
+            for page in pages {
+                sink.page(page).unwrap();
+            }
+            sink.finish().unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ndjson_is_one_object_per_line() {
+        assert_eq!(
+            render(Format::Ndjson, &[summaries()]),
+            "{\"id\":\"b1\",\"name\":\"weekly, \\\"full\\\"\"}\n{\"id\":\"b22\",\"name\":null}\n"
+        );
+    }
+
+    #[test]
+    fn json_is_one_array_across_pages_and_empty_when_nothing_came() {
+        let text = render(Format::Json, &[summaries(), vec![], summaries()]);
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.len(), 4);
+        assert_eq!(parsed[1]["name"], serde_json::Value::Null);
+        assert_eq!(render(Format::Json, &[]), "[]\n");
+    }
+
+    #[test]
+    fn csv_has_a_header_quotes_and_empty_nulls() {
+        assert_eq!(
+            render(Format::Csv, &[summaries()]),
+            "id,name\nb1,\"weekly, \"\"full\"\"\"\nb22,\n"
+        );
+        assert_eq!(render(Format::Csv, &[]), "id,name\n");
+    }
+
+    #[test]
+    fn table_aligns_and_escapes_control_characters() {
+        let pages = [
+            summaries(),
+            vec![BackupSummary::new(
+                "b333",
+                Some("evil\u{1b}[2J\nname".to_owned()),
+            )],
+        ];
+        assert_eq!(
+            render(Format::Table, &pages),
+            "ID   NAME\nb1   weekly, \"full\"\nb22  -\nb333  evil\\u{1b}[2J\\nname\n"
+        );
+        assert_eq!(render(Format::Table, &[]), "");
+    }
+
+    #[test]
+    fn detail_columns_match_their_headers() {
+        let detail: BackupDetail = serde_json::from_str(
+            r#"{"id": "d1", "name": null, "status": "available", "size": 10,
+                "created_at": "2024-01-01T20:50:00.000000", "metadata": {"k": "v"}}"#,
+        )
+        .unwrap();
+        let row = detail.csv_row();
+        assert_eq!(row.len(), BackupDetail::CSV_HEADER.len());
+        assert_eq!(row[3], "10");
+        assert_eq!(row[13], "2024-01-01T20:50:00Z");
+        assert_eq!(row[18], r#"{"k":"v"}"#);
+        assert_eq!(detail.table_row().len(), BackupDetail::TABLE_HEADER.len());
+        assert_eq!(
+            BackupDetail::TABLE_RIGHT.len(),
+            BackupDetail::TABLE_HEADER.len()
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! What the command says on stderr: errors in one line with a hint of what to check, and
+//! the command that resumes an interrupted listing.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use vbs_backups::{Error, ErrorKind};
+
+use crate::args::{GlobalArgs, ListArgs};
+
+/// Writes one line to stderr. A closed stderr is no reason to fail (or panic, as
+/// `eprintln!` would).
+pub fn stderr_line(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// `error: <message>` and, on a second line, `hint: <what to check>` when there is one.
+///
+/// `after` is the `--after` of the listing, to tell a missing marker from a wrong endpoint.
+pub fn error(err: &Error, after: Option<&str>) {
+    stderr_line(format_args!("error: {}", one_line(err)));
+    if let Some(hint) = hint(err, after) {
+        stderr_line(format_args!("hint: {hint}"));
+    }
+}
+
+/// The error's message, plus the innermost cause for failures below HTTP (the operating
+/// system's "Connection refused", the certificate problem), on one line.
+pub fn one_line(err: &Error) -> String {
+    let mut line = err.to_string();
+    if err.kind() != ErrorKind::Api {
+        let mut cause = std::error::Error::source(err);
+        let mut innermost = None;
+        while let Some(current) = cause {
+            innermost = Some(current);
+            cause = current.source();
+        }
+        if let Some(innermost) = innermost {
+            let text = innermost.to_string();
+            if !text.is_empty() && !line.contains(&text) {
+                let _ = write!(line, " ({text})");
+            }
+        }
+    }
+    line.replace(['\n', '\r'], " ")
+}
+
+/// What to check for this error, if anything useful can be said.
+pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
+    let names_marker =
+        after.is_some_and(|after| !after.is_empty() && err.message().contains(after));
+    Some(match (err.kind(), err.status()) {
+        (ErrorKind::Api, Some(404 | 400)) if names_marker => {
+            "the backup given to --after does not exist (any more): list without --after, or \
+             start after a backup that still exists"
+        }
+        (ErrorKind::Api, Some(401)) => {
+            "the credentials were refused: check --token / OS_AUTH_TOKEN (tokens expire), or \
+             OS_AUTH_URL with OS_USERNAME / OS_USER_ID, OS_PASSWORD or \
+             OS_APPLICATION_CREDENTIAL_ID and _SECRET (or the --os-cloud entry)"
+        }
+        (ErrorKind::Api, Some(403)) => {
+            "authenticated, but not allowed: check that the token is scoped to the project \
+             (--project-id / OS_PROJECT_ID) and that its role may list backups"
+        }
+        (ErrorKind::Api, Some(404)) => {
+            "check the endpoint (--endpoint / OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE, or the \
+             catalog), the project id (--project-id / OS_PROJECT_ID) and the API version \
+             (--api-version / OS_VOLUME_API_VERSION: VBS serves v2, Cinder v3)"
+        }
+        (ErrorKind::Api, Some(400)) => {
+            "the server refused the request: check the filters, and that --project-id / \
+             OS_PROJECT_ID is the project of the token"
+        }
+        (ErrorKind::Api, Some(429 | 500..=599)) => {
+            "the service kept failing after several retries: try again later"
+        }
+        (ErrorKind::Tls, _) => {
+            "the server's certificate is not trusted: point OS_CACERT (or cacert in \
+             clouds.yaml) at the PEM file of its CA"
+        }
+        (ErrorKind::Timeout, _) => {
+            "the server did not answer in time: try again, or raise --timeout (api_timeout \
+             in clouds.yaml)"
+        }
+        (ErrorKind::Transport, _) => {
+            "check that the endpoint or OS_AUTH_URL is right and reachable from here \
+             (network, proxy: HTTPS_PROXY / NO_PROXY)"
+        }
+        (ErrorKind::Config, _) => {
+            "every setting can come from a flag, an OS_* variable, or the clouds.yaml entry \
+             named by --os-cloud / OS_CLOUD (flags win over variables over clouds.yaml); \
+             `vbs-backups demo` needs none of them"
+        }
+        (ErrorKind::Decode, _) => {
+            "the endpoint answered with something other than a backup list: check that it is \
+             the block storage service (--endpoint or the catalog) and the API version"
+        }
+        (ErrorKind::Pagination, _) => {
+            "the server's next links loop or stall, a server bug: quote the request id to the \
+             cloud's operator"
+        }
+        _ => return None,
+    })
+}
+
+/// `vbs-backups list … --after <id>`: the same listing, continued after `last_id`, with
+/// the flags given on the command line (never the token), without `--offset` (the server
+/// would skip again after the marker) and with what `--max-items` still allows.
+pub fn resume_command(global: &GlobalArgs, list: &ListArgs, last_id: &str, written: u64) -> String {
+    let resumed = ListArgs {
+        offset: None,
+        after: Some(last_id.to_owned()),
+        max_items: list.max_items.map(|max| max.saturating_sub(written)),
+        ..list.clone()
+    };
+    command_line(global, None, &resumed)
+}
+
+/// `vbs-backups list` with the flags of `global` (but `--token` only as `token` says) and
+/// `list`, quoted for a POSIX shell.
+pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -> String {
+    let number = |n: Option<u64>| n.map(|n| n.to_string());
+    let valued = [
+        ("--os-cloud", global.os_cloud.clone()),
+        ("--endpoint", global.endpoint.clone()),
+        ("--project-id", global.project_id.clone()),
+        ("--token", token.map(str::to_owned)),
+        ("--api-version", global.api_version.clone()),
+        ("--timeout", global.timeout.as_ref().map(|t| t.text.clone())),
+        ("--status", list.status.clone()),
+        ("--name", list.name.clone()),
+        ("--volume-id", list.volume_id.clone()),
+        ("--offset", number(list.offset)),
+        ("--page-size", number(list.page_size.map(u64::from))),
+        ("--max-items", number(list.max_items)),
+        ("--prefetch", list.prefetch.map(|n| n.to_string())),
+        ("--format", list.format.map(|f| f.as_str().to_owned())),
+    ];
+    let switches = [("--detail", list.detail), ("--count", list.count)];
+    let mut words = vec!["vbs-backups".to_owned(), "list".to_owned()];
+    for (flag, value) in valued {
+        if let Some(value) = value {
+            words.push(flag.to_owned());
+            words.push(quote(&value));
+        }
+    }
+    for (flag, on) in switches {
+        if on {
+            words.push(flag.to_owned());
+        }
+    }
+    if let Some(after) = &list.after {
+        words.push("--after".to_owned());
+        words.push(quote(after));
+    }
+    words.join(" ")
+}
+
+/// A word as a POSIX shell reads it back: as is when it is plain, else single-quoted.
+pub fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Format, Timeout};
+
+    #[test]
+    fn words_are_quoted_for_the_shell() {
+        assert_eq!(quote("b3cf7a16-decc"), "b3cf7a16-decc");
+        assert_eq!(
+            quote("http://h:1/v3/%(project_id)s"),
+            "'http://h:1/v3/%(project_id)s'"
+        );
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+    }
+
+    #[test]
+    fn the_resume_command_keeps_the_listing_but_not_the_token_or_offset() {
+        let global = GlobalArgs {
+            endpoint: Some("http://127.0.0.1:8776".into()),
+            token: Some("secret".into()),
+            timeout: Some(Timeout {
+                duration: std::time::Duration::from_secs(5),
+                text: "5s".into(),
+            }),
+            ..GlobalArgs::default()
+        };
+        let list = ListArgs {
+            status: Some("available".into()),
+            name: Some("nightly db".into()),
+            offset: Some(10),
+            max_items: Some(100),
+            format: Some(Format::Csv),
+            detail: true,
+            ..ListArgs::default()
+        };
+        assert_eq!(
+            resume_command(&global, &list, "b-40", 40),
+            "vbs-backups list --endpoint http://127.0.0.1:8776 --timeout 5s --status available \
+             --name 'nightly db' --max-items 60 --format csv --detail --after b-40"
+        );
+    }
+}
