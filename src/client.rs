@@ -18,6 +18,8 @@ use crate::model::{Listed, Page};
 pub use auth::AuthSource;
 use auth::StaticToken;
 pub use retry::RetryPolicy;
+#[cfg(feature = "keystone")]
+pub(crate) use retry::retry_after;
 
 /// The header that carries the auth token (Keystone / Huawei IAM).
 const AUTH_HEADER: &str = "x-auth-token";
@@ -307,7 +309,7 @@ impl Client {
 }
 
 /// A token as a header value marked sensitive, so `http` never prints it.
-fn token_header(token: &str) -> Result<HeaderValue> {
+pub(crate) fn token_header(token: &str) -> Result<HeaderValue> {
     let mut value = HeaderValue::from_str(token.trim()).map_err(|_| {
         Error::config("the token contains characters not allowed in an HTTP header")
     })?;
@@ -326,7 +328,7 @@ impl fmt::Debug for Client {
     }
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok())
@@ -637,23 +639,15 @@ impl ClientBuilder {
             None => None,
         };
         let origin = resolved.project_url.origin();
-        let mut extra_roots = Vec::new();
-        for file in &self.extra_ca_files {
-            extra_roots.extend(read_ca_file(file)?);
+        let http = HttpSettings {
+            base: self.http_client,
+            user_agent: self.user_agent,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            ca_files: &self.extra_ca_files,
+            redirect: same_origin_redirects(origin.clone()),
         }
-        let user_agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
-        let http = self
-            .http_client
-            .unwrap_or_default()
-            .user_agent(user_agent)
-            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            .redirect(same_origin_redirects(origin.clone()))
-            .tls_certs_merge(extra_roots)
-            .build()
-            .map_err(|err| Error::config("could not build the HTTP client").with_source(err))?;
+        .build()?;
         Ok(Client {
             inner: Arc::new(ClientInner {
                 http,
@@ -681,6 +675,38 @@ impl fmt::Debug for ClientBuilder {
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
+    }
+}
+
+/// The crate's HTTP settings, applied on top of a caller's `reqwest::ClientBuilder`
+/// (or a default one): shared by the volume client and the Keystone session.
+pub(crate) struct HttpSettings<'a> {
+    pub(crate) base: Option<reqwest::ClientBuilder>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) ca_files: &'a [PathBuf],
+    pub(crate) redirect: reqwest::redirect::Policy,
+}
+
+impl HttpSettings<'_> {
+    pub(crate) fn build(self) -> Result<reqwest::Client> {
+        let mut extra_roots = Vec::new();
+        for file in self.ca_files {
+            extra_roots.extend(read_ca_file(file)?);
+        }
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
+        self.base
+            .unwrap_or_default()
+            .user_agent(user_agent)
+            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            .redirect(self.redirect)
+            .tls_certs_merge(extra_roots)
+            .build()
+            .map_err(|err| Error::config("could not build the HTTP client").with_source(err))
     }
 }
 
@@ -715,7 +741,7 @@ enum Credentials {
 }
 
 /// The certificates of a PEM bundle; a file without any is a mistake worth reporting.
-fn read_ca_file(file: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+pub(crate) fn read_ca_file(file: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
     let shown = file.display();
     let pem = std::fs::read(file).map_err(|err| {
         Error::config(format!("cannot read the CA file {shown}")).with_source(err)

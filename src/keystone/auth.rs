@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use jiff::Timestamp;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use url::Url;
 
 use super::catalog::{Catalog, EndpointFilter, substitute_project};
+use crate::client::{HttpSettings, request_id, retry_after, token_header};
 use crate::error::{Error, ErrorKind, Result};
 use crate::{AuthSource, Client, ClientBuilder, RetryPolicy};
 
@@ -23,10 +24,7 @@ use crate::{AuthSource, Client, ClientBuilder, RetryPolicy};
 const SUBJECT_TOKEN: &str = "x-subject-token";
 /// The header a token is presented in.
 const AUTH_TOKEN: &str = "x-auth-token";
-const REQUEST_ID_HEADERS: [&str; 2] = ["x-openstack-request-id", "x-request-id"];
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Renew this long before the token expires (at most half its lifetime).
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// A token body with a large catalog is some hundred KiB.
@@ -770,7 +768,7 @@ impl Inner {
     /// `GET /v3/auth/tokens` of a pre-issued token: its expiry and catalog.
     async fn validate(&self) -> Result<Current> {
         let token = self.method.secret().clone();
-        let header = sensitive_header(token.expose())?;
+        let header = token_header(token.expose())?;
         let response = self
             .http
             .get(self.tokens_url.clone())
@@ -907,32 +905,6 @@ impl Inner {
     fn transport(&self, err: reqwest::Error) -> Error {
         Error::transport(err).with_context(format!("Keystone at {}", self.base))
     }
-}
-
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    REQUEST_ID_HEADERS
-        .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok())
-        .map(str::to_owned)
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
-}
-
-fn sensitive_header(token: &str) -> Result<HeaderValue> {
-    let mut value = HeaderValue::from_str(token.trim()).map_err(|_| {
-        Error::config("the token contains characters not allowed in an HTTP header")
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
 }
 
 /// Reads a body, refusing more than `limit` bytes.
@@ -1262,7 +1234,7 @@ impl KeystoneAuthBuilder {
             }));
         }
         if let Method::Token(token) = &method {
-            sensitive_header(token.expose())?;
+            token_header(token.expose())?;
         }
         if let (Method::ApplicationCredential { .. }, Some(project)) = (&method, &self.project) {
             return Err(Error::config(format!(
@@ -1282,23 +1254,16 @@ impl KeystoneAuthBuilder {
                 ));
             }
         }
-        let mut roots = Vec::new();
-        for file in &self.ca_files {
-            roots.extend(read_ca_file(file)?);
+        let http = HttpSettings {
+            base: self.http_client,
+            user_agent: self.user_agent,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            ca_files: &self.ca_files,
+            // Credentials go to `auth_url` only.
+            redirect: reqwest::redirect::Policy::none(),
         }
-        let user_agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("vbs-backups/", env!("CARGO_PKG_VERSION")).into());
-        let http = self
-            .http_client
-            .unwrap_or_default()
-            .user_agent(user_agent)
-            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_certs_merge(roots)
-            .build()
-            .map_err(|err| Error::config("could not build the HTTP client").with_source(err))?;
+        .build()?;
         Ok(KeystoneAuth {
             inner: Arc::new(Inner {
                 http,
@@ -1362,23 +1327,6 @@ fn parse_auth_url(auth_url: &str) -> Result<Url> {
     }
     url.set_path(&segments.join("/"));
     Ok(url)
-}
-
-/// The certificates of a PEM bundle; a file without any is a mistake worth reporting.
-pub(crate) fn read_ca_file(file: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
-    let shown = file.display();
-    let pem = std::fs::read(file).map_err(|err| {
-        Error::config(format!("cannot read the CA file {shown}")).with_source(err)
-    })?;
-    let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
-        Error::config(format!("the CA file {shown} is not a PEM bundle")).with_source(err)
-    })?;
-    if certificates.is_empty() {
-        return Err(Error::config(format!(
-            "the CA file {shown} holds no PEM certificate"
-        )));
-    }
-    Ok(certificates)
 }
 
 #[cfg(test)]
