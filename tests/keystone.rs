@@ -956,44 +956,13 @@ async fn a_token_and_an_endpoint_need_no_keystone() {
     assert_eq!(all_ids(&client).await, truth_ids(&volume.backups()));
 }
 
-/// Collects formatted log lines.
-#[derive(Clone, Default)]
-struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Logs {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl std::io::Write for Logs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Everything every test of this file logs, at every level. Each test calls this first,
 /// so the process-wide subscriber is in place before any callsite is first hit (tracing
 /// caches per callsite whether anyone listens).
-fn logs() -> &'static Logs {
-    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+fn logs() -> &'static common::Logs {
+    static LOGS: std::sync::OnceLock<common::Logs> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
-        let logs = Logs::default();
+        let logs = common::Logs::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(logs.clone())
             .with_max_level(tracing::Level::TRACE)

@@ -7,40 +7,15 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::collect;
 use vbs_backups::RetryPolicy;
 use vbs_backups::testing::{CannedResponse, FakeServer};
 
-/// Collects formatted log lines.
-#[derive(Clone, Default)]
-struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn retries_and_capped_pages_are_logged_with_page_and_attempt() {
-    let logs = Logs::default();
+    let logs = common::Logs::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(logs.clone())
         .with_max_level(tracing::Level::DEBUG)
@@ -66,8 +41,7 @@ async fn retries_and_capped_pages_are_logged_with_page_and_attempt() {
     let got = collect(client.backups().page_size(10).prefetch(0)).await;
     assert_eq!(got.len(), 40);
 
-    let text =
-        String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let text = logs.text();
     let retry_lines: Vec<_> = text.lines().filter(|l| l.contains("retrying")).collect();
     assert_eq!(retry_lines.len(), 1, "{text}");
     assert!(retry_lines[0].contains("attempt=1"), "{}", retry_lines[0]);

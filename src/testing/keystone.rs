@@ -1418,7 +1418,7 @@ async fn run(listener: TcpListener, shared: Arc<Shared>, stopped: oneshot::Recei
 
 async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    shared.lock().log.push(record(&parts));
+    shared.lock().log.push(super::server::record(&parts));
     let root = shared.root();
     let tokens_path = format!("{}/v3/auth/tokens", shared.settings.prefix);
     let path = parts.uri.path().trim_end_matches('/');
@@ -1446,20 +1446,4 @@ async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         response.headers_mut().insert(name, value);
     }
     response
-}
-
-fn record(parts: &Parts) -> RecordedRequest {
-    let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
-    RecordedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        raw_query: parts.uri.query().map(str::to_owned),
-        auth_token: parts.headers.get("x-auth-token").map(text),
-        host: parts.headers.get(header::HOST).map(text),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), text(value)))
-            .collect(),
-    }
 }

@@ -559,7 +559,8 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
     response
 }
 
-fn record(parts: &Parts) -> RecordedRequest {
+/// A request as the fake servers log it.
+pub(super) fn record(parts: &Parts) -> RecordedRequest {
     let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
     RecordedRequest {
         method: parts.method.to_string(),

@@ -2,6 +2,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
 #![allow(dead_code)]
 
+use std::sync::{Arc, Mutex};
+
 use futures::TryStreamExt;
 use vbs_backups::testing::{FakeBackup, FakeServer, RecordedRequest};
 use vbs_backups::{BackupSummary, Client, ClientBuilder, ListBackups};
@@ -55,4 +57,38 @@ pub fn listing_requests(server: &FakeServer) -> Vec<RecordedRequest> {
         .into_iter()
         .filter(|r| r.path.ends_with("/backups"))
         .collect()
+}
+
+/// Collects formatted `tracing` output, for tests that assert on log lines.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }
