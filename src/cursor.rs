@@ -4,9 +4,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{ApiVersion, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::model::{BackupDetail, BackupStatus, Listed};
+use crate::model::{ApiVersion, BackupDetail, BackupStatus, Listed};
 use crate::query::ListBackups;
 
 /// The version of the serialized form, so a newer crate can read an older cursor.

@@ -7,7 +7,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::Cursor;
+use crate::cursor::Cursor;
+
+/// What a secret in an error body is replaced with before the body is parsed, folded and
+/// cut: a character that is text in JSON and HTML alike (`<redacted>` itself would be
+/// read as a tag), shown as `<redacted>` in the message.
+pub(crate) const REDACTED_MARK: &str = "\u{FFFC}";
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -131,8 +136,15 @@ impl Error {
     }
 
     /// Builds the error for a non-success response from its status, headers and body.
+    /// Secrets were replaced by [`REDACTED_MARK`] in the raw body; they read
+    /// `<redacted>` in the message.
     pub(crate) fn from_response(status: u16, request_id: Option<String>, body: &[u8]) -> Self {
         let ServerMessage { code, message } = ServerMessage::parse(body);
+        let message = if message.contains(REDACTED_MARK) {
+            message.replace(REDACTED_MARK, "<redacted>")
+        } else {
+            message
+        };
         let mut err = Self::api(status, request_id, message);
         err.inner.code = code;
         err
@@ -158,14 +170,6 @@ impl Error {
 
     pub(crate) fn with_resume_after(mut self, last_id: Option<&str>) -> Self {
         self.inner.resume_after = last_id.map(str::to_owned);
-        self
-    }
-
-    /// Replaces every occurrence of `secret` in the message.
-    pub(crate) fn redact(mut self, secret: &str) -> Self {
-        if !secret.is_empty() && self.inner.message.contains(secret) {
-            self.inner.message = self.inner.message.replace(secret, "<redacted>");
-        }
         self
     }
 

@@ -27,11 +27,17 @@
 //! The `testing` feature has a fake Keystone to test against: `testing::FakeKeystone`.
 
 mod auth;
+mod builder;
 mod catalog;
 mod config;
+mod credentials;
+mod token;
 
-pub use auth::{Domain, KeystoneAuth, KeystoneAuthBuilder, Project, Secret, TokenInfo, User};
+pub use auth::KeystoneAuth;
+pub use builder::KeystoneAuthBuilder;
 pub use catalog::{
     Catalog, CatalogEndpoint, CatalogService, EndpointFilter, Interface, VolumeEndpoint,
 };
 pub use config::OpenStackConfig;
+pub use credentials::{Domain, Project, Secret, User};
+pub use token::TokenInfo;

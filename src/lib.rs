@@ -57,9 +57,11 @@
 //! | `testing` | `testing::FakeServer`: a real HTTP server on 127.0.0.1 with Cinder's pagination semantics and switchable real-world quirks, for the quickstart and your own tests |
 //! | `keystone` | `keystone`: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
 
+mod auth;
 mod client;
 mod cursor;
 mod error;
+mod http;
 #[cfg(feature = "keystone")]
 pub mod keystone;
 mod model;
@@ -68,12 +70,14 @@ mod query;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::{ApiVersion, AuthSource, Client, ClientBuilder, RetryPolicy};
+pub use auth::{AuthSource, Authorizer, OutgoingRequest, Rejection};
+pub use client::{Client, ClientBuilder};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
+pub use http::{HttpOptions, RetryPolicy};
 #[cfg(feature = "keystone")]
 pub use keystone::{KeystoneAuth, OpenStackConfig};
-pub use model::{BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page};
+pub use model::{ApiVersion, BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page};
 pub use pager::{ItemStream, PageStream};
 pub use query::{ListBackups, SortDir, SortKey};
 

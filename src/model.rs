@@ -1,6 +1,7 @@
 //! What the API returns: [`BackupSummary`], [`Link`], [`Page`], and the open set of
 //! [`BackupStatus`] values.
 
+mod api_version;
 mod detail;
 
 use std::fmt;
@@ -10,6 +11,7 @@ use std::str::FromStr;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use api_version::ApiVersion;
 pub use detail::BackupDetail;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,

@@ -17,7 +17,9 @@ use vbs_backups::testing::{
     CatalogUrlStyle, DEFAULT_PASSWORD, DEFAULT_PROJECT_ID, DEFAULT_USER_ID,
     FakeApplicationCredential, FakeEndpoint, FakeKeystone, FakeProject, FakeServer, FakeUser,
 };
-use vbs_backups::{ApiVersion, AuthSource, Client, ErrorKind, OpenStackConfig, RetryPolicy};
+use vbs_backups::{
+    ApiVersion, AuthSource, Client, ErrorKind, HttpOptions, OpenStackConfig, RetryPolicy,
+};
 
 /// A volume service with `backups` backups that starts out accepting no Keystone token.
 async fn volume(backups: usize) -> Arc<FakeServer> {
@@ -891,7 +893,7 @@ async fn an_unreachable_keystone_is_a_transport_error_naming_it() {
         .port();
     let auth = KeystoneAuth::builder(format!("http://127.0.0.1:{port}"))
         .token("t")
-        .retry_policy(RetryPolicy::disabled())
+        .http(HttpOptions::new().retry_policy(RetryPolicy::disabled()))
         .build()
         .unwrap();
     let err = auth

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_yaml_ng::Value;
 
-use super::auth::{Domain, KeystoneAuth, KeystoneAuthBuilder, Project, Secret, User};
 use super::catalog::{EndpointFilter, Interface, substitute_project};
+use super::{Domain, KeystoneAuth, KeystoneAuthBuilder, Project, Secret, User};
 use crate::error::{Error, Result};
-use crate::{ApiVersion, Client, ClientBuilder};
+use crate::{ApiVersion, Client, ClientBuilder, HttpOptions};
 
 /// The names `clouds.yaml` may have in each directory of the search path.
 const CLOUDS_FILES: [&str; 2] = ["clouds.yaml", "clouds.yml"];
@@ -616,14 +616,7 @@ impl OpenStackConfig {
 
     fn plan(&self) -> Result<Plan> {
         let keystone = |auth_url: &str| {
-            let mut builder = KeystoneAuth::builder(auth_url);
-            if let Some(timeout) = self.api_timeout {
-                builder = builder.timeout(timeout);
-            }
-            if let Some(cacert) = &self.cacert {
-                builder = builder.trust_additional_ca_file(cacert);
-            }
-            builder
+            KeystoneAuth::builder(auth_url).http(self.http_options(HttpOptions::new()))
         };
         let builder = match self.kind()? {
             Kind::Password => {
@@ -881,15 +874,16 @@ impl OpenStackConfig {
     pub async fn connect_with(&self, builder: ClientBuilder) -> Result<Client> {
         let (version, microversion) = self.volume_version()?;
         let filter = self.endpoint_filter()?;
+        // Without HTTP settings of the caller's, a client made through Keystone shares
+        // its session's (made from this configuration), connections included.
+        let own_http = builder.has_own_http();
         let mut builder = builder;
+        if own_http {
+            let options = self.http_options(builder.http_options());
+            builder = builder.http(options);
+        }
         if let Some(microversion) = microversion {
             builder = builder.microversion(microversion);
-        }
-        if let Some(cacert) = &self.cacert {
-            builder = builder.trust_additional_ca_file(cacert);
-        }
-        if let Some(timeout) = self.api_timeout {
-            builder = builder.timeout(timeout);
         }
         if let Some(version) = version {
             builder = builder.api_version(version);
@@ -903,6 +897,9 @@ impl OpenStackConfig {
                 if let Some(token) = token {
                     builder = builder.token(token.expose());
                 }
+                if !own_http {
+                    builder = builder.http(self.http_options(HttpOptions::new()));
+                }
                 builder.endpoint(endpoint).build()
             }
             Plan::Keystone(keystone) => {
@@ -913,6 +910,18 @@ impl OpenStackConfig {
                 }
             }
         }
+    }
+
+    /// `options` with this configuration's timeout and CA file (`api_timeout`, `cacert`).
+    fn http_options(&self, options: HttpOptions) -> HttpOptions {
+        let mut options = options;
+        if let Some(timeout) = self.api_timeout {
+            options = options.timeout(timeout);
+        }
+        if let Some(cacert) = &self.cacert {
+            options = options.trust_additional_ca_file(cacert);
+        }
+        options
     }
 
     /// Reads one cloud's entry of a `clouds.yaml` (or `secure.yaml`).

@@ -1,22 +1,26 @@
-//! Where the `X-Auth-Token` comes from, and how a rejected one is replaced.
+//! Credentials that are one token, sent as `X-Auth-Token`: the static token, and the
+//! [`AuthSource`] trait for tokens that change (Keystone's is one).
 
 use std::fmt;
 
 use futures::future::{self, BoxFuture};
 
+use super::{Authorizer, OutgoingRequest, Rejection};
 use crate::error::Result;
 
+/// The header that carries a token (Keystone, Huawei IAM).
+pub(crate) const AUTH_TOKEN_HEADER: &str = "x-auth-token";
+
 /// Supplies the token sent as `X-Auth-Token`, and a fresh one when the server
-/// rejects it.
+/// rejects it. Every `AuthSource` is an [`Authorizer`].
 ///
-/// The client asks [`token`](Self::token) before each request. When the server
-/// answers `401 Unauthorized`, it calls [`refresh`](Self::refresh) once and, if that
-/// gives a token, retries the request once with it; a second 401 is reported as an
-/// error. A static token ([`ClientBuilder::token`](crate::ClientBuilder::token)) is
-/// one implementation; a Keystone session that re-authenticates is another.
+/// Before each request attempt the token comes from [`token`](Self::token). When the
+/// server answers `401 Unauthorized`, [`refresh`](Self::refresh) is called once and, if
+/// it gives a token, the request is retried once with it; a second 401 is reported as an
+/// error. A static token ([`ClientBuilder::token`](crate::ClientBuilder::token)) is one
+/// implementation; a Keystone session that re-authenticates is another.
 ///
 /// ```
-/// use std::sync::Mutex;
 /// use futures::future::{self, BoxFuture};
 /// use vbs_backups::{AuthSource, Client};
 ///
@@ -47,6 +51,30 @@ pub trait AuthSource: Send + Sync + 'static {
     /// A new token after the server rejected the current one with 401, or `None`
     /// when there is no better token to be had (the 401 is then reported).
     fn refresh(&self) -> BoxFuture<'_, Result<Option<String>>>;
+}
+
+/// A token source authorizes a request by putting its current token in `X-Auth-Token`.
+/// The token a refresh gives is the one the next attempt asks for, so sources keep the
+/// refreshed token as their current one (Keystone does; a static token cannot refresh).
+impl<S: AuthSource + ?Sized> Authorizer for S {
+    fn authorize<'a>(&'a self, request: &'a mut OutgoingRequest) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if let Some(token) = self.token().await? {
+                request.set_secret_header(AUTH_TOKEN_HEADER, &token)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn unauthorized<'a>(&'a self, _rejection: &'a Rejection<'a>) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let refreshed = self.refresh().await?.is_some();
+            if refreshed {
+                tracing::info!("token rejected with 401; retrying once with a refreshed token");
+            }
+            Ok(refreshed)
+        })
+    }
 }
 
 /// A token that never changes; it cannot be refreshed.

@@ -1,0 +1,309 @@
+//! The one request pipeline: every request the library makes (volume pages, Keystone
+//! tokens) goes through [`Pipeline::send`].
+//!
+//! Per attempt it authorizes the request as it will be sent, sends it, follows a
+//! redirect only within the request's own origin (authorizing the new URL afresh), and
+//! turns a failure into an [`Error`] with the server's message, the request id and no
+//! secret in it. Across attempts it retries what may succeed next time (with backoff,
+//! jitter and `Retry-After`) and gives the authorizer one chance after a 401.
+
+mod body;
+mod options;
+mod retry;
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
+use url::Url;
+
+use crate::auth::{Authorizer, OutgoingRequest, Rejection};
+use crate::error::{Error, ErrorKind, Result};
+
+pub use options::HttpOptions;
+pub use retry::RetryPolicy;
+
+/// Headers in which OpenStack services and gateways report their request id.
+const REQUEST_ID_HEADERS: [&str; 3] = [
+    "x-openstack-request-id",
+    "x-compute-request-id",
+    "x-request-id",
+];
+
+const MAX_REDIRECTS: usize = 10;
+
+/// Sends requests with one set of [`HttpOptions`]. Cheap to clone: clones share the
+/// connection pool.
+#[derive(Clone)]
+pub(crate) struct Pipeline {
+    inner: Arc<PipelineInner>,
+}
+
+struct PipelineInner {
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    body_limit: usize,
+}
+
+/// A request to send: what every attempt starts from.
+pub(crate) struct Request {
+    outgoing: OutgoingRequest,
+    follow_redirects: bool,
+    /// What the request is for, in log lines ("page request", "Keystone request").
+    purpose: &'static str,
+}
+
+impl Request {
+    /// A `GET` that may follow redirects within its origin.
+    pub(crate) fn get(url: Url, purpose: &'static str) -> Self {
+        Self {
+            outgoing: OutgoingRequest::new(Method::GET, url),
+            follow_redirects: true,
+            purpose,
+        }
+        .header_static("accept", "application/json")
+    }
+
+    /// A `POST` of a JSON body; never redirected, so the body goes nowhere else.
+    #[cfg(feature = "keystone")]
+    pub(crate) fn post_json(url: Url, body: Vec<u8>, purpose: &'static str) -> Self {
+        let mut request = Self {
+            outgoing: OutgoingRequest::new(Method::POST, url),
+            follow_redirects: false,
+            purpose,
+        }
+        .header_static("accept", "application/json")
+        .header_static("content-type", "application/json");
+        request.outgoing.body = body;
+        request
+    }
+
+    /// Never follows a redirect: credentials in it are for this URL only.
+    #[cfg(feature = "keystone")]
+    pub(crate) fn no_redirects(mut self) -> Self {
+        self.follow_redirects = false;
+        self
+    }
+
+    fn header_static(mut self, name: &'static str, value: &'static str) -> Self {
+        self.outgoing
+            .headers
+            .insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    /// Adds a header every attempt carries.
+    pub(crate) fn header(mut self, name: &'static str, value: HeaderValue) -> Self {
+        self.outgoing.headers.insert(name, value);
+        self
+    }
+
+    /// Adds a secret header every attempt carries (redacted from error messages).
+    #[cfg(feature = "keystone")]
+    pub(crate) fn secret_header(mut self, name: &str, value: &str) -> Result<Self> {
+        self.outgoing.set_secret_header(name, value)?;
+        Ok(self)
+    }
+
+    /// A secret the body carries, to redact from error messages.
+    #[cfg(feature = "keystone")]
+    pub(crate) fn secret(mut self, secret: &str) -> Self {
+        self.outgoing.add_secret(secret);
+        self
+    }
+
+    /// The attempt to send to `url`: the request's own headers and body.
+    fn attempt(&self, url: &Url) -> OutgoingRequest {
+        OutgoingRequest {
+            method: self.outgoing.method.clone(),
+            url: url.clone(),
+            headers: self.outgoing.headers.clone(),
+            body: self.outgoing.body.clone(),
+            secrets: self.outgoing.secrets.clone(),
+        }
+    }
+}
+
+/// A successful response, as the reader of its body sees it.
+pub(crate) struct Response<'a> {
+    #[cfg_attr(not(feature = "keystone"), allow(dead_code))]
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+}
+
+/// How one attempt ended, when it did not give the response.
+enum Failed {
+    /// Go to this URL of the same origin instead.
+    Redirect(Url),
+    /// The error, and whether the authorizer asked for another try after a 401.
+    Error { err: Error, reauthorized: bool },
+}
+
+impl Pipeline {
+    /// A pipeline with these options, started from a caller's own reqwest builder if any.
+    pub(crate) fn new(options: HttpOptions, base: Option<reqwest::ClientBuilder>) -> Result<Self> {
+        let client = options.build_client(base)?;
+        Ok(Self {
+            inner: Arc::new(PipelineInner {
+                client,
+                retry: options.retry().clone(),
+                body_limit: options.body_limit(),
+            }),
+        })
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// Sends `request`, authorized by `auth` on every attempt, and hands the body of the
+    /// first success to `read`. Transient failures are retried per the retry policy; a
+    /// 401 is retried once if the authorizer asks for it.
+    pub(crate) async fn send<R>(
+        &self,
+        request: &Request,
+        auth: Option<&dyn Authorizer>,
+        mut read: impl FnMut(Response<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let policy = &self.inner.retry;
+        let mut url = request.outgoing.url.clone();
+        let mut redirects = 0;
+        let mut reauthorized = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tracing::Span::current().record("attempt", attempt);
+            let outcome = self
+                .send_once(request, &url, auth, !reauthorized, &mut read)
+                .await;
+            let err = match outcome {
+                Ok(value) => return Ok(value),
+                Err(Failed::Redirect(target)) => {
+                    redirects += 1;
+                    if redirects > MAX_REDIRECTS {
+                        return Err(Error::new(
+                            ErrorKind::Transport,
+                            format!("more than {MAX_REDIRECTS} redirects"),
+                        ));
+                    }
+                    url = target;
+                    attempt -= 1;
+                    continue;
+                }
+                Err(Failed::Error {
+                    reauthorized: true, ..
+                }) => {
+                    reauthorized = true;
+                    continue;
+                }
+                Err(Failed::Error { err, .. }) => err,
+            };
+            if !err.is_retryable() || attempt >= policy.attempts() {
+                return Err(err);
+            }
+            let delay = policy.delay(attempt, err.retry_after());
+            tracing::warn!(
+                attempt,
+                ?delay,
+                reason = %err,
+                request = request.purpose,
+                "request failed; retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn send_once<R>(
+        &self,
+        request: &Request,
+        url: &Url,
+        auth: Option<&dyn Authorizer>,
+        may_reauthorize: bool,
+        read: &mut impl FnMut(Response<'_>) -> Result<R>,
+    ) -> Result<R, Failed> {
+        let failed = |err: Error| Failed::Error {
+            err,
+            reauthorized: false,
+        };
+        let mut outgoing = request.attempt(url);
+        if let Some(auth) = auth {
+            auth.authorize(&mut outgoing).await.map_err(failed)?;
+        }
+        let OutgoingRequest {
+            method,
+            url: sent_url,
+            headers,
+            body,
+            secrets,
+        } = outgoing;
+        let mut builder = self.inner.client.request(method, sent_url).headers(headers);
+        if !body.is_empty() {
+            builder = builder.body(body);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|err| failed(Error::transport(err)))?;
+        let status = response.status();
+        // Taken, not copied: the body is read from the response afterwards.
+        let headers = std::mem::take(response.headers_mut());
+        let request_id = request_id(&headers);
+        if status.is_redirection() {
+            let location = headers
+                .get(LOCATION)
+                .and_then(|location| location.to_str().ok())
+                .unwrap_or("nowhere");
+            let target = url.join(location).ok();
+            if let Some(target) =
+                target.filter(|target| request.follow_redirects && target.origin() == url.origin())
+            {
+                return Err(Failed::Redirect(target));
+            }
+            return Err(failed(Error::api(
+                status.as_u16(),
+                request_id,
+                format!(
+                    "redirect to {location} not followed: credentials are only sent to the configured endpoint"
+                ),
+            )));
+        }
+        if !status.is_success() {
+            let retry_after = retry::retry_after(&headers);
+            let mut body = body::read_error_body(response).await;
+            body::redact(&mut body, &secrets);
+            let err = Error::from_response(status.as_u16(), request_id, &body)
+                .with_retry_after(retry_after);
+            if status == reqwest::StatusCode::UNAUTHORIZED && may_reauthorize {
+                if let Some(auth) = auth {
+                    let rejection = Rejection {
+                        status: status.as_u16(),
+                        headers: &headers,
+                        body: &body,
+                    };
+                    let again = auth.unauthorized(&rejection).await.map_err(failed)?;
+                    return Err(Failed::Error {
+                        err,
+                        reauthorized: again,
+                    });
+                }
+            }
+            return Err(failed(err));
+        }
+        body::read_body(response, self.inner.body_limit, |body| {
+            read(Response {
+                headers: &headers,
+                body,
+            })
+        })
+        .await
+        .map_err(|err| failed(err.with_request_id(request_id)))
+    }
+}
+
+/// The request id a service put in its response, if any.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .map(str::to_owned)
+}
