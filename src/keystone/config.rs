@@ -182,6 +182,12 @@ enum Plan {
     },
 }
 
+impl Plan {
+    fn keystone(builder: KeystoneAuthBuilder) -> Self {
+        Self::Keystone(Box::new(builder))
+    }
+}
+
 impl OpenStackConfig {
     /// Reads the `OS_*` variables of this process's environment; see
     /// [`from_env_vars`](Self::from_env_vars). Variables that are not valid UTF-8 are
@@ -614,114 +620,126 @@ impl OpenStackConfig {
         Ok(Some(Project::name(name, domain)))
     }
 
+    /// What [`connect`](Self::connect) will do. The way to authenticate decides; each way
+    /// checks its own pieces, so that a missing one is named before anything is sent.
     fn plan(&self) -> Result<Plan> {
-        let keystone = |auth_url: &str| {
-            let mut builder = KeystoneAuth::builder(auth_url);
-            if let Some(timeout) = self.api_timeout {
-                builder = builder.timeout(timeout);
-            }
-            if let Some(cacert) = &self.cacert {
-                builder = builder.trust_additional_ca_file(cacert);
-            }
-            builder
-        };
-        let builder = match self.kind()? {
-            Kind::Password => {
-                let auth_url = self.require_auth_url("password auth")?;
-                let user = self.user("password auth")?.ok_or_else(|| {
-                    Error::config(
-                        "password auth needs a user name or id: set OS_USERNAME (with \
-                         OS_USER_DOMAIN_NAME) or OS_USER_ID (username / user_id)",
-                    )
+        match self.kind()? {
+            Kind::Password => self.password_auth().map(Plan::keystone),
+            Kind::ApplicationCredential => self.application_credential_auth().map(Plan::keystone),
+            Kind::Token => self.token_plan(),
+            Kind::TokenEndpoint => self.token_endpoint_plan(),
+            Kind::NoAuth => Ok(Plan::Direct {
+                endpoint: self.endpoint("auth_type none")?,
+                token: None,
+            }),
+        }
+    }
+
+    /// A Keystone builder for `auth_url`, with the settings Keystone shares with the volume
+    /// service so that one `api_timeout` and one `cacert` cover both.
+    fn keystone(&self, auth_url: &str) -> KeystoneAuthBuilder {
+        let mut builder = KeystoneAuth::builder(auth_url);
+        if let Some(timeout) = self.api_timeout {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(cacert) = &self.cacert {
+            builder = builder.trust_additional_ca_file(cacert);
+        }
+        builder
+    }
+
+    /// Password and token auth ask Keystone for the configured project, if there is one;
+    /// application credentials never do (they carry their own).
+    fn project_scoped(&self, builder: KeystoneAuthBuilder) -> Result<KeystoneAuthBuilder> {
+        Ok(match self.project()? {
+            Some(project) => builder.project(project),
+            None => builder,
+        })
+    }
+
+    fn password_auth(&self) -> Result<KeystoneAuthBuilder> {
+        let auth_url = self.require_auth_url("password auth")?;
+        let user = self.user("password auth")?.ok_or_else(|| {
+            Error::config(
+                "password auth needs a user name or id: set OS_USERNAME (with \
+                 OS_USER_DOMAIN_NAME) or OS_USER_ID (username / user_id)",
+            )
+        })?;
+        let password = self.password.clone().ok_or_else(|| {
+            Error::config("password auth needs a password: set OS_PASSWORD (password)")
+        })?;
+        self.project_scoped(self.keystone(auth_url).password(user, password))
+    }
+
+    /// By id, or by name with its user; never project-scoped, as Keystone binds an
+    /// application credential to the project it was made in.
+    fn application_credential_auth(&self) -> Result<KeystoneAuthBuilder> {
+        let auth_url = self.require_auth_url("application credential auth")?;
+        let secret = self.application_credential_secret.clone().ok_or_else(|| {
+            Error::config(
+                "application credential auth needs a secret: set \
+                 OS_APPLICATION_CREDENTIAL_SECRET (application_credential_secret)",
+            )
+        })?;
+        if self.project_id.is_some() || self.project_name.is_some() {
+            tracing::debug!(
+                "the project is ignored: an application credential is bound to its own"
+            );
+        }
+        match (
+            &self.application_credential_id,
+            &self.application_credential_name,
+        ) {
+            (Some(id), _) => Ok(self.keystone(auth_url).application_credential(id, secret)),
+            (None, Some(name)) => {
+                let user = self.user("application credential auth")?.ok_or_else(|| {
+                    Error::config(format!(
+                        "application credential `{name}` is named without its user: \
+                         set OS_USER_ID or OS_USERNAME, or use \
+                         OS_APPLICATION_CREDENTIAL_ID"
+                    ))
                 })?;
-                let password = self.password.clone().ok_or_else(|| {
-                    Error::config("password auth needs a password: set OS_PASSWORD (password)")
-                })?;
-                let mut builder = keystone(auth_url).password(user, password);
-                if let Some(project) = self.project()? {
-                    builder = builder.project(project);
-                }
-                builder
+                Ok(self
+                    .keystone(auth_url)
+                    .application_credential_by_name(name, user, secret))
             }
-            Kind::ApplicationCredential => {
-                let auth_url = self.require_auth_url("application credential auth")?;
-                let secret = self.application_credential_secret.clone().ok_or_else(|| {
-                    Error::config(
-                        "application credential auth needs a secret: set \
-                         OS_APPLICATION_CREDENTIAL_SECRET (application_credential_secret)",
-                    )
-                })?;
-                if self.project_id.is_some() || self.project_name.is_some() {
-                    tracing::debug!(
-                        "the project is ignored: an application credential is bound to its own"
-                    );
-                }
-                match (
-                    &self.application_credential_id,
-                    &self.application_credential_name,
-                ) {
-                    (Some(id), _) => keystone(auth_url).application_credential(id, secret),
-                    (None, Some(name)) => {
-                        let user = self.user("application credential auth")?.ok_or_else(|| {
-                            Error::config(format!(
-                                "application credential `{name}` is named without its user: \
-                                 set OS_USER_ID or OS_USERNAME, or use \
-                                 OS_APPLICATION_CREDENTIAL_ID"
-                            ))
-                        })?;
-                        keystone(auth_url).application_credential_by_name(name, user, secret)
-                    }
-                    (None, None) => {
-                        return Err(Error::config(
-                            "application credential auth needs an id: set \
-                             OS_APPLICATION_CREDENTIAL_ID (application_credential_id)",
-                        ));
-                    }
-                }
-            }
-            Kind::Token => {
-                let token = self.token.clone().ok_or_else(|| {
-                    Error::config("token auth needs a token: set OS_AUTH_TOKEN (token)")
-                })?;
-                match (&self.auth_url, &self.endpoint_override) {
-                    (Some(auth_url), _) => {
-                        let mut builder = keystone(auth_url).token(token);
-                        if let Some(project) = self.project()? {
-                            builder = builder.project(project);
-                        }
-                        builder
-                    }
-                    (None, Some(endpoint)) => {
-                        return Ok(Plan::Direct {
-                            endpoint: endpoint.clone(),
-                            token: Some(token),
-                        });
-                    }
-                    (None, None) => {
-                        return Err(Error::config(
-                            "no OS_AUTH_URL / auth_url: Keystone's address is needed to find \
-                             the volume endpoint for the token (or give the endpoint itself)",
-                        ));
-                    }
-                }
-            }
-            Kind::TokenEndpoint => {
-                let token = self.token.clone().ok_or_else(|| {
-                    Error::config("auth_type token_endpoint needs a token: set OS_AUTH_TOKEN")
-                })?;
-                return Ok(Plan::Direct {
-                    endpoint: self.endpoint("auth_type token_endpoint")?,
-                    token: Some(token),
-                });
-            }
-            Kind::NoAuth => {
-                return Ok(Plan::Direct {
-                    endpoint: self.endpoint("auth_type none")?,
-                    token: None,
-                });
-            }
-        };
-        Ok(Plan::Keystone(Box::new(builder)))
+            (None, None) => Err(Error::config(
+                "application credential auth needs an id: set \
+                 OS_APPLICATION_CREDENTIAL_ID (application_credential_id)",
+            )),
+        }
+    }
+
+    /// Through Keystone when there is an auth URL (it gives the catalog and the project
+    /// scope); without one the token goes straight to the endpoint override.
+    fn token_plan(&self) -> Result<Plan> {
+        let token = self
+            .token
+            .clone()
+            .ok_or_else(|| Error::config("token auth needs a token: set OS_AUTH_TOKEN (token)"))?;
+        match (&self.auth_url, &self.endpoint_override) {
+            (Some(auth_url), _) => self
+                .project_scoped(self.keystone(auth_url).token(token))
+                .map(Plan::keystone),
+            (None, Some(endpoint)) => Ok(Plan::Direct {
+                endpoint: endpoint.clone(),
+                token: Some(token),
+            }),
+            (None, None) => Err(Error::config(
+                "no OS_AUTH_URL / auth_url: Keystone's address is needed to find \
+                 the volume endpoint for the token (or give the endpoint itself)",
+            )),
+        }
+    }
+
+    fn token_endpoint_plan(&self) -> Result<Plan> {
+        let token = self.token.clone().ok_or_else(|| {
+            Error::config("auth_type token_endpoint needs a token: set OS_AUTH_TOKEN")
+        })?;
+        Ok(Plan::Direct {
+            endpoint: self.endpoint("auth_type token_endpoint")?,
+            token: Some(token),
+        })
     }
 
     fn endpoint(&self, what: &str) -> Result<String> {
