@@ -28,6 +28,7 @@
 
 mod auth;
 mod catalog;
+mod clouds_yaml;
 mod config;
 
 pub use auth::{Domain, KeystoneAuth, KeystoneAuthBuilder, Project, Secret, TokenInfo, User};
