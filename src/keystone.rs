@@ -29,6 +29,7 @@
 mod auth;
 mod builder;
 mod catalog;
+mod clouds_yaml;
 mod config;
 mod credentials;
 mod token;

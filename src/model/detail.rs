@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{BackupStatus, Link, Listed, lenient_links, sealed};
+use super::lenient::lenient_links;
+use super::{BackupStatus, Link, Listed, sealed};
 
 /// Everything the detail listing says about a backup.
 ///

@@ -1,0 +1,240 @@
+//! [`decode_page`]: a page body straight into a [`Page`], driven by the collection key
+//! at run time. The hot path of a listing, so no `serde_json::Value` in between.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::lenient::lenient_links;
+use super::{Link, Listed, Page};
+
+/// Decodes a page body: `{"<key>": [items], "<key>_links": [links], …}`.
+///
+/// Driven by the collection key at run time, without building a `serde_json::Value`
+/// of the page; unknown fields are skipped and a missing item array is an error.
+pub(crate) fn decode_page<T: Listed>(
+    body: &[u8],
+    key: &str,
+    number: u64,
+) -> crate::Result<Page<T>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(crate::Error::decode(format!(
+            "the response body is empty where a page of `{key}` was expected"
+        )));
+    }
+    let links_key = format!("{key}_links");
+    let seed = PageSeed::<T> {
+        key,
+        links_key: &links_key,
+        items: PhantomData,
+    };
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let RawPage {
+        items,
+        links,
+        count,
+    } = seed
+        .deserialize(&mut json)
+        .and_then(|page| json.end().map(|()| page))
+        .map_err(|err| {
+            crate::Error::decode(format!("the response is not a page of `{key}`: {err}"))
+        })?;
+    Ok(Page {
+        items,
+        next_link: links.into_iter().find(Link::is_next),
+        count,
+        number,
+    })
+}
+
+struct PageSeed<'k, T> {
+    key: &'k str,
+    links_key: &'k str,
+    items: PhantomData<T>,
+}
+
+enum PageField {
+    Items,
+    Links,
+    Count,
+    Other,
+}
+
+struct RawPage<T> {
+    items: Vec<T>,
+    links: Vec<Link>,
+    count: Option<u64>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<'_, T> {
+    type Value = RawPage<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<'_, T> {
+    type Value = RawPage<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with a `{}` array", self.key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut items = None;
+        let mut links = Vec::new();
+        let mut count = None;
+        while let Some(field) = map.next_key_seed(FieldSeed {
+            key: self.key,
+            links_key: self.links_key,
+        })? {
+            match field {
+                PageField::Items if items.is_some() => {
+                    return Err(de::Error::duplicate_field("items"));
+                }
+                PageField::Items => items = Some(map.next_value::<Vec<T>>()?),
+                PageField::Links => {
+                    links = map.next_value::<LenientLinks>()?.0;
+                }
+                PageField::Count => count = map.next_value::<Option<u64>>()?,
+                PageField::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let items = items.ok_or_else(|| {
+            de::Error::custom(format_args!("no `{}` array in the object", self.key))
+        })?;
+        Ok(RawPage {
+            items,
+            links,
+            count,
+        })
+    }
+}
+
+/// A `*_links` array read with [`lenient_links`].
+struct LenientLinks(Vec<Link>);
+
+impl<'de> Deserialize<'de> for LenientLinks {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient_links(deserializer).map(Self)
+    }
+}
+
+/// Classifies an object key without allocating it.
+struct FieldSeed<'k> {
+    key: &'k str,
+    links_key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = PageField;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed<'_> {
+    type Value = PageField;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, field: &str) -> Result<Self::Value, E> {
+        Ok(if field == self.key {
+            PageField::Items
+        } else if field == self.links_key {
+            PageField::Links
+        } else if field == "count" {
+            PageField::Count
+        } else {
+            PageField::Other
+        })
+    }
+}
+
+// The decoder of `decode_page`, reachable from the crate's benchmarks (which need the
+// `testing` feature anyway). Not part of the API: it may change or go at any time.
+#[cfg(feature = "testing")]
+impl Page<super::BackupSummary> {
+    #[doc(hidden)]
+    pub fn __decode_for_bench(body: &[u8]) -> crate::Result<Self> {
+        decode_page(body, "backups", 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BackupSummary;
+
+    fn decode(body: &str) -> crate::Result<Page<BackupSummary>> {
+        decode_page(body.as_bytes(), "backups", 1)
+    }
+
+    #[test]
+    fn decodes_items_and_the_next_link_ignoring_other_fields() {
+        let page = decode(
+            r#"{"count": 3, "backups": [{"id": "a", "name": "x", "links": []}, {"id": "b", "name": null}],
+                "backups_links": [{"rel": "prev", "href": "p"}, {"href": "http://h/v2/p/backups?marker=b", "rel": "next"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            page.items.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            page.next_link,
+            Some(Link::new("next", "http://h/v2/p/backups?marker=b"))
+        );
+        assert_eq!(page.number(), 1);
+        assert_eq!(page.count, Some(3));
+    }
+
+    #[test]
+    fn malformed_links_are_skipped_not_fatal() {
+        let page = decode(
+            r#"{"backups": [{"id": "a", "name": null, "links": null}, {"id": "b", "links": [{"href": "x"}, 7, {"rel": "self", "href": "s"}]}],
+                "backups_links": [{"href": "no-rel"}, {"rel": "next", "href": "n?marker=b"}]}"#,
+        )
+        .unwrap();
+        assert!(page.items[0].links.is_empty());
+        assert_eq!(page.items[1].links, [Link::new("self", "s")]);
+        assert_eq!(page.next_link, Some(Link::new("next", "n?marker=b")));
+    }
+
+    #[test]
+    fn absent_or_null_links_mean_no_next_page() {
+        assert_eq!(decode(r#"{"backups": []}"#).unwrap().next_link, None);
+        assert_eq!(
+            decode(r#"{"backups": [], "backups_links": null}"#)
+                .unwrap()
+                .next_link,
+            None
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_pages_are_decode_errors_naming_the_problem() {
+        for (body, expected) in [
+            ("", "empty"),
+            (r#"{"volumes": []}"#, "no `backups` array"),
+            (r#"{"backups": {}}"#, "expected a sequence"),
+            (r#"{"backups": [{"name": "x"}]}"#, "missing field `id`"),
+            (r#"{"backups": []} trailing"#, "trailing characters"),
+            (r#"{"backups": [], "backups": []}"#, "duplicate field"),
+            ("<html>oops</html>", "expected value"),
+            (r#"[1]"#, "an object with a `backups` array"),
+        ] {
+            let err = decode(body).expect_err(body);
+            assert_eq!(err.kind(), crate::ErrorKind::Decode, "{body}");
+            assert!(err.to_string().contains(expected), "{body}: {err}");
+        }
+    }
+}
