@@ -103,12 +103,6 @@ impl Client {
             .map(|(version, _)| *version)
     }
 
-    /// Whether the requests ask for at least microversion `major.minor`.
-    pub(crate) fn supports_microversion(&self, major: u32, minor: u32) -> bool {
-        self.microversion()
-            .is_some_and(|version| version >= (major, minor))
-    }
-
     /// The URL of a collection of this project, such as `backups` or `backups/detail`.
     pub(crate) fn collection_url(&self, collection: &str) -> Url {
         let mut url = self.inner.project_url.clone();
@@ -140,7 +134,7 @@ impl Client {
         self.inner
             .pipeline
             .send(&request, self.inner.auth.as_deref(), |response| {
-                crate::model::decode_page(response.body, items_key, number)
+                crate::model::decode_page(response.body, items_key, number).map_err(Error::decode)
             })
             .await
     }

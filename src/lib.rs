@@ -77,9 +77,11 @@ pub use error::{Error, ErrorKind, Result};
 pub use http::{HttpOptions, RetryPolicy};
 #[cfg(feature = "keystone")]
 pub use keystone::{KeystoneAuth, OpenStackConfig};
-pub use model::{ApiVersion, BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page};
+pub use model::{
+    ApiVersion, BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page, Pagination,
+};
 pub use pager::{ItemStream, PageStream};
-pub use query::{ListBackups, SortDir, SortKey};
+pub use query::{ListBackups, Listing, SortDir, SortKey, VolumeBackup};
 
 #[cfg(fuzzing)]
 #[doc(hidden)]

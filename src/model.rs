@@ -100,41 +100,64 @@ impl Link {
     }
 }
 
-/// Something that can be listed page by page: it has an id that serves as the
-/// marker of the next page.
+/// An item of a collection the crate walks page by page: where the collection is, how
+/// its pages are shaped and go on, and the id that serves as the marker of the next page.
 ///
-/// Implemented for the crate's item types ([`BackupSummary`]); the pager is generic
-/// over it so other Cinder collections reuse the same walk. Sealed: the crate
-/// decides which collections it walks.
+/// The pager is generic over it, so every collection reuses the same walk. Sealed: the
+/// crate decides which collections it walks.
 ///
 /// ```
-/// use vbs_backups::{BackupSummary, Listed};
+/// use vbs_backups::{BackupSummary, Listed, Pagination};
 ///
 /// let b: BackupSummary = serde_json::from_str(r#"{"id": "b1", "name": "n"}"#)?;
 /// assert_eq!(b.marker(), "b1");
+/// assert_eq!(BackupSummary::COLLECTION, "backups");
+/// assert_eq!(BackupSummary::PAGINATION, Pagination::NextLink);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static {
     /// The collection path under the project, e.g. `backups` or `backups/detail`.
     const COLLECTION: &'static str;
-    /// The key of the item array in a page body.
-    const ITEMS_KEY: &'static str = "backups";
+    /// The key of the item array in a page body, e.g. `backups`.
+    const ITEMS_KEY: &'static str;
+    /// How a walk goes from one page to the next, and how it ends.
+    const PAGINATION: Pagination;
 
     /// The id to pass as `marker` to get the items after this one.
     fn marker(&self) -> &str;
-}
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::BackupSummary {}
-}
-
-impl Listed for BackupSummary {
-    const COLLECTION: &'static str = "backups";
-
-    fn marker(&self) -> &str {
-        &self.id
+    /// Why a walk with these filters cannot be sent to a server of this microversion,
+    /// if it cannot (a filter an older server would misread, say).
+    #[doc(hidden)]
+    fn refusal(
+        _filters: &[(String, String)],
+        _microversion: Option<(u32, u32)>,
+    ) -> Option<&'static str> {
+        None
     }
+}
+
+/// How a collection's walk goes from one page to the next, and how it ends.
+///
+/// ```
+/// use vbs_backups::{BackupDetail, Listed, Pagination};
+///
+/// assert_eq!(BackupDetail::PAGINATION, Pagination::NextLink);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Pagination {
+    /// Cinder's way: a page links to the next with a `rel=next` entry of
+    /// `{items_key}_links` (its `marker`, or else the page's last id); no link ends the walk.
+    NextLink,
+    /// Pages carry no links (Huawei CBR): the walk goes on with `marker` = the last id
+    /// and ends on an empty page, or on a short page once the page's `count` is reached.
+    LastIdUntilEmpty,
+}
+
+pub(crate) mod sealed {
+    /// Keeps [`Listed`](super::Listed) to the crate's own collections.
+    pub trait Sealed {}
 }
 
 /// One page of a listing: its items in server order, and the `next` link the

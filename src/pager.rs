@@ -1,5 +1,6 @@
 //! The generic pager: the next-link / marker state machine, prefetch and
-//! cancellation, for any Cinder-style `*_links` collection.
+//! cancellation, for any collection: it knows a collection only by its path, its items
+//! key and how its pages go on ([`Pagination`]).
 //!
 //! A walk is one `async` loop ([`walk_pages`]) that reads top to bottom: ask for a
 //! page, hand it out, work out the next request from the `next` link. The public
@@ -16,25 +17,20 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::client::Client;
-use crate::cursor::{Cursor, Progress};
+use crate::cursor::{Cursor, FORMAT, Progress};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::{Listed, Page};
+use crate::model::{Listed, Page, Pagination};
 
 /// The most pages a stream may fetch ahead of its consumer.
 pub(crate) const MAX_PREFETCH: usize = 64;
 
-/// Everything that defines one walk over a collection.
-#[derive(Debug, Clone)]
-pub(crate) struct Walk {
-    pub client: Client,
-    /// The collection path under the project, e.g. `backups`.
-    pub collection: &'static str,
-    /// The key of the item array in a page body, e.g. `backups`.
-    pub items_key: &'static str,
-    /// Why the query cannot be sent as configured, found when it was built.
-    pub refusal: Option<&'static str>,
-    /// The caller's filters, sent on every request.
-    pub filters: Vec<(&'static str, String)>,
+/// Items per request when the caller does not say: the Cinder API's own maximum.
+const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+/// The paging settings every collection shares: how much each request asks for, where
+/// the walk starts, when it stops, how far it fetches ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Paging {
     pub page_size: u32,
     /// Applied to the first request only (see DESIGN.md, rule 3).
     pub offset: Option<u64>,
@@ -48,6 +44,53 @@ pub(crate) struct Walk {
     pub prefetch: usize,
 }
 
+impl Default for Paging {
+    /// Pages of 1000, one fetched ahead, no limits.
+    fn default() -> Self {
+        Self {
+            page_size: DEFAULT_PAGE_SIZE,
+            offset: None,
+            after: None,
+            earlier: Vec::new(),
+            max_items: None,
+            max_pages: None,
+            prefetch: 1,
+        }
+    }
+}
+
+/// A collection as the pager knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Collection {
+    /// The path under the project, e.g. `backups`.
+    pub path: &'static str,
+    /// The key of the item array in a page body, e.g. `backups`.
+    pub items_key: &'static str,
+    pub pagination: Pagination,
+}
+
+impl Collection {
+    pub(crate) fn of<T: Listed>() -> Self {
+        Self {
+            path: T::COLLECTION,
+            items_key: T::ITEMS_KEY,
+            pagination: T::PAGINATION,
+        }
+    }
+}
+
+/// Everything that defines one walk over a collection.
+#[derive(Debug, Clone)]
+pub(crate) struct Walk {
+    pub client: Client,
+    pub collection: Collection,
+    /// Why the query cannot be sent as configured, found when it was built.
+    pub refusal: Option<&'static str>,
+    /// The caller's filters, sent on every request, in the order they were set.
+    pub filters: Vec<(String, String)>,
+    pub paging: Paging,
+}
+
 /// Query parameters carried from a next link to the next request, in order.
 type Carried = Vec<(String, String)>;
 
@@ -59,18 +102,18 @@ impl Walk {
         if let Some(refusal) = self.refusal {
             return Err(Error::config(refusal));
         }
-        if self.page_size == 0 {
+        if self.paging.page_size == 0 {
             return Err(Error::config("page_size must be at least 1"));
         }
-        if self.prefetch > MAX_PREFETCH {
+        if self.paging.prefetch > MAX_PREFETCH {
             return Err(Error::config(format!(
                 "prefetch must be at most {MAX_PREFETCH} pages, not {}",
-                self.prefetch
+                self.paging.prefetch
             )));
         }
-        if self.after.as_deref().is_some_and(str::is_empty) {
+        if self.paging.after.as_deref().is_some_and(str::is_empty) {
             return Err(Error::config(
-                "after() needs a backup id, not an empty string",
+                "after() needs an item id, not an empty string",
             ));
         }
         Ok(())
@@ -85,7 +128,7 @@ impl Walk {
         offset: Option<u64>,
         marker: Option<&str>,
     ) -> Url {
-        let mut url = self.client.collection_url(self.collection);
+        let mut url = self.client.collection_url(self.collection.path);
         {
             let mut query = url.query_pairs_mut();
             for (key, value) in carried {
@@ -177,24 +220,69 @@ impl FollowedMarkers {
     }
 }
 
+/// Where a page of a collection without next links leads: after its last item. Fails
+/// rather than loop when that id was followed before (a server that repeats a page).
+fn last_id_step(
+    page_ids: &[String],
+    followed: &mut FollowedMarkers,
+    number: u64,
+) -> Result<(Carried, String)> {
+    let marker = page_ids.last().cloned().ok_or_else(|| {
+        Error::pagination(format!("page {number} is empty: the walk cannot go on"))
+    })?;
+    if !followed.insert(&marker) {
+        return Err(Error::pagination(format!(
+            "page {number} ends on `{marker}` again: the server repeats its pages"
+        )));
+    }
+    Ok((Carried::new(), marker))
+}
+
+/// Where a walk stands after `progress`: its definition, and the items it still owes.
+fn cursor(walk: &Walk, progress: &Progress) -> Cursor {
+    let paging = &walk.paging;
+    let (after, earlier, offset) = match progress.last_id() {
+        Some(last) => (Some(last.to_owned()), progress.earlier_ids(), None),
+        // Nothing delivered: the walk starts over exactly as it was asked.
+        None => (paging.after.clone(), paging.earlier.clone(), paging.offset),
+    };
+    Cursor {
+        format: FORMAT,
+        project_id: walk.client.project_id().to_owned(),
+        api_version: walk.client.api_version(),
+        collection: walk.collection.path.to_owned(),
+        filters: walk.filters.clone(),
+        page_size: paging.page_size,
+        after,
+        earlier,
+        offset,
+        max_items: paging
+            .max_items
+            .map(|max| max.saturating_sub(progress.delivered)),
+    }
+}
+
 /// The walk itself: every page of the listing, in order, then the end or one error.
 pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Page<T>>> {
     async_stream::try_stream! {
         walk.check()?;
-        let mut remaining = walk.max_items;
+        let paging = &walk.paging;
+        let mut remaining = paging.max_items;
         let mut followed = FollowedMarkers::default();
-        if let Some(after) = &walk.after {
+        if let Some(after) = &paging.after {
             followed.insert(after);
         }
         let mut carried = Carried::new();
-        let mut marker = walk.after.clone();
-        let mut offset = walk.offset;
+        let mut marker = paging.after.clone();
+        let mut offset = paging.offset;
+        // Items the server had before the current position: what `count` is checked against.
+        let mut passed = paging.offset.unwrap_or(0);
         let mut number = 0;
         // Ids of the last page that had any, newest last: where to step back to if
         // the marker vanishes. One page of ids, whatever the total.
-        let mut recent_ids: Vec<String> = walk.earlier.clone();
+        let mut recent_ids: Vec<String> = paging.earlier.clone();
         if !recent_ids.is_empty() {
-            recent_ids.extend(walk.after.clone());
+            recent_ids.extend(paging.after.clone());
         }
         // Items delivered before a step back, to be skipped when they come again.
         let mut redelivered: HashSet<String> = HashSet::new();
@@ -202,12 +290,12 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         loop {
             let limit = match remaining {
                 Some(0) => break,
-                Some(left) => left.min(u64::from(walk.page_size)),
-                None => u64::from(walk.page_size),
+                Some(left) => left.min(u64::from(paging.page_size)),
+                None => u64::from(paging.page_size),
             };
-            if walk.max_pages.is_some_and(|max| number >= max) {
+            if paging.max_pages.is_some_and(|max| number >= max) {
                 Err(Error::pagination(format!(
-                    "the walk reached its limit of {number} pages (ListBackups::max_pages)"
+                    "the walk reached its limit of {number} pages (max_pages)"
                 )))?;
             }
             number += 1;
@@ -237,20 +325,34 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                 page.items.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= page.items.len() as u64;
             }
-            let next_link = page.next_link.as_ref().map(|link| link.href.clone());
-            let Some(next_link) = next_link.filter(|_| remaining != Some(0)) else {
-                yield page;
-                break;
-            };
-            if received < usize::try_from(limit).unwrap_or(usize::MAX) && !noticed_capping {
-                noticed_capping = true;
-                tracing::info!(
-                    page = number, received, limit,
-                    "the server sent fewer items than asked for and links on: it caps the page size"
-                );
-            }
+            passed = passed.saturating_add(received as u64);
+            let short = received < usize::try_from(limit).unwrap_or(usize::MAX);
             let page_ids = if received > 0 { recent_ids.as_slice() } else { &[] };
-            let next = walk.next_step(&url, &next_link, page_ids, &mut followed, number);
+            let next = match walk.collection.pagination {
+                Pagination::NextLink => {
+                    let next_link = page.next_link.as_ref().map(|link| link.href.clone());
+                    let Some(next_link) = next_link.filter(|_| remaining != Some(0)) else {
+                        yield page;
+                        break;
+                    };
+                    if short && !noticed_capping {
+                        noticed_capping = true;
+                        tracing::info!(
+                            page = number, received, limit,
+                            "the server sent fewer items than asked for and links on: it caps the page size"
+                        );
+                    }
+                    walk.next_step(&url, &next_link, page_ids, &mut followed, number)
+                }
+                Pagination::LastIdUntilEmpty => {
+                    let counted_out = short && page.count.is_some_and(|count| passed >= count);
+                    if received == 0 || remaining == Some(0) || counted_out {
+                        yield page;
+                        break;
+                    }
+                    last_id_step(page_ids, &mut followed, number)
+                }
+            };
             // The page is good whatever its link says: hand it out before failing.
             yield page;
             let (next_carried, next_marker) = next?;
@@ -314,7 +416,7 @@ impl Walk {
         );
         let page: Page<T> = self
             .client
-            .get_page(url, self.items_key, number)
+            .get_page(url, self.collection.items_key, number)
             .instrument(span.clone())
             .await?;
         span.record("items", page.items.len());
@@ -354,7 +456,7 @@ impl Walk {
             }
         }
         Err(Error::pagination(format!(
-            "marker `{vanished}` vanished and no earlier backup of the last page exists any more: the walk cannot go on"
+            "marker `{vanished}` vanished and no earlier item of the last page exists any more: the walk cannot go on"
         ))
         .with_source(missing))
     }
@@ -423,7 +525,7 @@ impl<T: Listed> PageStream<T> {
         Self {
             source: Source::Idle {
                 pages: walk_pages(walk.clone()),
-                prefetch: walk.prefetch,
+                prefetch: walk.paging.prefetch,
             },
             walk,
             progress: Progress::default(),
@@ -476,7 +578,7 @@ impl<T: Listed> PageStream<T> {
     /// # Ok(()) }
     /// ```
     pub fn cursor(&self) -> Cursor {
-        Cursor::new(&self.walk, &self.progress)
+        cursor(&self.walk, &self.progress)
     }
 
     fn start(pages: BoxStream<'static, Result<Page<T>>>, prefetch: usize) -> Result<Source<T>> {
@@ -649,7 +751,7 @@ impl<T: Listed> ItemStream<T> {
     /// # Ok(()) }
     /// ```
     pub fn cursor(&self) -> Cursor {
-        Cursor::new(&self.pages.walk, &self.progress)
+        cursor(&self.pages.walk, &self.progress)
     }
 
     /// The total number of matching items, once the first page has said it (Cinder
@@ -747,17 +849,14 @@ pub mod fuzzing {
                 .ok()?;
             Some(Walk {
                 client,
-                collection: "backups",
-                items_key: "backups",
+                collection: Collection::of::<BackupSummary>(),
                 refusal: None,
-                filters: vec![("status", "error".to_owned())],
-                page_size: 50,
-                offset: Some(3),
-                after: None,
-                earlier: Vec::new(),
-                max_items: None,
-                max_pages: None,
-                prefetch: 1,
+                filters: vec![("status".to_owned(), "error".to_owned())],
+                paging: Paging {
+                    page_size: 50,
+                    offset: Some(3),
+                    ..Paging::default()
+                },
             })
         }) else {
             return;
@@ -795,6 +894,7 @@ pub mod fuzzing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::BackupSummary;
 
     fn walk(filters: &[(&'static str, &str)]) -> Walk {
         let client = Client::builder()
@@ -803,17 +903,16 @@ mod tests {
             .expect("valid client");
         Walk {
             client,
-            collection: "backups",
-            items_key: "backups",
+            collection: Collection::of::<BackupSummary>(),
             refusal: None,
-            filters: filters.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-            page_size: 10,
-            offset: None,
-            after: None,
-            earlier: Vec::new(),
-            max_items: None,
-            max_pages: None,
-            prefetch: 1,
+            filters: filters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            paging: Paging {
+                page_size: 10,
+                ..Paging::default()
+            },
         }
     }
 
@@ -883,13 +982,13 @@ mod tests {
     #[test]
     fn bad_settings_are_config_errors() {
         let mut zero = walk(&[]);
-        zero.page_size = 0;
+        zero.paging.page_size = 0;
         assert!(zero.check().is_err());
         let mut greedy = walk(&[]);
-        greedy.prefetch = MAX_PREFETCH + 1;
+        greedy.paging.prefetch = MAX_PREFETCH + 1;
         assert!(greedy.check().is_err());
         let mut empty_after = walk(&[]);
-        empty_after.after = Some(String::new());
+        empty_after.paging.after = Some(String::new());
         assert!(empty_after.check().is_err());
         assert!(walk(&[]).check().is_ok());
     }

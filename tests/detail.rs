@@ -318,7 +318,10 @@ async fn with_count_below_3_45_is_refused_before_any_request() {
 }
 
 /// A listing sorted by `terms`, in order.
-fn sorted<T>(mut listing: ListBackups<T>, terms: &[(SortKey, SortDir)]) -> ListBackups<T> {
+fn sorted<T: vbs_backups::VolumeBackup>(
+    mut listing: ListBackups<T>,
+    terms: &[(SortKey, SortDir)],
+) -> ListBackups<T> {
     for &(key, dir) in terms {
         listing = listing.sort(key, dir);
     }

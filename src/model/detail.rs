@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::lenient::lenient_links;
-use super::{BackupStatus, Link, Listed, sealed};
+use super::{BackupStatus, Link};
 
 /// Everything the detail listing says about a backup.
 ///
@@ -95,16 +95,6 @@ pub struct BackupDetail {
     /// Every other field the server sent, as sent.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-impl sealed::Sealed for BackupDetail {}
-
-impl Listed for BackupDetail {
-    const COLLECTION: &'static str = "backups/detail";
-
-    fn marker(&self) -> &str {
-        &self.id
-    }
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(

@@ -18,11 +18,11 @@ pub(crate) fn decode_page<T: Listed>(
     body: &[u8],
     key: &str,
     number: u64,
-) -> crate::Result<Page<T>> {
+) -> Result<Page<T>, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(crate::Error::decode(format!(
+        return Err(format!(
             "the response body is empty where a page of `{key}` was expected"
-        )));
+        ));
     }
     let links_key = format!("{key}_links");
     let seed = PageSeed::<T> {
@@ -38,9 +38,7 @@ pub(crate) fn decode_page<T: Listed>(
     } = seed
         .deserialize(&mut json)
         .and_then(|page| json.end().map(|()| page))
-        .map_err(|err| {
-            crate::Error::decode(format!("the response is not a page of `{key}`: {err}"))
-        })?;
+        .map_err(|err| format!("the response is not a page of `{key}`: {err}"))?;
     Ok(Page {
         items,
         next_link: links.into_iter().find(Link::is_next),
@@ -164,7 +162,7 @@ impl Visitor<'_> for FieldSeed<'_> {
 #[cfg(feature = "testing")]
 impl Page<super::BackupSummary> {
     #[doc(hidden)]
-    pub fn __decode_for_bench(body: &[u8]) -> crate::Result<Self> {
+    pub fn __decode_for_bench(body: &[u8]) -> Result<Self, String> {
         decode_page(body, "backups", 1)
     }
 }
@@ -175,7 +173,7 @@ mod tests {
     use crate::model::BackupSummary;
 
     fn decode(body: &str) -> crate::Result<Page<BackupSummary>> {
-        decode_page(body.as_bytes(), "backups", 1)
+        decode_page(body.as_bytes(), "backups", 1).map_err(crate::Error::decode)
     }
 
     #[test]

@@ -1,0 +1,297 @@
+//! The VBS / Cinder backups collection: `GET /{v2|v3}/{project_id}/backups` and
+//! `…/backups/detail`, their filters, and the client's entry points to them.
+
+use super::Listing;
+use crate::client::Client;
+use crate::cursor::Cursor;
+use crate::error::Result;
+use crate::model::{BackupDetail, BackupStatus, BackupSummary, Listed, Pagination, sealed};
+
+/// A listing of backups: [`Listing`] with the backup filters (`name`, `status`,
+/// `volume_id`, `sort`, `with_count`). `T` is [`BackupSummary`] (`/backups`) or, after
+/// [`detail`](Listing::detail), [`BackupDetail`] (`/backups/detail`).
+///
+/// ```no_run
+/// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+/// use futures::StreamExt;
+/// use vbs_backups::BackupStatus;
+///
+/// let mut backups = client
+///     .backups()
+///     .status(BackupStatus::Available)
+///     .volume_id("7d7c6fbe-d7ee-4b4d-8bae-bdd08b5604bb")
+///     .page_size(500)
+///     .stream();
+/// while let Some(backup) = backups.next().await {
+///     let backup = backup?;
+///     println!("{} {:?}", backup.id, backup.name);
+/// }
+/// # Ok(()) }
+/// ```
+pub type ListBackups<T = BackupSummary> = Listing<T>;
+
+/// The items of the VBS / Cinder backup listings: [`BackupSummary`] and [`BackupDetail`].
+/// Sealed.
+///
+/// ```
+/// fn is_backup_listing<T: vbs_backups::VolumeBackup>() {}
+/// is_backup_listing::<vbs_backups::BackupDetail>();
+/// ```
+pub trait VolumeBackup: Listed {}
+
+impl sealed::Sealed for BackupSummary {}
+impl VolumeBackup for BackupSummary {}
+
+impl Listed for BackupSummary {
+    const COLLECTION: &'static str = "backups";
+    const ITEMS_KEY: &'static str = "backups";
+    const PAGINATION: Pagination = Pagination::NextLink;
+
+    fn marker(&self) -> &str {
+        &self.id
+    }
+
+    fn refusal(
+        filters: &[(String, String)],
+        microversion: Option<(u32, u32)>,
+    ) -> Option<&'static str> {
+        with_count_refusal(filters, microversion)
+    }
+}
+
+impl sealed::Sealed for BackupDetail {}
+impl VolumeBackup for BackupDetail {}
+
+impl Listed for BackupDetail {
+    const COLLECTION: &'static str = "backups/detail";
+    const ITEMS_KEY: &'static str = "backups";
+    const PAGINATION: Pagination = Pagination::NextLink;
+
+    fn marker(&self) -> &str {
+        &self.id
+    }
+
+    fn refusal(
+        filters: &[(String, String)],
+        microversion: Option<(u32, u32)>,
+    ) -> Option<&'static str> {
+        with_count_refusal(filters, microversion)
+    }
+}
+
+/// Older servers take `with_count` for a filter and silently return nothing.
+fn with_count_refusal(
+    filters: &[(String, String)],
+    microversion: Option<(u32, u32)>,
+) -> Option<&'static str> {
+    let counts = filters.iter().any(|(key, _)| key == "with_count");
+    (counts && microversion.is_none_or(|version| version < (3, 45))).then_some(
+        "with_count needs microversion 3.45 or later (ClientBuilder::microversion): \
+         older servers take it for a filter and return nothing",
+    )
+}
+
+impl Client {
+    /// Starts a listing of this project's backups.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let all: Vec<_> = client.backups().stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn backups(&self) -> ListBackups {
+        Listing::new(self.clone())
+    }
+
+    /// Continues a walk of `/backups` from a [`Cursor`]: the listing it returns
+    /// yields every item the original walk had not delivered, exactly once, in order.
+    ///
+    /// Fails with [`ErrorKind::Config`](crate::ErrorKind::Config) when the cursor
+    /// belongs to another project, API version or collection (a detail walk resumes
+    /// with [`resume_detail`](Self::resume_detail)), or was written by a newer
+    /// version of this crate.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client, saved: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let cursor: vbs_backups::Cursor = serde_json::from_str(saved)?;
+    /// let rest: Vec<_> = client.resume(cursor)?.prefetch(2).stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn resume(&self, cursor: Cursor) -> Result<ListBackups> {
+        Listing::resume(self, cursor)
+    }
+
+    /// Continues a walk of `/backups/detail` from a [`Cursor`]; see [`resume`](Self::resume).
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client, cursor: vbs_backups::Cursor) -> vbs_backups::Result<()> {
+    /// let rest = client.resume_detail(cursor)?.stream();
+    /// # Ok(()) }
+    /// ```
+    pub fn resume_detail(&self, cursor: Cursor) -> Result<ListBackups<BackupDetail>> {
+        Listing::resume(self, cursor)
+    }
+}
+
+impl<T: VolumeBackup> Listing<T> {
+    /// Only backups with exactly this name (the server's comparison; case-sensitive on Cinder).
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) { let q = client.backups().name("weekly"); }
+    /// ```
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.set_filter("name", name)
+    }
+
+    /// Only backups in this status. An unknown status matches nothing, as on the server.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// let q = client.backups().status(vbs_backups::BackupStatus::Error);
+    /// let q = client.backups().status("error_deleting");
+    /// # }
+    /// ```
+    pub fn status(self, status: impl Into<BackupStatus>) -> Self {
+        self.set_filter("status", status.into().as_str())
+    }
+
+    /// Only backups of this volume (disk).
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) { let q = client.backups().volume_id("7d7c6fbe-d7ee-4b4d-8bae-bdd08b5604bb"); }
+    /// ```
+    pub fn volume_id(self, volume_id: impl Into<String>) -> Self {
+        self.set_filter("volume_id", volume_id)
+    }
+
+    /// Sorts by `key` in direction `dir`; later calls add tie-breakers. Without it
+    /// the server's default applies (Cinder: newest first, then id descending).
+    /// Marker pagination stays exact under any sort.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// use vbs_backups::{SortDir, SortKey};
+    ///
+    /// let q = client.backups().sort(SortKey::Size, SortDir::Desc).sort(SortKey::Id, SortDir::Asc);
+    /// # }
+    /// ```
+    pub fn sort(self, key: SortKey, dir: SortDir) -> Self {
+        let dir = match dir {
+            SortDir::Asc => "asc",
+            SortDir::Desc => "desc",
+        };
+        let term = format!("{}:{dir}", key.as_str());
+        let terms = match self.filter("sort") {
+            Some(earlier) => format!("{earlier},{term}"),
+            None => term,
+        };
+        self.set_filter("sort", terms)
+    }
+
+    /// Asks the server to count all matching backups (Cinder `with_count`, which
+    /// needs microversion 3.45 or later: see
+    /// [`ClientBuilder::microversion`](crate::ClientBuilder::microversion)). The total
+    /// is then known from the first page on: [`ItemStream::total`](crate::ItemStream::total),
+    /// [`Page::count`](crate::Page::count).
+    ///
+    /// Refused (the first item of the stream is an error) on a client without a
+    /// microversion of 3.45 or later, because older servers treat `with_count` as a
+    /// filter and silently return nothing.
+    ///
+    /// ```no_run
+    /// # async fn run() -> vbs_backups::Result<()> {
+    /// use futures::StreamExt;
+    ///
+    /// let client = vbs_backups::Client::builder()
+    ///     .endpoint("http://127.0.0.1:8776/v3/p")
+    ///     .microversion("3.45")
+    ///     .build()?;
+    /// let mut backups = client.backups().with_count().stream();
+    /// let _first = backups.next().await;
+    /// println!("{:?} backups in all", backups.total());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_count(self) -> Self {
+        self.set_filter("with_count", "true")
+    }
+}
+
+impl Listing<BackupSummary> {
+    /// The same listing from `/backups/detail`: every field of each backup
+    /// ([`BackupDetail`]), same filters, same pagination.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let failed: Vec<vbs_backups::BackupDetail> =
+    ///     client.backups().status("error").detail().stream().try_collect().await?;
+    /// for backup in &failed {
+    ///     println!("{} {:?}", backup.id, backup.fail_reason);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn detail(self) -> ListBackups<BackupDetail> {
+        self.retype()
+    }
+}
+
+/// What to sort a listing by (Cinder's `sort=key:dir`).
+///
+/// ```no_run
+/// # fn f(client: vbs_backups::Client) {
+/// use vbs_backups::{SortDir, SortKey};
+///
+/// let oldest_first = client.backups().sort(SortKey::CreatedAt, SortDir::Asc);
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SortKey {
+    /// Creation time (the server's default, descending).
+    CreatedAt,
+    /// Last update time.
+    UpdatedAt,
+    /// Backup id.
+    Id,
+    /// Backup name; sent as `display_name`, which every Cinder version accepts
+    /// (`name` needs microversion 3.37).
+    Name,
+    /// Status.
+    Status,
+    /// Size.
+    Size,
+    /// Volume id.
+    VolumeId,
+}
+
+impl SortKey {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+            Self::Id => "id",
+            Self::Name => "display_name",
+            Self::Status => "status",
+            Self::Size => "size",
+            Self::VolumeId => "volume_id",
+        }
+    }
+}
+
+/// A sort direction.
+///
+/// ```
+/// assert_ne!(vbs_backups::SortDir::Asc, vbs_backups::SortDir::Desc);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortDir {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
