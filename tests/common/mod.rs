@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use vbs_backups::testing::{FakeBackup, FakeServer, RecordedRequest};
+use vbs_backups_testing::{FakeBackup, FakeServer, RecordedRequest};
 use vbs_backups::{BackupSummary, Client, ClientBuilder, ListBackups};
 
 /// Starts a fake server with `count` backups and default settings.
