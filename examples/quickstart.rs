@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
-use vbs_backups_testing::FakeServer;
 use vbs_backups::{BackupStatus, Client};
+use vbs_backups_testing::FakeServer;
 
 const BACKUPS: usize = 5_000;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use common::{client, collect, ids, listing_requests, server, truth_ids};
 use futures::stream::FusedStream;
 use futures::{StreamExt, TryStreamExt};
-use vbs_backups_testing::CannedResponse;
 use vbs_backups::{BackupSummary, Client, ItemStream, PageStream};
+use vbs_backups_testing::CannedResponse;
 
 /// Long enough for a loopback request to be sent and answered many times over.
 const SETTLE: Duration = Duration::from_millis(300);

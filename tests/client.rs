@@ -5,8 +5,8 @@ mod common;
 
 use common::{collect, ids, server, truth_ids};
 use futures::TryStreamExt;
-use vbs_backups_testing::{CannedResponse, FakeServer};
 use vbs_backups::{ApiVersion, Client, ErrorKind};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 async fn prefixed_server() -> FakeServer {
     FakeServer::builder()

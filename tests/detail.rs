@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashSet};
 use common::{builder, truth_ids};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
-use vbs_backups_testing::{FakeBackup, FakeServer, RecordedRequest};
 use vbs_backups::{
     ApiVersion, BackupDetail, BackupStatus, Client, ErrorKind, ListBackups, SortDir, SortKey,
 };
+use vbs_backups_testing::{FakeBackup, FakeServer, RecordedRequest};
 
 async fn server(count: usize) -> FakeServer {
     FakeServer::builder()

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{client, server};
 use futures::TryStreamExt;
-use vbs_backups_testing::{CannedResponse, FakeServer};
 use vbs_backups::{Client, Error, ErrorKind, ListBackups, RetryPolicy};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 async fn first_error(listing: ListBackups) -> Error {
     listing

@@ -13,11 +13,11 @@ use std::time::Duration;
 use common::{ids, listing_requests, truth_ids};
 use futures::{StreamExt, TryStreamExt};
 use vbs_backups::keystone::{Domain, EndpointFilter, Interface, KeystoneAuth, Project, User};
+use vbs_backups::{ApiVersion, AuthSource, Client, ErrorKind, OpenStackConfig, RetryPolicy};
 use vbs_backups_testing::{
     CatalogUrlStyle, DEFAULT_PASSWORD, DEFAULT_PROJECT_ID, DEFAULT_USER_ID,
     FakeApplicationCredential, FakeEndpoint, FakeKeystone, FakeProject, FakeServer, FakeUser,
 };
-use vbs_backups::{ApiVersion, AuthSource, Client, ErrorKind, OpenStackConfig, RetryPolicy};
 
 /// A volume service with `backups` backups that starts out accepting no Keystone token.
 async fn volume(backups: usize) -> Arc<FakeServer> {

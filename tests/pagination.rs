@@ -5,8 +5,8 @@ mod common;
 
 use common::{client, collect, ids, listing_requests, server, truth_ids};
 use futures::{StreamExt, TryStreamExt};
-use vbs_backups_testing::{CannedResponse, FakeServer, Quirk};
 use vbs_backups::{BackupStatus, ErrorKind};
+use vbs_backups_testing::{CannedResponse, FakeServer, Quirk};
 
 async fn server_with(count: usize, quirks: &[Quirk]) -> FakeServer {
     let mut builder = FakeServer::builder().backups(count);

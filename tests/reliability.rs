@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::{collect, ids, listing_requests, server, truth_ids};
 use futures::future::{self, BoxFuture};
 use futures::{StreamExt, TryStreamExt};
-use vbs_backups_testing::{CannedResponse, FakeServer};
 use vbs_backups::{AuthSource, Client, Cursor, ErrorKind, RetryPolicy};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 /// Retries without the production backoff, so the matrix runs in milliseconds.
 fn quick_retries() -> RetryPolicy {

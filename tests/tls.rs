@@ -15,8 +15,8 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
-use vbs_backups_testing::FakeServer;
 use vbs_backups::{Client, ClientBuilder, ErrorKind};
+use vbs_backups_testing::FakeServer;
 
 /// A private CA and a `localhost` server certificate it signed, all as PEM.
 struct Pki {

@@ -68,9 +68,8 @@
 //! use vbs_backups_testing::{FakeServer, Quirk};
 //!
 //! # use serde_json::Value;
-//! # use vbs_backups_testing::FakeServer;
 //! # /// GETs `url` with the server's token, if any: the status and the JSON body.
-//! # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+//! # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 //! #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 //! #     if let Some(token) = server.token() {
 //! #         request = request.header("X-Auth-Token", token);
@@ -80,7 +79,7 @@
 //! # }
 //! # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 //! # /// careful client does); returns every page.
-//! # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+//! # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 //! #     let (mut pages, mut next) = (Vec::new(), Some(url));
 //! #     while let Some(url) = next.take() {
 //! #         let (status, page) = get(server, &url).await?;
@@ -138,9 +137,8 @@
 //! use vbs_backups_testing::FakeServer;
 //!
 //! # use serde_json::Value;
-//! # use vbs_backups_testing::FakeServer;
 //! # /// GETs `url` with the server's token, if any: the status and the JSON body.
-//! # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+//! # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 //! #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 //! #     if let Some(token) = server.token() {
 //! #         request = request.header("X-Auth-Token", token);
@@ -150,7 +148,7 @@
 //! # }
 //! # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 //! # /// careful client does); returns every page.
-//! # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+//! # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 //! #     let (mut pages, mut next) = (Vec::new(), Some(url));
 //! #     while let Some(url) = next.take() {
 //! #         let (status, page) = get(server, &url).await?;
@@ -237,9 +235,8 @@ use self::tls::TlsPems;
 /// use vbs_backups_testing::{DEFAULT_PROJECT_ID, FakeServer};
 ///
 /// # use serde_json::Value;
-/// # use vbs_backups_testing::FakeServer;
 /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 /// #     if let Some(token) = server.token() {
 /// #         request = request.header("X-Auth-Token", token);
@@ -249,7 +246,7 @@ use self::tls::TlsPems;
 /// # }
 /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// # /// careful client does); returns every page.
-/// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
 /// #     while let Some(url) = next.take() {
 /// #         let (status, page) = get(server, &url).await?;
@@ -290,9 +287,8 @@ pub const DEFAULT_PROJECT_ID: &str = "b23b579f08c84228b9b4673c46f0c442";
 /// use vbs_backups_testing::{DEFAULT_TOKEN, FakeServer};
 ///
 /// # use serde_json::Value;
-/// # use vbs_backups_testing::FakeServer;
 /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 /// #     if let Some(token) = server.token() {
 /// #         request = request.header("X-Auth-Token", token);
@@ -302,7 +298,7 @@ pub const DEFAULT_PROJECT_ID: &str = "b23b579f08c84228b9b4673c46f0c442";
 /// # }
 /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// # /// careful client does); returns every page.
-/// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
 /// #     while let Some(url) = next.take() {
 /// #         let (status, page) = get(server, &url).await?;
@@ -348,9 +344,8 @@ pub const DEFAULT_TOKEN: &str = "fake-token";
 /// use vbs_backups_testing::{DEFAULT_BACKUPS, FakeServer};
 ///
 /// # use serde_json::Value;
-/// # use vbs_backups_testing::FakeServer;
 /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 /// #     if let Some(token) = server.token() {
 /// #         request = request.header("X-Auth-Token", token);
@@ -360,7 +355,7 @@ pub const DEFAULT_TOKEN: &str = "fake-token";
 /// # }
 /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// # /// careful client does); returns every page.
-/// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
 /// #     while let Some(url) = next.take() {
 /// #         let (status, page) = get(server, &url).await?;
@@ -418,9 +413,8 @@ pub const DEFAULT_SEED: u64 = 0x5EED_0000_C1DE_0001;
 /// use vbs_backups_testing::{DEFAULT_MAX_LIMIT, FakeServer};
 ///
 /// # use serde_json::Value;
-/// # use vbs_backups_testing::FakeServer;
 /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 /// #     if let Some(token) = server.token() {
 /// #         request = request.header("X-Auth-Token", token);
@@ -430,7 +424,7 @@ pub const DEFAULT_SEED: u64 = 0x5EED_0000_C1DE_0001;
 /// # }
 /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// # /// careful client does); returns every page.
-/// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
 /// #     while let Some(url) = next.take() {
 /// #         let (status, page) = get(server, &url).await?;
@@ -501,9 +495,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -513,7 +506,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -583,9 +576,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -595,7 +587,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -681,9 +673,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -693,7 +684,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -751,9 +742,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -763,7 +753,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -789,7 +779,7 @@ impl FakeServer {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(30).start().await?;
-    /// let sort = "size:desc,name:asc";
+    /// let sort = "size:desc,display_name:asc";
     /// let url = format!("{}/v3/{}/backups?sort={sort}&limit=7", server.endpoint(), server.project_id());
     /// let listed = ids(&walk(&server, url).await?);
     ///
@@ -865,9 +855,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -877,7 +866,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -923,9 +912,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -935,7 +923,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -993,9 +981,8 @@ impl FakeServer {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1005,7 +992,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1052,9 +1039,8 @@ impl FakeServer {
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1064,7 +1050,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1115,9 +1101,8 @@ impl FakeServer {
     /// use vbs_backups_testing::{DEFAULT_BACKUPS, FakeServer};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1127,7 +1112,7 @@ impl FakeServer {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1254,9 +1239,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1266,7 +1250,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1330,9 +1314,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1342,7 +1325,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1386,9 +1369,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1398,7 +1380,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1440,9 +1422,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1452,7 +1433,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1498,9 +1479,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1510,7 +1490,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1556,9 +1536,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1568,7 +1547,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1618,9 +1597,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1630,7 +1608,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1681,9 +1659,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1693,7 +1670,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1765,9 +1742,8 @@ impl FakeServerBuilder {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -1777,7 +1753,7 @@ impl FakeServerBuilder {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -1903,9 +1879,8 @@ impl FakeServerBuilder {
 /// use vbs_backups_testing::FakeServer;
 ///
 /// # use serde_json::Value;
-/// # use vbs_backups_testing::FakeServer;
 /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 /// #     if let Some(token) = server.token() {
 /// #         request = request.header("X-Auth-Token", token);
@@ -1915,7 +1890,7 @@ impl FakeServerBuilder {
 /// # }
 /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// # /// careful client does); returns every page.
-/// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
 /// #     while let Some(url) = next.take() {
 /// #         let (status, page) = get(server, &url).await?;
@@ -2066,9 +2041,8 @@ impl RecordedRequest {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2078,7 +2052,7 @@ impl RecordedRequest {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2130,9 +2104,8 @@ impl RecordedRequest {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2142,7 +2115,7 @@ impl RecordedRequest {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2191,9 +2164,8 @@ impl RecordedRequest {
     /// use vbs_backups_testing::FakeServer;
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2203,7 +2175,7 @@ impl RecordedRequest {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2256,9 +2228,8 @@ impl RecordedRequest {
 /// use vbs_backups_testing::{FakeServer, Quirk};
 ///
 /// # use serde_json::Value;
-/// # use vbs_backups_testing::FakeServer;
 /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
 /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
 /// #     if let Some(token) = server.token() {
 /// #         request = request.header("X-Auth-Token", token);
@@ -2268,7 +2239,7 @@ impl RecordedRequest {
 /// # }
 /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// # /// careful client does); returns every page.
-/// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
 /// #     while let Some(url) = next.take() {
 /// #         let (status, page) = get(server, &url).await?;
@@ -2427,9 +2398,8 @@ pub enum Quirk {
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2439,7 +2409,7 @@ pub enum Quirk {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2484,9 +2454,8 @@ pub enum Quirk {
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2496,7 +2465,7 @@ pub enum Quirk {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2583,9 +2552,8 @@ impl CannedResponse {
     /// use vbs_backups_testing::{CannedResponse, FakeServer};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2595,7 +2563,7 @@ impl CannedResponse {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2641,9 +2609,8 @@ impl CannedResponse {
     /// use vbs_backups_testing::{CannedResponse, DEFAULT_BACKUPS, FakeServer};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2653,7 +2620,7 @@ impl CannedResponse {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2732,9 +2699,8 @@ impl CannedResponse {
     /// use vbs_backups_testing::{CannedResponse, FakeServer};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2744,7 +2710,7 @@ impl CannedResponse {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2850,9 +2816,8 @@ pub enum BodyFault {
     /// use vbs_backups_testing::{CannedResponse, FakeServer};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2862,7 +2827,7 @@ pub enum BodyFault {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;
@@ -2907,9 +2872,8 @@ pub enum BodyFault {
     /// use vbs_backups_testing::{CannedResponse, DEFAULT_BACKUPS, FakeServer};
     ///
     /// # use serde_json::Value;
-    /// # use vbs_backups_testing::FakeServer;
     /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     /// #     if let Some(token) = server.token() {
     /// #         request = request.header("X-Auth-Token", token);
@@ -2919,7 +2883,7 @@ pub enum BodyFault {
     /// # }
     /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
     /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
     /// #     while let Some(url) = next.take() {
     /// #         let (status, page) = get(server, &url).await?;

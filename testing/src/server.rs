@@ -18,8 +18,8 @@ use tokio::sync::oneshot;
 use url::form_urlencoded;
 
 use super::dataset::{Dataset, format_uuid, mix};
-use super::row::Row;
 use super::render::{self, DetailFields, Entries, ItemLinks};
+use super::row::Row;
 use super::sort::{self, View};
 use super::versions::{self, Microversion, Refused};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
@@ -815,11 +815,11 @@ mod tests {
         let started = tokio::time::Instant::now();
         let response = respond(State(Arc::clone(&server.shared)), request).await;
         (response.status().as_u16(), started.elapsed())
-}
+    }
 
     fn ms(millis: u64) -> Duration {
         Duration::from_millis(millis)
-}
+    }
 
     #[tokio::test(start_paused = true)]
     async fn latency_delays_listing_requests_only() {
@@ -841,7 +841,7 @@ mod tests {
             answered_after(&server, &listing).await,
             (200, Duration::ZERO)
         );
-}
+    }
 
     #[tokio::test(start_paused = true)]
     async fn delay_slows_one_response_on_top_of_the_latency() {
@@ -853,7 +853,7 @@ mod tests {
         assert_eq!(answered_after(&server, &listing).await, (200, ms(200)));
         assert_eq!(answered_after(&server, &listing).await, (503, ms(150)));
         assert_eq!(answered_after(&server, &listing).await, (200, ms(50)));
-}
+    }
 
     #[test]
     fn token_replacements_race_safely() {
@@ -872,5 +872,5 @@ mod tests {
         });
         let last = tokens.current().unwrap();
         assert!(last.ends_with("-499"), "{last}");
-}
+    }
 }

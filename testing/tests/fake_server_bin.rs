@@ -49,7 +49,10 @@ async fn get(url: &str, token: &str) -> (u16, Value) {
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, serde_json::from_str(&response.text().await.unwrap()).unwrap())
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap()).unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -58,7 +61,10 @@ async fn prints_its_endpoint_and_serves_pages_until_killed() {
     let endpoint = &printed["endpoint"];
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     assert_eq!(printed["token"], vbs_backups_testing::DEFAULT_TOKEN);
-    assert_eq!(printed["project_id"], vbs_backups_testing::DEFAULT_PROJECT_ID);
+    assert_eq!(
+        printed["project_id"],
+        vbs_backups_testing::DEFAULT_PROJECT_ID
+    );
 
     let first = format!("{endpoint}/v3/{}/backups?limit=1000", printed["project_id"]);
     let (status, page) = get(&first, &printed["token"]).await;
@@ -68,7 +74,11 @@ async fn prints_its_endpoint_and_serves_pages_until_killed() {
     assert!(next.starts_with(endpoint.as_str()), "{next}");
 
     // The same seed as the library's default: the same first backup.
-    let local = vbs_backups_testing::FakeServer::builder().backups(5000).start().await.unwrap();
+    let local = vbs_backups_testing::FakeServer::builder()
+        .backups(5000)
+        .start()
+        .await
+        .unwrap();
     assert_eq!(page["backups"][0]["id"], local.backups()[0].id.as_str());
 
     let (status, _) = get(&first, "wrong").await;
@@ -81,11 +91,21 @@ async fn prints_its_endpoint_and_serves_pages_until_killed() {
 #[tokio::test]
 async fn flags_set_the_page_limit_token_and_keystone() {
     let (_running, printed) = start(
-        &["--backups=12", "--page-limit", "5", "--token", "s3cret", "--keystone"],
+        &[
+            "--backups=12",
+            "--page-limit",
+            "5",
+            "--token",
+            "s3cret",
+            "--keystone",
+        ],
         8,
     );
     assert_eq!(printed["token"], "s3cret");
-    let first = format!("{}/v2/{}/backups", printed["endpoint"], printed["project_id"]);
+    let first = format!(
+        "{}/v2/{}/backups",
+        printed["endpoint"], printed["project_id"]
+    );
     let (status, page) = get(&first, "s3cret").await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["backups"].as_array().unwrap().len(), 5);
@@ -110,9 +130,15 @@ async fn flags_set_the_page_limit_token_and_keystone() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 201);
-    let token = response.headers()["x-subject-token"].to_str().unwrap().to_owned();
+    let token = response.headers()["x-subject-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let (status, _) = get(&first, &token).await;
-    assert_eq!(status, 200, "the issued token is the one the server accepts now");
+    assert_eq!(
+        status, 200,
+        "the issued token is the one the server accepts now"
+    );
 }
 
 #[test]
@@ -123,6 +149,9 @@ fn bad_arguments_exit_with_usage() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("unknown argument: --frobnicate"), "{stderr}");
+    assert!(
+        stderr.contains("unknown argument: --frobnicate"),
+        "{stderr}"
+    );
     assert!(stderr.contains("Usage: vbs-fake-server"), "{stderr}");
 }

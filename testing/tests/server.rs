@@ -7,7 +7,6 @@ mod common;
 
 use std::time::Duration;
 
-
 use common::*;
 use vbs_backups_testing::{CannedResponse, FakeBackup, FakeServer, Quirk};
 

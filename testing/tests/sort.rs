@@ -4,8 +4,6 @@
 
 mod common;
 
-
-
 use common::*;
 use vbs_backups_testing::{FakeBackup, FakeServer};
 
@@ -261,7 +259,10 @@ async fn sorted_walks_follow_created_and_deleted_backups() {
     let first = get_url(&server, &format!("{base}?sort=size:asc&limit=5"))
         .await
         .json();
-    assert_eq!(ids(&first), all_ids(&server.backups_sorted(terms).unwrap()[..5]));
+    assert_eq!(
+        ids(&first),
+        all_ids(&server.backups_sorted(terms).unwrap()[..5])
+    );
 
     let gone = server.backups_sorted(terms).unwrap()[10].id.clone();
     assert!(server.delete_backup(&gone));

@@ -71,7 +71,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg, None),
         };
         let mut value = |name: &str| {
@@ -218,7 +220,10 @@ mod tests {
         else {
             panic!("not a serve");
         };
-        assert_eq!((parsed.backups, parsed.port, parsed.page_limit), (5000, 0, 50));
+        assert_eq!(
+            (parsed.backups, parsed.port, parsed.page_limit),
+            (5000, 0, 50)
+        );
         assert_eq!(parsed.token.as_deref(), Some("t"));
         assert!(parsed.keystone && !parsed.no_auth);
         assert!(matches!(args("--help"), Ok(Parsed::Help)));
@@ -226,7 +231,13 @@ mod tests {
 
     #[test]
     fn bad_arguments_are_refused() {
-        for line in ["--backups", "--backups many", "--port 70000", "--frobnicate", "--no-auth --token t"] {
+        for line in [
+            "--backups",
+            "--backups many",
+            "--port 70000",
+            "--frobnicate",
+            "--no-auth --token t",
+        ] {
             assert!(args(line).is_err(), "{line}");
         }
     }

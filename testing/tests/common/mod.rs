@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly by design
 #![allow(dead_code)] // each test file uses some of them
 
-
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
