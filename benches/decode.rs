@@ -6,7 +6,7 @@
 //! like Cinder does (Python's `json` separators and escapes, item links included).
 //!
 //! ```sh
-//! cargo bench --features testing --bench decode -- --warm-up-time 1 --measurement-time 5
+//! cargo bench --features bench-internals --bench decode -- --warm-up-time 1 --measurement-time 5
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a bench fails loudly
 
@@ -30,7 +30,7 @@ fn main() {
     let body = {
         let runtime = client_runtime();
         runtime.block_on(async {
-            let server = vbs_backups::testing::FakeServer::builder()
+            let server = vbs_backups_testing::FakeServer::builder()
                 .backups(ITEMS * 2)
                 .start()
                 .await

@@ -9,7 +9,7 @@
 //! two, so `pages × max(L, W)` is also reported with the measured L and W.
 //!
 //! ```sh
-//! cargo bench --features testing --bench prefetch -- --warm-up-time 1 --measurement-time 5
+//! cargo bench --bench prefetch -- --warm-up-time 1 --measurement-time 5
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a bench fails loudly
 

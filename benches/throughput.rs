@@ -11,7 +11,7 @@
 //! them: the cost of the server and of HTTP, which nothing on the client can remove.
 //!
 //! ```sh
-//! cargo bench --features testing --bench throughput -- --warm-up-time 1 --measurement-time 5
+//! cargo bench --bench throughput -- --warm-up-time 1 --measurement-time 5
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a bench fails loudly
 
@@ -39,7 +39,7 @@ const VARIANTS: [&str; 4] = ["floor", "crate_prefetch0", "crate", "transport_onl
 /// instruction counts are the one figure a busy shared machine cannot blur.
 ///
 /// ```sh
-/// B=$(cargo bench --features testing --bench throughput --no-run 2>&1 | grep -o 'target/release/deps/throughput-[0-9a-f]*')
+/// B=$(cargo bench --bench throughput --no-run 2>&1 | grep -o 'target/release/deps/throughput-[0-9a-f]*')
 /// VBS_BENCH_INSTRUCTIONS=floor valgrind --tool=callgrind --toggle-collect='*measured_walks*' --callgrind-out-file=/dev/null $B 2>&1 | grep Collected
 /// ```
 const INSTRUCTIONS_VAR: &str = "VBS_BENCH_INSTRUCTIONS";
@@ -185,7 +185,7 @@ fn paired(runtime: &Runtime, http: &reqwest::Client, target: &Target, page_size:
 fn bench_one(
     criterion: &mut Criterion,
     runtime: &Runtime,
-    fake: &vbs_backups::testing::FakeServer,
+    fake: &vbs_backups_testing::FakeServer,
     http: &reqwest::Client,
     setup: &Setup,
     page_size: u32,

@@ -2,7 +2,7 @@
 //! 1000): flat in the total, because a stream holds at most `1 + prefetch` pages.
 //!
 //! ```sh
-//! cargo run --release --features testing --example memory
+//! cargo run --release --example memory
 //! ```
 //!
 //! Each measurement uses two fresh processes, both this program run again: one serves
@@ -17,7 +17,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use futures::StreamExt;
 use vbs_backups::Client;
-use vbs_backups::testing::FakeServer;
+use vbs_backups_testing::FakeServer;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 

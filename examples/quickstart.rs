@@ -1,7 +1,7 @@
 //! The three ways to use a backup stream, against the embedded fake server.
 //!
 //! ```text
-//! cargo run --example quickstart --features testing
+//! cargo run --example quickstart
 //! ```
 //!
 //! To point it at a real cloud instead, set `OS_VOLUME_ENDPOINT` (a service root or a
@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
-use vbs_backups::testing::FakeServer;
 use vbs_backups::{BackupStatus, Client};
+use vbs_backups_testing::FakeServer;
 
 const BACKUPS: usize = 5_000;
 

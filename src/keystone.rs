@@ -24,7 +24,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The `testing` feature has a fake Keystone to test against: `testing::FakeKeystone`.
+//! The companion crate `vbs-backups-testing` has a fake Keystone to test against:
+//! `vbs_backups_testing::FakeKeystone`.
 
 mod auth;
 mod builder;

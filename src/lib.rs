@@ -52,9 +52,12 @@
 //!
 //! # Features
 //!
+//! To test against a fake VBS / Cinder server (a real HTTP server on 127.0.0.1 with Cinder's
+//! pagination semantics and switchable real-world quirks), use the companion crate
+//! `vbs-backups-testing` as a dev-dependency.
+//!
 //! | feature | what it adds |
 //! | --- | --- |
-//! | `testing` | `testing::FakeServer`: a real HTTP server on 127.0.0.1 with Cinder's pagination semantics and switchable real-world quirks, for the quickstart and your own tests |
 //! | `keystone` | `keystone`: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
 
 mod auth;
@@ -67,8 +70,6 @@ pub mod keystone;
 mod model;
 mod pager;
 mod query;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use auth::{AuthSource, Authorizer, OutgoingRequest, Rejection};
 pub use client::{Client, ClientBuilder};
@@ -88,6 +89,6 @@ pub use query::{ListBackups, Listing, SortDir, SortKey, VolumeBackup};
 pub use pager::fuzzing;
 
 /// Compiles the README's examples as doctests.
-#[cfg(all(doctest, feature = "testing"))]
+#[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -1,6 +1,5 @@
 //! Laziness, prefetch bounds, cancellation, fusing and resuming, counted on the server.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
@@ -9,8 +8,8 @@ use std::time::Duration;
 use common::{client, collect, ids, listing_requests, server, truth_ids};
 use futures::stream::FusedStream;
 use futures::{StreamExt, TryStreamExt};
-use vbs_backups::testing::CannedResponse;
 use vbs_backups::{BackupSummary, Client, ItemStream, PageStream};
+use vbs_backups_testing::CannedResponse;
 
 /// Long enough for a loopback request to be sent and answered many times over.
 const SETTLE: Duration = Duration::from_millis(300);

@@ -1,13 +1,12 @@
 //! Endpoint forms, API versions, headers and redirects, against a real server on loopback.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
 use common::{collect, ids, server, truth_ids};
 use futures::TryStreamExt;
-use vbs_backups::testing::{CannedResponse, FakeServer};
 use vbs_backups::{ApiVersion, Client, ErrorKind};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 async fn prefixed_server() -> FakeServer {
     FakeServer::builder()

@@ -1,7 +1,6 @@
 //! The detail listing, v3 microversions, `with_count` totals and sorting, walked by the crate's
 //! own client across real pages of the fake server.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
@@ -10,10 +9,10 @@ use std::collections::{BTreeMap, HashSet};
 use common::{builder, truth_ids};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
-use vbs_backups::testing::{FakeBackup, FakeServer, RecordedRequest};
 use vbs_backups::{
     ApiVersion, BackupDetail, BackupStatus, Client, ErrorKind, ListBackups, SortDir, SortKey,
 };
+use vbs_backups_testing::{FakeBackup, FakeServer, RecordedRequest};
 
 async fn server(count: usize) -> FakeServer {
     FakeServer::builder()
@@ -385,7 +384,7 @@ async fn sorted_walks_yield_every_backup_once_in_the_sorted_order() {
     let summary_client = common::client(&server);
     let detail_client = v3_client(&server, None);
     for (terms, sent) in SORTS {
-        let truth = server.backups_sorted(terms);
+        let truth = server.backups_sorted(sent).unwrap();
         assert!(ordered_by_first_term(&truth, terms[0]), "{sent}");
         let expected = truth_ids(&truth);
         assert_eq!(expected.iter().collect::<HashSet<_>>().len(), 50);
@@ -417,7 +416,8 @@ async fn sorted_walks_keep_filters_and_max_items() {
     let volume = server.backups()[0].volume_id.clone();
     for (terms, sent) in SORTS {
         let matching: Vec<String> = server
-            .backups_sorted(terms)
+            .backups_sorted(sent)
+            .unwrap()
             .into_iter()
             .filter(|b| b.status == "available" && b.volume_id == volume)
             .map(|b| b.id)
@@ -440,7 +440,7 @@ async fn resume_detail_continues_a_sorted_walk_exactly() {
     let server = server(45).await;
     let client = v3_client(&server, Some("3.45"));
     for (terms, sent) in SORTS {
-        let expected = truth_ids(&server.backups_sorted(terms));
+        let expected = truth_ids(&server.backups_sorted(sent).unwrap());
         for taken in [1, 5, 12, 29] {
             let mut walk = sorted(client.backups(), terms)
                 .with_count()

@@ -1,7 +1,6 @@
 //! Errors over loopback: server messages in every dialect, request ids, decode and
 //! transport failures, and the token kept out of every rendering.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
@@ -10,8 +9,8 @@ use std::time::Duration;
 
 use common::{client, server};
 use futures::TryStreamExt;
-use vbs_backups::testing::{CannedResponse, FakeServer};
 use vbs_backups::{Client, Error, ErrorKind, ListBackups, RetryPolicy};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 async fn first_error(listing: ListBackups) -> Error {
     listing

@@ -3,7 +3,7 @@
 //! clouds.yaml configuration with its precedence, token renewal on expiry and on 401,
 //! and secrets kept out of `Debug` output, errors and logs.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(all(feature = "testing", feature = "keystone"))]
+#![cfg(feature = "keystone")]
 
 mod common;
 
@@ -13,12 +13,12 @@ use std::time::Duration;
 use common::{ids, listing_requests, truth_ids};
 use futures::{StreamExt, TryStreamExt};
 use vbs_backups::keystone::{Domain, EndpointFilter, Interface, KeystoneAuth, Project, User};
-use vbs_backups::testing::{
-    CatalogUrlStyle, DEFAULT_PASSWORD, DEFAULT_PROJECT_ID, DEFAULT_USER_ID,
-    FakeApplicationCredential, FakeEndpoint, FakeKeystone, FakeProject, FakeServer, FakeUser,
-};
 use vbs_backups::{
     ApiVersion, AuthSource, Client, ErrorKind, HttpOptions, OpenStackConfig, RetryPolicy,
+};
+use vbs_backups_testing::{
+    CatalogUrlStyle, DEFAULT_PASSWORD, DEFAULT_PROJECT_ID, DEFAULT_USER_ID,
+    FakeApplicationCredential, FakeEndpoint, FakeKeystone, FakeProject, FakeServer, FakeUser,
 };
 
 /// A volume service with `backups` backups that starts out accepting no Keystone token.
@@ -948,7 +948,7 @@ async fn a_token_and_an_endpoint_need_no_keystone() {
     let volume = volume(6).await;
     let endpoint = format!("{}/v3/%(project_id)s", volume.endpoint());
     let client = OpenStackConfig::from_env_vars([
-        ("OS_AUTH_TOKEN", vbs_backups::testing::DEFAULT_TOKEN),
+        ("OS_AUTH_TOKEN", vbs_backups_testing::DEFAULT_TOKEN),
         ("OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE", endpoint.as_str()),
         ("OS_PROJECT_ID", DEFAULT_PROJECT_ID),
     ])

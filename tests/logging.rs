@@ -3,7 +3,6 @@
 //! capped page size noticed once. Alone in its file: tracing caches which
 //! callsites are enabled process-wide, so other tests' threads must not race it.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
@@ -11,7 +10,7 @@ use std::time::Duration;
 
 use common::collect;
 use vbs_backups::RetryPolicy;
-use vbs_backups::testing::{CannedResponse, FakeServer};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 #[tokio::test]
 async fn retries_and_capped_pages_are_logged_with_page_and_attempt() {

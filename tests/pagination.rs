@@ -1,13 +1,12 @@
 //! The pagination rules of DESIGN.md, each walked across real pages served on loopback.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
 use common::{client, collect, ids, listing_requests, server, truth_ids};
 use futures::{StreamExt, TryStreamExt};
-use vbs_backups::testing::{CannedResponse, FakeServer, Quirk};
 use vbs_backups::{BackupStatus, ErrorKind};
+use vbs_backups_testing::{CannedResponse, FakeServer, Quirk};
 
 async fn server_with(count: usize, quirks: &[Quirk]) -> FakeServer {
     let mut builder = FakeServer::builder().backups(count);

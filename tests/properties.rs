@@ -2,14 +2,13 @@
 //! offsets, `max_items`, filters and next-link quirks, a walk yields exactly the
 //! expected ids, in order.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
 use futures::TryStreamExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use vbs_backups::testing::{FakeServer, Quirk};
+use vbs_backups_testing::{FakeServer, Quirk};
 
 #[derive(Debug, Clone)]
 struct Case {

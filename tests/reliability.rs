@@ -2,7 +2,6 @@
 //! server, and the proof that every item still arrives exactly once, or that a
 //! clear error comes with a cursor that then completes the walk.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(feature = "testing")]
 
 mod common;
 
@@ -13,8 +12,8 @@ use std::time::Duration;
 use common::{collect, ids, listing_requests, server, truth_ids};
 use futures::future::{self, BoxFuture};
 use futures::{StreamExt, TryStreamExt};
-use vbs_backups::testing::{CannedResponse, FakeServer};
 use vbs_backups::{AuthSource, Client, Cursor, ErrorKind, RetryPolicy};
+use vbs_backups_testing::{CannedResponse, FakeServer};
 
 /// Retries without the production backoff, so the matrix runs in milliseconds.
 fn quick_retries() -> RetryPolicy {

@@ -1,6 +1,5 @@
 //! Certificates are verified, and `trust_additional_ca_file` widens trust to a private CA:
 //! proved over loopback against the fake server in HTTPS mode, with a CA made per test run.
-#![cfg(feature = "testing")]
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
 
 mod common;
@@ -16,8 +15,8 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
 };
-use vbs_backups::testing::FakeServer;
 use vbs_backups::{Client, ClientBuilder, ErrorKind};
+use vbs_backups_testing::FakeServer;
 
 /// A private CA and a `localhost` server certificate it signed, all as PEM.
 struct Pki {

@@ -20,7 +20,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tokio::runtime::Runtime;
 use vbs_backups::Client;
-use vbs_backups::testing::FakeServer;
+use vbs_backups_testing::FakeServer;
 
 /// The same request limits the crate's client uses, so the floor's reqwest client
 /// does the same work per request (a timer per request included).

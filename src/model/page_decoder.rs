@@ -157,9 +157,9 @@ impl Visitor<'_> for FieldSeed<'_> {
     }
 }
 
-// The decoder of `decode_page`, reachable from the crate's benchmarks (which need the
-// `testing` feature anyway). Not part of the API: it may change or go at any time.
-#[cfg(feature = "testing")]
+// The decoder of `decode_page`, reachable from the crate's benchmarks through the
+// `bench-internals` feature. Not part of the API: it may change or go at any time.
+#[cfg(feature = "bench-internals")]
 impl Page<super::BackupSummary> {
     #[doc(hidden)]
     pub fn __decode_for_bench(body: &[u8]) -> Result<Self, String> {

@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use futures::TryStreamExt;
-use vbs_backups::testing::{FakeBackup, FakeServer, RecordedRequest};
 use vbs_backups::{BackupSummary, Client, ClientBuilder, ListBackups};
+use vbs_backups_testing::{FakeBackup, FakeServer, RecordedRequest};
 
 /// Starts a fake server with `count` backups and default settings.
 pub async fn server(count: usize) -> FakeServer {

@@ -3,7 +3,6 @@
 //! starts from an empty environment (`env_clear`), so the host's `OS_*` variables,
 //! proxies and clouds.yaml cannot leak in.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
-#![cfg(all(feature = "cli", feature = "testing"))]
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
@@ -14,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use vbs_backups::testing::{
+use vbs_backups_testing::{
     CannedResponse, DEFAULT_PASSWORD, FakeBackup, FakeKeystone, FakeServer, FakeServerBuilder,
     RecordedRequest,
 };

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::FakeBackup;
-use super::render::{FreeTextJson, push_json_string};
+use super::row::Row;
 use super::sort::{SortedOrder, Term};
 
 /// The four volumes every generated backup belongs to.
@@ -76,32 +76,6 @@ pub(super) struct Dataset {
     next_minute: u64,
     /// The orders of the sorts asked for lately, newest last; emptied when the rows change.
     orders: Mutex<Vec<(Vec<Term>, Arc<SortedOrder>)>>,
-}
-
-/// A backup and what pages repeat about it, rendered once.
-#[derive(Debug)]
-pub(super) struct Row {
-    pub(super) backup: FakeBackup,
-    /// The name as a JSON value: `null` or a string literal, escaped like Python's `json`.
-    pub(super) name_json: String,
-    /// The free-text detail fields as JSON values, escaped like the name.
-    pub(super) free_text: FreeTextJson,
-}
-
-impl Row {
-    fn new(backup: FakeBackup) -> Self {
-        let mut name_json = String::new();
-        match &backup.name {
-            Some(name) => push_json_string(&mut name_json, name),
-            None => name_json.push_str("null"),
-        }
-        let free_text = FreeTextJson::new(&backup);
-        Self {
-            backup,
-            name_json,
-            free_text,
-        }
-    }
 }
 
 impl Dataset {
@@ -507,7 +481,7 @@ mod tests {
     fn detail_fields_leave_the_earlier_fields_of_every_seed_as_they_were() {
         // Fingerprints taken before the detail fields existed: initial data, then 5 created.
         let cases = [
-            (25, crate::testing::DEFAULT_SEED, 0xa511_19a3_e63c_d384),
+            (25, crate::DEFAULT_SEED, 0xa511_19a3_e63c_d384),
             (1000, 7, 0x9a95_9326_be72_d3b7),
         ];
         for (count, seed, expected) in cases {

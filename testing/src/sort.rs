@@ -22,8 +22,7 @@
 use std::cmp::Ordering;
 
 use super::FakeBackup;
-use super::data::Row;
-use crate::{SortDir, SortKey};
+use super::row::Row;
 
 /// The message of every refused sort key.
 const INVALID_KEY: &str = "Invalid input received: Invalid sort key";
@@ -74,19 +73,6 @@ impl Field {
             "encryption_key_id" => Self::EncryptionKeyId,
             _ => return None,
         })
-    }
-
-    /// The column the crate's client sends for `key`.
-    fn from_key(key: SortKey) -> Self {
-        match key {
-            SortKey::CreatedAt => Self::CreatedAt,
-            SortKey::UpdatedAt => Self::UpdatedAt,
-            SortKey::Id => Self::Id,
-            SortKey::Name => Self::DisplayName,
-            SortKey::Status => Self::Status,
-            SortKey::Size => Self::Size,
-            SortKey::VolumeId => Self::VolumeId,
-        }
     }
 
     /// Ascending order of this field.
@@ -217,25 +203,16 @@ pub(super) fn terms(keys: &[(&str, bool)]) -> Result<Vec<Term>, String> {
     Ok(terms)
 }
 
-/// The terms of the order a walk with the crate's `ListBackups::sort(key, dir)` calls asks for,
-/// sent as `sort=key:dir,…` (no calls: the default order).
-pub(super) fn client_terms(sort: &[(SortKey, SortDir)]) -> Vec<Term> {
-    let columns: Vec<(Field, bool)> = sort
-        .iter()
-        .map(|&(key, dir)| (Field::from_key(key), dir == SortDir::Desc))
-        .collect();
-    let tie_break_descending = columns.first().is_none_or(|&(_, descending)| descending);
-    let mut terms: Vec<Term> = Vec::with_capacity(columns.len() + 2);
-    let defaults = [
-        (Field::CreatedAt, tie_break_descending),
-        (Field::Id, tie_break_descending),
-    ];
-    for (field, descending) in columns.into_iter().chain(defaults) {
-        if !terms.iter().any(|term| term.field == field) {
-            terms.push(Term { field, descending });
-        }
+/// The terms of the order a listing with `sort=…` asks for, as from microversion 3.37 (`name`
+/// means `display_name`); an empty or blank `sort` asks for the default order. Fails with
+/// Cinder's 400 message where Cinder would refuse the request.
+pub(super) fn parse(sort: &str) -> Result<Vec<Term>, String> {
+    if sort.trim().is_empty() {
+        return Ok(DEFAULT_ORDER.to_vec());
     }
-    terms
+    let pairs = [("sort".to_owned(), sort.to_owned())];
+    let keys = resolve(sort_params(&pairs)?, true)?;
+    terms(&keys)
 }
 
 /// How `terms` order two backups.
@@ -449,21 +426,15 @@ mod tests {
     fn repeated_fields_and_the_default_order() {
         let keys = [("created_at", true), ("created_at", false), ("id", true)];
         assert!(is_default(&terms(&keys).unwrap()));
-        assert!(is_default(&client_terms(&[])));
-        assert!(is_default(&client_terms(&[(
-            SortKey::CreatedAt,
-            SortDir::Desc
-        )])));
-        let sized = client_terms(&[
-            (SortKey::Size, SortDir::Asc),
-            (SortKey::Name, SortDir::Desc),
-        ]);
+        assert!(is_default(&parse("").unwrap()));
+        assert!(is_default(&parse("created_at:desc").unwrap()));
+        let sized = parse("size:asc,name:desc");
         let expected = terms(&[
             ("size", false),
             ("display_name", true),
             ("created_at", false),
             ("id", false),
         ]);
-        assert_eq!(Ok(sized), expected);
+        assert_eq!(sized, expected);
     }
 }

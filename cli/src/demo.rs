@@ -2,7 +2,7 @@
 //! narrated on stderr, so a new user sees the tool work with nothing set up.
 
 use vbs_backups::OpenStackConfig;
-use vbs_backups::testing::FakeServer;
+use vbs_backups_testing::FakeServer;
 
 use crate::args::{DemoArgs, GlobalArgs};
 use crate::list::{self, Plan, plural};

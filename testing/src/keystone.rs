@@ -69,34 +69,50 @@ type OnIssued = Arc<dyn Fn(&FakeIssuedToken) + Send + Sync>;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use vbs_backups::testing::{FakeKeystone, FakeServer};
+/// use serde_json::{Value, json};
+/// use vbs_backups_testing::{DEFAULT_PASSWORD, FakeKeystone, FakeServer};
 ///
-/// # #[cfg(feature = "keystone")]
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use futures::TryStreamExt;
-/// use vbs_backups::OpenStackConfig;
-///
 /// let volume = Arc::new(FakeServer::builder().backups(5).start().await?);
 /// let keystone = FakeKeystone::builder().volume_server(Arc::clone(&volume)).start().await?;
 ///
-/// // What a user's openrc would set.
-/// let config = OpenStackConfig::from_env_vars([
-///     ("OS_AUTH_URL", keystone.auth_url()),
-///     ("OS_USERNAME", "admin".to_owned()),
-///     ("OS_USER_DOMAIN_NAME", "Default".to_owned()),
-///     ("OS_PASSWORD", "fake-password".to_owned()),
-///     ("OS_PROJECT_NAME", "demo".to_owned()),
-///     ("OS_PROJECT_DOMAIN_ID", "default".to_owned()),
-/// ]);
-/// let client = config.connect().await?;
-/// let backups: Vec<_> = client.backups().stream().try_collect().await?;
-/// assert_eq!(backups.len(), 5);
+/// // What a client does with a user's openrc: a password token scoped to the project ...
+/// let http = reqwest::Client::builder().no_proxy().build()?;
+/// let request = json!({"auth": {
+///     "identity": {"methods": ["password"], "password": {"user": {
+///         "name": "admin", "domain": {"name": "Default"}, "password": DEFAULT_PASSWORD,
+///     }}},
+///     "scope": {"project": {"name": "demo", "domain": {"id": "default"}}},
+/// }});
+/// let response = http
+///     .post(format!("{}/auth/tokens", keystone.auth_url()))
+///     .header("Content-Type", "application/json")
+///     .body(request.to_string())
+///     .send()
+///     .await?;
+/// assert_eq!(response.status(), 201);
+/// let token = response.headers()["x-subject-token"].to_str()?.to_owned();
+/// let body: Value = serde_json::from_str(&response.text().await?)?;
+///
+/// // ... whose catalog names the volume service ...
+/// let volumev3 = body["token"]["catalog"].as_array().into_iter().flatten()
+///     .find(|service| service["type"] == "volumev3")
+///     .and_then(|service| service["endpoints"].as_array()?.iter().find(|e| e["interface"] == "public"))
+///     .and_then(|endpoint| endpoint["url"].as_str())
+///     .ok_or("no volumev3 endpoint")?
+///     .to_owned();
+/// // Templated, as Keystone stores it (see `CatalogUrlStyle`).
+/// let volumev3 = volumev3.replace("%(project_id)s", &body["token"]["project"]["id"].as_str().unwrap_or_default());
+/// assert_eq!(volumev3, format!("{}/v3/{}", volume.endpoint(), volume.project_id()));
+///
+/// // ... which accepts the token just issued.
+/// let page = http.get(format!("{volumev3}/backups")).header("X-Auth-Token", &token).send().await?;
+/// let page: Value = serde_json::from_str(&page.text().await?)?;
+/// assert_eq!(page["backups"].as_array().map(Vec::len), Some(5));
 /// assert_eq!(keystone.tokens_issued(), 1);
 /// # Ok(())
 /// # }
-/// # #[cfg(not(feature = "keystone"))]
-/// # fn main() {}
 /// ```
 ///
 /// The server stops when the `FakeKeystone` is dropped. It must be started from inside a
@@ -116,7 +132,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// assert!(keystone.auth_url().ends_with("/v3"));
     /// # Ok(()) }
     /// ```
@@ -130,7 +146,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().path_prefix("identity").start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().path_prefix("identity").start().await?;
     /// assert!(keystone.auth_url().starts_with("http://127.0.0.1:"));
     /// assert!(keystone.auth_url().ends_with("/identity/v3"));
     /// # Ok(()) }
@@ -145,7 +161,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// assert_eq!(format!("{}/v3", keystone.root_url()), keystone.auth_url());
     /// # Ok(()) }
     /// ```
@@ -158,7 +174,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// assert!(keystone.addr().ip().is_loopback());
     /// # Ok(()) }
     /// ```
@@ -172,7 +188,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// assert_eq!(keystone.tokens_issued(), 0);
     /// # Ok(()) }
     /// ```
@@ -185,7 +201,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// assert!(keystone.issued_tokens().is_empty());
     /// # Ok(()) }
     /// ```
@@ -204,7 +220,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// assert_eq!(keystone.requests().len(), 0);
     /// # Ok(()) }
     /// ```
@@ -217,7 +233,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// keystone.set_token_lifetime(std::time::Duration::from_millis(500));
     /// # Ok(()) }
     /// ```
@@ -232,7 +248,7 @@ impl FakeKeystone {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().pre_issued_token("t").start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().pre_issued_token("t").start().await?;
     /// keystone.revoke_tokens();
     /// # Ok(()) }
     /// ```
@@ -266,7 +282,7 @@ impl Drop for FakeKeystone {
 /// A user a [`FakeKeystone`] knows.
 ///
 /// ```
-/// use vbs_backups::testing::FakeUser;
+/// use vbs_backups_testing::FakeUser;
 ///
 /// let bob = FakeUser::new("0b0b0b0b0b0b4b0b8b0b0b0b0b0b0b0b", "bob", "bobs-password")
 ///     .domain("d-ops", "Ops");
@@ -292,7 +308,7 @@ impl FakeUser {
     /// A user in the default domain.
     ///
     /// ```
-    /// let user = vbs_backups::testing::FakeUser::new("u-1", "alice", "pw");
+    /// let user = vbs_backups_testing::FakeUser::new("u-1", "alice", "pw");
     /// assert_eq!(user.domain_id, "default");
     /// ```
     pub fn new(
@@ -312,7 +328,7 @@ impl FakeUser {
     /// Puts the user in another domain.
     ///
     /// ```
-    /// let user = vbs_backups::testing::FakeUser::new("u-1", "alice", "pw").domain("d1", "Lab");
+    /// let user = vbs_backups_testing::FakeUser::new("u-1", "alice", "pw").domain("d1", "Lab");
     /// assert_eq!(user.domain_id, "d1");
     /// ```
     pub fn domain(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -341,7 +357,7 @@ impl fmt::Debug for FakeUser {
 /// A project a [`FakeKeystone`] scopes tokens to. Every user may use every project.
 ///
 /// ```
-/// use vbs_backups::testing::FakeProject;
+/// use vbs_backups_testing::FakeProject;
 ///
 /// let ops = FakeProject::new("0123456789abcdef0123456789abcdef", "ops").domain("d-ops", "Ops");
 /// assert_eq!(ops.name, "ops");
@@ -363,7 +379,7 @@ impl FakeProject {
     /// A project in the default domain.
     ///
     /// ```
-    /// let project = vbs_backups::testing::FakeProject::new("p-1", "lab");
+    /// let project = vbs_backups_testing::FakeProject::new("p-1", "lab");
     /// assert_eq!(project.domain_name, "Default");
     /// ```
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -378,7 +394,7 @@ impl FakeProject {
     /// Puts the project in another domain.
     ///
     /// ```
-    /// let project = vbs_backups::testing::FakeProject::new("p-1", "lab").domain("d1", "Lab");
+    /// let project = vbs_backups_testing::FakeProject::new("p-1", "lab").domain("d1", "Lab");
     /// assert_eq!(project.domain_id, "d1");
     /// ```
     pub fn domain(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
@@ -392,10 +408,10 @@ impl FakeProject {
 /// scoped to its project.
 ///
 /// ```
-/// use vbs_backups::testing::FakeApplicationCredential;
+/// use vbs_backups_testing::FakeApplicationCredential;
 ///
 /// let credential = FakeApplicationCredential::new("ac-1", "backup-audit", "app-secret");
-/// assert_eq!(credential.user_id, vbs_backups::testing::DEFAULT_USER_ID);
+/// assert_eq!(credential.user_id, vbs_backups_testing::DEFAULT_USER_ID);
 /// assert!(!format!("{credential:?}").contains("app-secret"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -417,8 +433,8 @@ impl FakeApplicationCredential {
     /// A credential of the default user, bound to the default project.
     ///
     /// ```
-    /// let credential = vbs_backups::testing::FakeApplicationCredential::new("ac-1", "audit", "s");
-    /// assert_eq!(credential.project_id, vbs_backups::testing::DEFAULT_PROJECT_ID);
+    /// let credential = vbs_backups_testing::FakeApplicationCredential::new("ac-1", "audit", "s");
+    /// assert_eq!(credential.project_id, vbs_backups_testing::DEFAULT_PROJECT_ID);
     /// ```
     pub fn new(id: impl Into<String>, name: impl Into<String>, secret: impl Into<String>) -> Self {
         Self {
@@ -433,7 +449,7 @@ impl FakeApplicationCredential {
     /// The user it belongs to.
     ///
     /// ```
-    /// let credential = vbs_backups::testing::FakeApplicationCredential::new("ac-1", "a", "s").user_id("u-2");
+    /// let credential = vbs_backups_testing::FakeApplicationCredential::new("ac-1", "a", "s").user_id("u-2");
     /// assert_eq!(credential.user_id, "u-2");
     /// ```
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
@@ -444,7 +460,7 @@ impl FakeApplicationCredential {
     /// The project it is bound to.
     ///
     /// ```
-    /// let credential = vbs_backups::testing::FakeApplicationCredential::new("ac-1", "a", "s").project_id("p-2");
+    /// let credential = vbs_backups_testing::FakeApplicationCredential::new("ac-1", "a", "s").project_id("p-2");
     /// assert_eq!(credential.project_id, "p-2");
     /// ```
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
@@ -469,7 +485,7 @@ impl fmt::Debug for FakeApplicationCredential {
 /// per [`CatalogUrlStyle`].
 ///
 /// ```
-/// use vbs_backups::testing::FakeEndpoint;
+/// use vbs_backups_testing::FakeEndpoint;
 ///
 /// let endpoint = FakeEndpoint::new("volumev3", "internal", "http://127.0.0.1:8776/v3/%(project_id)s")
 ///     .region("RegionTwo");
@@ -492,7 +508,7 @@ impl FakeEndpoint {
     /// An endpoint in the server's region.
     ///
     /// ```
-    /// let endpoint = vbs_backups::testing::FakeEndpoint::new("volumev2", "public", "http://127.0.0.1:1/v2/%(project_id)s");
+    /// let endpoint = vbs_backups_testing::FakeEndpoint::new("volumev2", "public", "http://127.0.0.1:1/v2/%(project_id)s");
     /// assert_eq!(endpoint.region, None);
     /// ```
     pub fn new(
@@ -511,7 +527,7 @@ impl FakeEndpoint {
     /// Puts the endpoint in this region.
     ///
     /// ```
-    /// let endpoint = vbs_backups::testing::FakeEndpoint::new("volumev3", "public", "http://127.0.0.1:1").region("r2");
+    /// let endpoint = vbs_backups_testing::FakeEndpoint::new("volumev3", "public", "http://127.0.0.1:1").region("r2");
     /// assert_eq!(endpoint.region.as_deref(), Some("r2"));
     /// ```
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -523,7 +539,7 @@ impl FakeEndpoint {
 /// How the project id appears in the catalog URLs of a [`FakeKeystone`].
 ///
 /// ```
-/// use vbs_backups::testing::{CatalogUrlStyle, FakeKeystone};
+/// use vbs_backups_testing::{CatalogUrlStyle, FakeKeystone};
 ///
 /// let builder = FakeKeystone::builder().catalog_url_style(CatalogUrlStyle::Substituted);
 /// assert_eq!(CatalogUrlStyle::default(), CatalogUrlStyle::PercentTemplate);
@@ -545,7 +561,7 @@ pub enum CatalogUrlStyle {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+/// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
 /// for token in keystone.issued_tokens() {
 ///     println!("{} for {:?} via {:?}", token.token, token.project_id, token.methods);
 /// }
@@ -572,7 +588,7 @@ pub struct FakeIssuedToken {
 ///
 /// ```
 /// use std::time::Duration;
-/// use vbs_backups::testing::{FakeKeystone, FakeProject, FakeUser};
+/// use vbs_backups_testing::{FakeKeystone, FakeProject, FakeUser};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
@@ -637,8 +653,8 @@ impl FakeKeystoneBuilder {
     /// Adds a user (the default one stays).
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder()
-    ///     .user(vbs_backups::testing::FakeUser::new("u-2", "bob", "pw"));
+    /// let builder = vbs_backups_testing::FakeKeystone::builder()
+    ///     .user(vbs_backups_testing::FakeUser::new("u-2", "bob", "pw"));
     /// ```
     pub fn user(mut self, user: FakeUser) -> Self {
         self.users.push(user);
@@ -648,8 +664,8 @@ impl FakeKeystoneBuilder {
     /// Adds a project (the default one stays).
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder()
-    ///     .project(vbs_backups::testing::FakeProject::new("p-2", "lab"));
+    /// let builder = vbs_backups_testing::FakeKeystone::builder()
+    ///     .project(vbs_backups_testing::FakeProject::new("p-2", "lab"));
     /// ```
     pub fn project(mut self, project: FakeProject) -> Self {
         self.projects.push(project);
@@ -659,8 +675,8 @@ impl FakeKeystoneBuilder {
     /// Adds an application credential.
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder()
-    ///     .application_credential(vbs_backups::testing::FakeApplicationCredential::new("ac-1", "audit", "s"));
+    /// let builder = vbs_backups_testing::FakeKeystone::builder()
+    ///     .application_credential(vbs_backups_testing::FakeApplicationCredential::new("ac-1", "audit", "s"));
     /// ```
     pub fn application_credential(mut self, credential: FakeApplicationCredential) -> Self {
         self.credentials.push(credential);
@@ -672,7 +688,7 @@ impl FakeKeystoneBuilder {
     /// [`FakeKeystone::revoke_tokens`]).
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder().pre_issued_token("gAAAA-pre");
+    /// let builder = vbs_backups_testing::FakeKeystone::builder().pre_issued_token("gAAAA-pre");
     /// ```
     pub fn pre_issued_token(mut self, token: impl Into<String>) -> Self {
         self.pre_issued.push(token.into());
@@ -683,7 +699,7 @@ impl FakeKeystoneBuilder {
     /// lifetimes are fine: `expires_at` has microseconds.
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder()
+    /// let builder = vbs_backups_testing::FakeKeystone::builder()
     ///     .token_lifetime(std::time::Duration::from_millis(800));
     /// ```
     pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
@@ -694,7 +710,7 @@ impl FakeKeystoneBuilder {
     /// The region of endpoints that name none (default [`DEFAULT_REGION`]).
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder().region("eu-de");
+    /// let builder = vbs_backups_testing::FakeKeystone::builder().region("eu-de");
     /// ```
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = region.into();
@@ -705,7 +721,7 @@ impl FakeKeystoneBuilder {
     /// [`CatalogUrlStyle::PercentTemplate`]).
     ///
     /// ```
-    /// use vbs_backups::testing::{CatalogUrlStyle, FakeKeystone};
+    /// use vbs_backups_testing::{CatalogUrlStyle, FakeKeystone};
     /// let builder = FakeKeystone::builder().catalog_url_style(CatalogUrlStyle::DollarTemplate);
     /// ```
     pub fn catalog_url_style(mut self, style: CatalogUrlStyle) -> Self {
@@ -716,7 +732,7 @@ impl FakeKeystoneBuilder {
     /// Adds a catalog endpoint.
     ///
     /// ```
-    /// use vbs_backups::testing::{FakeEndpoint, FakeKeystone};
+    /// use vbs_backups_testing::{FakeEndpoint, FakeKeystone};
     /// let builder = FakeKeystone::builder()
     ///     .endpoint(FakeEndpoint::new("volumev3", "admin", "http://127.0.0.1:9/v3/%(project_id)s"));
     /// ```
@@ -731,7 +747,7 @@ impl FakeKeystoneBuilder {
     /// [`volume_server`](Self::volume_server).
     ///
     /// ```
-    /// use vbs_backups::testing::{FakeKeystone, FakeServer};
+    /// use vbs_backups_testing::{FakeKeystone, FakeServer};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
@@ -763,7 +779,7 @@ impl FakeKeystoneBuilder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use vbs_backups::testing::{FakeKeystone, FakeServer};
+    /// use vbs_backups_testing::{FakeKeystone, FakeServer};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
@@ -785,7 +801,7 @@ impl FakeKeystoneBuilder {
     ///
     /// let seen = Arc::new(AtomicUsize::new(0));
     /// let counter = Arc::clone(&seen);
-    /// let builder = vbs_backups::testing::FakeKeystone::builder()
+    /// let builder = vbs_backups_testing::FakeKeystone::builder()
     ///     .on_token_issued(move |_| { counter.fetch_add(1, Ordering::SeqCst); });
     /// ```
     pub fn on_token_issued(
@@ -800,7 +816,7 @@ impl FakeKeystoneBuilder {
     /// `"identity"`, `"/identity"` and `"/identity/"` are the same prefix.
     ///
     /// ```
-    /// let builder = vbs_backups::testing::FakeKeystone::builder().path_prefix("/identity");
+    /// let builder = vbs_backups_testing::FakeKeystone::builder().path_prefix("/identity");
     /// ```
     pub fn path_prefix(mut self, prefix: impl Into<String>) -> Self {
         let prefix = prefix.into();
@@ -822,7 +838,7 @@ impl FakeKeystoneBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let keystone = vbs_backups::testing::FakeKeystone::builder().start().await?;
+    /// let keystone = vbs_backups_testing::FakeKeystone::builder().start().await?;
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> io::Result<FakeKeystone> {

@@ -17,8 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::form_urlencoded;
 
-use super::data::{Dataset, Row, format_uuid, mix};
+use super::dataset::{Dataset, format_uuid, mix};
 use super::render::{self, DetailFields, Entries, ItemLinks};
+use super::row::Row;
 use super::sort::{self, View};
 use super::versions::{self, Microversion, Refused};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
@@ -787,4 +788,89 @@ fn parse_int(raw: &str) -> Option<i64> {
 struct Cut<'a> {
     rows: Vec<&'a Row>,
     next_marker: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    //! What needs the handler itself or its private parts; the rest of the server is tested
+    //! over HTTP in `tests/`.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::time::Duration;
+
+    use axum::body::Body;
+
+    use super::*;
+    use crate::{CannedResponse, FakeServer};
+
+    /// Answers a GET of `path_and_query` with the server's handler directly, without a socket, and
+    /// says how long it took on Tokio's clock. Under `start_paused` that clock stands still except
+    /// for the handler's own sleeps, so the duration is exact whatever the machine's load.
+    async fn answered_after(server: &FakeServer, path_and_query: &str) -> (u16, Duration) {
+        let mut request = axum::http::Request::get(path_and_query);
+        if let Some(token) = server.token() {
+            request = request.header("x-auth-token", token);
+        }
+        let request = request.body(Body::empty()).unwrap();
+        let started = tokio::time::Instant::now();
+        let response = respond(State(Arc::clone(&server.shared)), request).await;
+        (response.status().as_u16(), started.elapsed())
+    }
+
+    fn ms(millis: u64) -> Duration {
+        Duration::from_millis(millis)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn latency_delays_listing_requests_only() {
+        let server = FakeServer::builder()
+            .latency(ms(120))
+            .start()
+            .await
+            .unwrap();
+        let listing = format!("/v3/{}/backups", server.project_id());
+        assert_eq!(answered_after(&server, &listing).await, (200, ms(120)));
+
+        server.push_response(CannedResponse::json(500, "{}"));
+        assert_eq!(answered_after(&server, &listing).await, (500, ms(120)));
+
+        assert_eq!(answered_after(&server, "/v3/").await, (404, Duration::ZERO));
+
+        server.set_latency(Duration::ZERO);
+        assert_eq!(
+            answered_after(&server, &listing).await,
+            (200, Duration::ZERO)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delay_slows_one_response_on_top_of_the_latency() {
+        let server = FakeServer::builder().latency(ms(50)).start().await.unwrap();
+        let listing = format!("/v3/{}/backups", server.project_id());
+        server.push_response(CannedResponse::passthrough().delay(ms(150)));
+        server.push_response(CannedResponse::json(503, "{}").delay(ms(100)));
+
+        assert_eq!(answered_after(&server, &listing).await, (200, ms(200)));
+        assert_eq!(answered_after(&server, &listing).await, (503, ms(150)));
+        assert_eq!(answered_after(&server, &listing).await, (200, ms(50)));
+    }
+
+    #[test]
+    fn token_replacements_race_safely() {
+        let tokens = Tokens::new(None);
+        assert_eq!(tokens.current(), None);
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let tokens = &tokens;
+                scope.spawn(move || {
+                    for round in 0..500 {
+                        tokens.replace(format!("{thread}-{round}"));
+                        assert!(tokens.current().is_some());
+                    }
+                });
+            }
+        });
+        let last = tokens.current().unwrap();
+        assert!(last.ends_with("-499"), "{last}");
+    }
 }

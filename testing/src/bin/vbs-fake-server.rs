@@ -1,0 +1,244 @@
+//! `vbs-fake-server`: the fake VBS / Cinder backup-list server of `vbs-backups-testing` as a
+//! command, for scripts and for clients in other languages.
+//!
+//! ```text
+//! vbs-fake-server --backups 5000 --port 0
+//! ```
+//!
+//! starts the server on `127.0.0.1` (port 0: any free port), prints `endpoint=…`,
+//! `project_id=…` and `token=…` (one `key=value` per line; with `--keystone` also
+//! `auth_url=…` and the credentials) and serves until Ctrl-C or SIGTERM.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use vbs_backups_testing::{
+    DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_MAX_LIMIT, DEFAULT_PASSWORD,
+    DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_USER_NAME, FakeKeystone, FakeServer,
+};
+
+const USAGE: &str = "\
+Serves a fake Huawei Cloud VBS / OpenStack Cinder backup list on 127.0.0.1 until Ctrl-C or SIGTERM.
+
+Usage: vbs-fake-server [OPTIONS]
+
+Options:
+  --backups <N>        backups to generate [default: 25]
+  --seed <N>           seed of the generated backups
+  --port <PORT>        port on 127.0.0.1; 0 is any free port [default: 0]
+  --page-limit <N>     Cinder's osapi_max_limit: the default and largest page [default: 1000]
+  --project-id <ID>    the only project id served
+  --token <TOKEN>      the token required in X-Auth-Token [default: fake-token]
+  --no-auth            accept any request, with or without a token
+  --keystone           also start a fake Keystone whose catalog lists the server
+  -h, --help           print this help
+
+Prints one key=value per line: endpoint, project_id, token (empty with --no-auth), and with
+--keystone auth_url, username, password, user_domain_name, project_name.";
+
+/// What the command line asks for.
+#[derive(Debug)]
+struct Args {
+    backups: usize,
+    seed: u64,
+    port: u16,
+    page_limit: usize,
+    project_id: Option<String>,
+    token: Option<String>,
+    no_auth: bool,
+    keystone: bool,
+}
+
+/// What to do after parsing.
+#[derive(Debug)]
+enum Parsed {
+    Serve(Args),
+    Help,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut parsed = Args {
+        backups: DEFAULT_BACKUPS,
+        seed: DEFAULT_SEED,
+        port: 0,
+        page_limit: DEFAULT_MAX_LIMIT,
+        project_id: None,
+        token: None,
+        no_auth: false,
+        keystone: false,
+    };
+    while let Some(arg) = args.next() {
+        // `--flag=value` or `--flag value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        fn number<T: std::str::FromStr>(name: &str, text: String) -> Result<T, String> {
+            text.parse()
+                .map_err(|_| format!("{name}: not a valid number: {text:?}"))
+        }
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--backups" => parsed.backups = number("--backups", value("--backups")?)?,
+            "--seed" => parsed.seed = number("--seed", value("--seed")?)?,
+            "--port" => parsed.port = number("--port", value("--port")?)?,
+            "--page-limit" | "--max-limit" => {
+                parsed.page_limit = number("--page-limit", value("--page-limit")?)?;
+            }
+            "--project-id" => parsed.project_id = Some(value("--project-id")?),
+            "--token" => parsed.token = Some(value("--token")?),
+            "--no-auth" => parsed.no_auth = true,
+            "--keystone" => parsed.keystone = true,
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    if parsed.no_auth && parsed.token.is_some() {
+        return Err("--no-auth and --token exclude each other".to_owned());
+    }
+    Ok(Parsed::Serve(parsed))
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Parsed::Serve(args)) => args,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("vbs-fake-server: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("vbs-fake-server: cannot start a runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("vbs-fake-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> io::Result<()> {
+    let mut builder = FakeServer::builder()
+        .backups(args.backups)
+        .seed(args.seed)
+        .port(args.port)
+        .max_limit(args.page_limit);
+    if let Some(project_id) = args.project_id {
+        builder = builder.project_id(project_id);
+    }
+    if let Some(token) = args.token {
+        builder = builder.token(token);
+    }
+    if args.no_auth {
+        builder = builder.no_auth();
+    }
+    let server = Arc::new(builder.start().await?);
+    let mut lines = vec![
+        format!("endpoint={}", server.endpoint()),
+        format!("project_id={}", server.project_id()),
+        format!("token={}", server.token().unwrap_or_default()),
+    ];
+    // Kept alive until the end of the function: dropping it stops it.
+    let _keystone = if args.keystone {
+        let keystone = FakeKeystone::builder()
+            .volume_server(Arc::clone(&server))
+            .start()
+            .await?;
+        lines.extend([
+            format!("auth_url={}", keystone.auth_url()),
+            format!("username={DEFAULT_USER_NAME}"),
+            format!("password={DEFAULT_PASSWORD}"),
+            format!("user_domain_name={DEFAULT_DOMAIN_NAME}"),
+            format!("project_name={DEFAULT_PROJECT_NAME}"),
+        ]);
+        Some(keystone)
+    } else {
+        None
+    };
+    let mut stdout = io::stdout().lock();
+    for line in lines {
+        writeln!(stdout, "{line}")?;
+    }
+    stdout.flush()?;
+    drop(stdout);
+    shutdown_signal().await
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    fn args(line: &str) -> Result<Parsed, String> {
+        parse(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn flags_parse_with_and_without_equals() {
+        let Parsed::Serve(parsed) =
+            args("--backups 5000 --port=0 --page-limit 50 --token t --keystone").unwrap()
+        else {
+            panic!("not a serve");
+        };
+        assert_eq!(
+            (parsed.backups, parsed.port, parsed.page_limit),
+            (5000, 0, 50)
+        );
+        assert_eq!(parsed.token.as_deref(), Some("t"));
+        assert!(parsed.keystone && !parsed.no_auth);
+        assert!(matches!(args("--help"), Ok(Parsed::Help)));
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        for line in [
+            "--backups",
+            "--backups many",
+            "--port 70000",
+            "--frobnicate",
+            "--no-auth --token t",
+        ] {
+            assert!(args(line).is_err(), "{line}");
+        }
+    }
+}
