@@ -1212,6 +1212,7 @@ pub struct FakeServerBuilder {
     latency: Duration,
     tls: Option<TlsPems>,
     port: u16,
+    verifier: Option<server::Verifier>,
 }
 
 impl Default for FakeServerBuilder {
@@ -1227,6 +1228,7 @@ impl Default for FakeServerBuilder {
             latency: Duration::ZERO,
             tls: None,
             port: 0,
+            verifier: None,
         }
     }
 }
@@ -1469,6 +1471,40 @@ impl FakeServerBuilder {
     /// ```
     pub fn no_auth(mut self) -> Self {
         self.token = None;
+        self
+    }
+
+    /// Judges every listing request as it was received, before anything else (the
+    /// token check included): `Err(message)` refuses it with a 401 carrying `message`.
+    /// For testing signed requests: recompute the signature from the
+    /// [`RecordedRequest`] (method, raw path and query, headers) and compare. Canned
+    /// responses are served before it, as a gateway in front would.
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder()
+    ///     .no_auth()
+    ///     .verify_requests(|request| match request.headers.iter().any(|(name, _)| name == "x-signature") {
+    ///         true => Ok(()),
+    ///         false => Err("the request is not signed".into()),
+    ///     })
+    ///     .start()
+    ///     .await?;
+    /// let url = format!("{}/v2/{}/backups", server.endpoint(), server.project_id());
+    /// let http = reqwest::Client::builder().no_proxy().build()?;
+    /// assert_eq!(http.get(&url).send().await?.status(), 401);
+    /// assert_eq!(http.get(&url).header("x-signature", "s").send().await?.status(), 200);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify_requests(
+        mut self,
+        verifier: impl Fn(&RecordedRequest) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.verifier = Some(server::Verifier(Arc::new(verifier)));
         self
     }
 
@@ -1839,6 +1875,7 @@ impl FakeServerBuilder {
             max_limit: self.max_limit,
             prefix: self.prefix,
             tls: acceptor.is_some(),
+            verifier: self.verifier,
         };
         let data = Dataset::generate(self.backups, self.seed);
         let shared = Arc::new(Shared::new(

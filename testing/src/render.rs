@@ -238,10 +238,10 @@ struct Fault<'a> {
 }
 
 #[derive(Serialize)]
-struct KeystoneError {
+struct KeystoneError<'a> {
     code: u16,
     title: &'static str,
-    message: &'static str,
+    message: &'a str,
 }
 
 /// Cinder's error body: `{"<name>": {"code": N, "message": "..."}}`.
@@ -256,6 +256,19 @@ pub(super) fn unauthorized() -> Response {
         code: 401,
         title: "Unauthorized",
         message: "The request you have made requires authentication.",
+    };
+    json(
+        StatusCode::UNAUTHORIZED,
+        &BTreeMap::from([("error", error)]),
+    )
+}
+
+/// A 401 in Keystone's shape with a message of the verifier's own.
+pub(super) fn refused(message: &str) -> Response {
+    let error = KeystoneError {
+        code: 401,
+        title: "Unauthorized",
+        message,
     };
     json(
         StatusCode::UNAUTHORIZED,

@@ -39,6 +39,19 @@ const BOOLEAN_STRINGS: [&str; 12] = [
     "1", "t", "true", "on", "y", "yes", "0", "f", "false", "off", "n", "no",
 ];
 
+/// What a [`Verifier`] runs.
+type Verify = dyn Fn(&RecordedRequest) -> Result<(), String> + Send + Sync;
+
+/// Judges each listing request as received: `Err` with a message refuses it with a 401.
+#[derive(Clone)]
+pub(super) struct Verifier(pub(super) Arc<Verify>);
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Verifier(…)")
+    }
+}
+
 /// Configuration fixed at start.
 #[derive(Debug)]
 pub(super) struct Settings {
@@ -47,6 +60,8 @@ pub(super) struct Settings {
     pub(super) prefix: String,
     /// Whether the server speaks HTTPS (see [`super::FakeServerBuilder::tls`]).
     pub(super) tls: bool,
+    /// See [`super::FakeServerBuilder::verify_requests`].
+    pub(super) verifier: Option<Verifier>,
 }
 
 impl Settings {
@@ -160,6 +175,11 @@ impl Shared {
         negotiated: &mut Option<String>,
     ) -> Response {
         let quirks = live.quirks.as_slice();
+        if let Some(verifier) = &self.settings.verifier {
+            if let Err(message) = (verifier.0)(&record(parts)) {
+                return render::refused(&message);
+            }
+        }
         if let Some(expected) = &live.token {
             let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
             if sent != Some(expected.as_bytes()) {
