@@ -386,6 +386,7 @@ impl ClientBuilder {
     /// # Ok::<(), vbs_backups::Error>(())
     /// ```
     #[cfg(feature = "reqwest-builder")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-builder")))]
     pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.http_client = Some(builder);
         self

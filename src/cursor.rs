@@ -15,8 +15,8 @@ pub(crate) const FORMAT: u32 = 1;
 /// items still allowed by `max_items`).
 ///
 /// Take one from a stream ([`ItemStream::cursor`](crate::ItemStream::cursor)) or
-/// from the error a stream ended with ([`Error::cursor`]); store it as JSON; later,
-/// perhaps in another process, [`Client::resume`] continues the walk: every item
+/// from the error a stream ended with ([`Error::cursor`](crate::Error::cursor)); store it as JSON; later,
+/// perhaps in another process, [`Client::resume`](crate::Client::resume) continues the walk: every item
 /// not delivered yet comes exactly once, in order.
 ///
 /// ```no_run

@@ -574,6 +574,12 @@ mod tests {
     }
 
     #[test]
+    fn an_error_is_one_pointer_wide() {
+        // Results on the hot path stay small: the details live behind the box.
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
     fn display_is_one_line_with_status_code_and_request_id() {
         let err = Error::from_response(
             404,

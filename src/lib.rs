@@ -39,7 +39,7 @@
 //! # Backpressure
 //!
 //! Streams are pull-based, `Unpin + Send + 'static`, and lazy: nothing is requested
-//! before the first poll. [`ListBackups::prefetch`] sets how many pages may be fetched
+//! before the first poll. [`Listing::prefetch`] sets how many pages may be fetched
 //! ahead (default 1), so memory stays at `1 + prefetch` pages. Dropping a stream
 //! cancels its request in flight.
 //!
@@ -48,17 +48,36 @@
 //! One [`Error`] type, with the HTTP [`status`](Error::status), the server's
 //! [`code`](Error::code) and [`message`](Error::message) (Cinder, Keystone and Huawei
 //! body shapes, or a snippet of an HTML page), the [`request_id`](Error::request_id),
-//! and [`resume_after`](Error::resume_after) to continue with [`ListBackups::after`].
+//! and [`resume_after`](Error::resume_after) to continue with [`Listing::after`].
+//!
+//! # The parts
+//!
+//! Each part depends only on those above it.
+//!
+//! | part | what it holds |
+//! | --- | --- |
+//! | model | what the API returns: [`BackupSummary`], [`BackupDetail`], [`Link`], [`Page`], [`BackupStatus`], [`ApiVersion`]; [`Listed`] and [`Pagination`] say how a collection is walked |
+//! | cursor | [`Cursor`]: plain, serializable data saying where a walk stands |
+//! | error | [`Error`], [`ErrorKind`], and the parsing of server error bodies |
+//! | auth | the seam every request is authorized through: [`Authorizer`] (sees each attempt as sent, [`OutgoingRequest`]; is told of a 401, [`Rejection`]), [`AuthSource`] for tokens |
+//! | http | the one request pipeline (crate-private): retries ([`RetryPolicy`]), redirects within the origin, capped reads, request ids, redaction; its settings are [`HttpOptions`] |
+//! | client | [`Client`] and [`ClientBuilder`]: endpoint, project, API version, credentials |
+//! | keystone | (feature `keystone`) [`KeystoneAuth`] and [`OpenStackConfig`]: tokens and endpoints from Keystone, `OS_*` and `clouds.yaml` |
+//! | pager | the generic walk: next links or last ids, loop guard, vanished markers, prefetch, cancellation; [`ItemStream`], [`PageStream`] |
+//! | query | the listing layer: [`Listing`] (paging settings shared by every collection), and per collection its filters: [`ListBackups`] |
 //!
 //! # Features
 //!
-//! To test against a fake VBS / Cinder server (a real HTTP server on 127.0.0.1 with Cinder's
-//! pagination semantics and switchable real-world quirks), use the companion crate
-//! `vbs-backups-testing` as a dev-dependency.
-//!
 //! | feature | what it adds |
 //! | --- | --- |
-//! | `keystone` | `keystone`: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
+//! | `keystone` | [`keystone`]: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
+//! | `reqwest-builder` | `ClientBuilder::http_client_builder`: start from your own `reqwest::ClientBuilder` (this ties your code to the crate's reqwest version) |
+//!
+//! To test against a fake VBS / Cinder / Keystone server (a real HTTP server on 127.0.0.1
+//! with Cinder's pagination semantics and switchable real-world quirks), use the companion
+//! crate `vbs-backups-testing` as a dev-dependency.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod client;
@@ -66,6 +85,7 @@ mod cursor;
 mod error;
 mod http;
 #[cfg(feature = "keystone")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keystone")))]
 pub mod keystone;
 mod model;
 mod pager;
@@ -77,6 +97,7 @@ pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
 pub use http::{HttpOptions, RetryPolicy};
 #[cfg(feature = "keystone")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keystone")))]
 pub use keystone::{KeystoneAuth, OpenStackConfig};
 pub use model::{
     ApiVersion, BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page, Pagination,

@@ -181,6 +181,7 @@ impl KeystoneAuthBuilder {
     ///     .http_client_builder(reqwest::Client::builder().tcp_nodelay(true));
     /// ```
     #[cfg(feature = "reqwest-builder")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-builder")))]
     pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.http_client = Some(builder);
         self
