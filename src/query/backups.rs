@@ -39,45 +39,33 @@ pub type ListBackups<T = BackupSummary> = Listing<T>;
 /// ```
 pub trait VolumeBackup: Listed {}
 
-impl sealed::Sealed for BackupSummary {}
-impl VolumeBackup for BackupSummary {}
+/// The two views of one collection: the same items key, links and filters, at two paths.
+macro_rules! backups_collection {
+    ($item:ty, $path:literal) => {
+        impl sealed::Sealed for $item {}
+        impl VolumeBackup for $item {}
 
-impl Listed for BackupSummary {
-    const COLLECTION: &'static str = "backups";
-    const ITEMS_KEY: &'static str = "backups";
-    const PAGINATION: Pagination = Pagination::NextLink;
+        impl Listed for $item {
+            const COLLECTION: &'static str = $path;
+            const ITEMS_KEY: &'static str = "backups";
+            const PAGINATION: Pagination = Pagination::NextLink;
 
-    fn marker(&self) -> &str {
-        &self.id
-    }
+            fn marker(&self) -> &str {
+                &self.id
+            }
 
-    fn refusal(
-        filters: &[(String, String)],
-        microversion: Option<(u32, u32)>,
-    ) -> Option<&'static str> {
-        with_count_refusal(filters, microversion)
-    }
+            fn refusal(
+                filters: &[(String, String)],
+                microversion: Option<(u32, u32)>,
+            ) -> Option<&'static str> {
+                with_count_refusal(filters, microversion)
+            }
+        }
+    };
 }
 
-impl sealed::Sealed for BackupDetail {}
-impl VolumeBackup for BackupDetail {}
-
-impl Listed for BackupDetail {
-    const COLLECTION: &'static str = "backups/detail";
-    const ITEMS_KEY: &'static str = "backups";
-    const PAGINATION: Pagination = Pagination::NextLink;
-
-    fn marker(&self) -> &str {
-        &self.id
-    }
-
-    fn refusal(
-        filters: &[(String, String)],
-        microversion: Option<(u32, u32)>,
-    ) -> Option<&'static str> {
-        with_count_refusal(filters, microversion)
-    }
-}
+backups_collection!(BackupSummary, "backups");
+backups_collection!(BackupDetail, "backups/detail");
 
 /// Older servers take `with_count` for a filter and silently return nothing.
 fn with_count_refusal(
