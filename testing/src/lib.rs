@@ -67,41 +67,7 @@
 //! ```
 //! use vbs_backups_testing::{FakeServer, Quirk};
 //!
-//! # use serde_json::Value;
-//! # /// GETs `url` with the server's token, if any: the status and the JSON body.
-//! # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-//! #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-//! #     if let Some(token) = server.token() {
-//! #         request = request.header("X-Auth-Token", token);
-//! #     }
-//! #     let response = request.send().await?;
-//! #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-//! # }
-//! # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-//! # /// careful client does); returns every page.
-//! # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-//! #     let (mut pages, mut next) = (Vec::new(), Some(url));
-//! #     while let Some(url) = next.take() {
-//! #         let (status, page) = get(server, &url).await?;
-//! #         if status != 200 {
-//! #             return Err(format!("{status}: {page}").into());
-//! #         }
-//! #         let base = url.split('?').next().unwrap_or_default();
-//! #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-//! #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-//! #         pages.push(page);
-//! #     }
-//! #     Ok(pages)
-//! # }
-//! # /// The ids of every entry of these pages, in order.
-//! # fn ids(pages: &[Value]) -> Vec<String> {
-//! #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-//! #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-//! # }
-//! # /// The number of entries of each page.
-//! # fn sizes(pages: &[Value]) -> Vec<usize> {
-//! #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-//! # }
+//! # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // 10 seeded backups; next links name a host the client cannot reach.
@@ -136,41 +102,7 @@
 //! ```
 //! use vbs_backups_testing::FakeServer;
 //!
-//! # use serde_json::Value;
-//! # /// GETs `url` with the server's token, if any: the status and the JSON body.
-//! # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-//! #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-//! #     if let Some(token) = server.token() {
-//! #         request = request.header("X-Auth-Token", token);
-//! #     }
-//! #     let response = request.send().await?;
-//! #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-//! # }
-//! # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-//! # /// careful client does); returns every page.
-//! # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-//! #     let (mut pages, mut next) = (Vec::new(), Some(url));
-//! #     while let Some(url) = next.take() {
-//! #         let (status, page) = get(server, &url).await?;
-//! #         if status != 200 {
-//! #             return Err(format!("{status}: {page}").into());
-//! #         }
-//! #         let base = url.split('?').next().unwrap_or_default();
-//! #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-//! #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-//! #         pages.push(page);
-//! #     }
-//! #     Ok(pages)
-//! # }
-//! # /// The ids of every entry of these pages, in order.
-//! # fn ids(pages: &[Value]) -> Vec<String> {
-//! #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-//! #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-//! # }
-//! # /// The number of entries of each page.
-//! # fn sizes(pages: &[Value]) -> Vec<usize> {
-//! #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-//! # }
+//! # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let server = FakeServer::builder().backups(12).start().await?;
@@ -207,6 +139,8 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod dataset;
+#[doc(hidden)]
+pub mod doc_support;
 mod keystone;
 pub use keystone::*;
 mod render;
@@ -234,41 +168,7 @@ use self::tls::TlsPems;
 /// ```
 /// use vbs_backups_testing::{DEFAULT_PROJECT_ID, FakeServer};
 ///
-/// # use serde_json::Value;
-/// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-/// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-/// #     if let Some(token) = server.token() {
-/// #         request = request.header("X-Auth-Token", token);
-/// #     }
-/// #     let response = request.send().await?;
-/// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-/// # }
-/// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-/// # /// careful client does); returns every page.
-/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-/// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-/// #     while let Some(url) = next.take() {
-/// #         let (status, page) = get(server, &url).await?;
-/// #         if status != 200 {
-/// #             return Err(format!("{status}: {page}").into());
-/// #         }
-/// #         let base = url.split('?').next().unwrap_or_default();
-/// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-/// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-/// #         pages.push(page);
-/// #     }
-/// #     Ok(pages)
-/// # }
-/// # /// The ids of every entry of these pages, in order.
-/// # fn ids(pages: &[Value]) -> Vec<String> {
-/// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-/// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-/// # }
-/// # /// The number of entries of each page.
-/// # fn sizes(pages: &[Value]) -> Vec<usize> {
-/// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-/// # }
+/// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = FakeServer::builder().backups(3).start().await?;
@@ -286,41 +186,7 @@ pub const DEFAULT_PROJECT_ID: &str = "b23b579f08c84228b9b4673c46f0c442";
 /// ```
 /// use vbs_backups_testing::{DEFAULT_TOKEN, FakeServer};
 ///
-/// # use serde_json::Value;
-/// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-/// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-/// #     if let Some(token) = server.token() {
-/// #         request = request.header("X-Auth-Token", token);
-/// #     }
-/// #     let response = request.send().await?;
-/// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-/// # }
-/// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-/// # /// careful client does); returns every page.
-/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-/// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-/// #     while let Some(url) = next.take() {
-/// #         let (status, page) = get(server, &url).await?;
-/// #         if status != 200 {
-/// #             return Err(format!("{status}: {page}").into());
-/// #         }
-/// #         let base = url.split('?').next().unwrap_or_default();
-/// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-/// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-/// #         pages.push(page);
-/// #     }
-/// #     Ok(pages)
-/// # }
-/// # /// The ids of every entry of these pages, in order.
-/// # fn ids(pages: &[Value]) -> Vec<String> {
-/// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-/// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-/// # }
-/// # /// The number of entries of each page.
-/// # fn sizes(pages: &[Value]) -> Vec<usize> {
-/// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-/// # }
+/// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = FakeServer::builder().backups(3).start().await?;
@@ -343,41 +209,7 @@ pub const DEFAULT_TOKEN: &str = "fake-token";
 /// ```
 /// use vbs_backups_testing::{DEFAULT_BACKUPS, FakeServer};
 ///
-/// # use serde_json::Value;
-/// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-/// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-/// #     if let Some(token) = server.token() {
-/// #         request = request.header("X-Auth-Token", token);
-/// #     }
-/// #     let response = request.send().await?;
-/// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-/// # }
-/// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-/// # /// careful client does); returns every page.
-/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-/// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-/// #     while let Some(url) = next.take() {
-/// #         let (status, page) = get(server, &url).await?;
-/// #         if status != 200 {
-/// #             return Err(format!("{status}: {page}").into());
-/// #         }
-/// #         let base = url.split('?').next().unwrap_or_default();
-/// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-/// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-/// #         pages.push(page);
-/// #     }
-/// #     Ok(pages)
-/// # }
-/// # /// The ids of every entry of these pages, in order.
-/// # fn ids(pages: &[Value]) -> Vec<String> {
-/// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-/// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-/// # }
-/// # /// The number of entries of each page.
-/// # fn sizes(pages: &[Value]) -> Vec<usize> {
-/// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-/// # }
+/// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = FakeServer::builder().start().await?;
@@ -412,41 +244,7 @@ pub const DEFAULT_SEED: u64 = 0x5EED_0000_C1DE_0001;
 /// ```
 /// use vbs_backups_testing::{DEFAULT_MAX_LIMIT, FakeServer};
 ///
-/// # use serde_json::Value;
-/// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-/// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-/// #     if let Some(token) = server.token() {
-/// #         request = request.header("X-Auth-Token", token);
-/// #     }
-/// #     let response = request.send().await?;
-/// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-/// # }
-/// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-/// # /// careful client does); returns every page.
-/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-/// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-/// #     while let Some(url) = next.take() {
-/// #         let (status, page) = get(server, &url).await?;
-/// #         if status != 200 {
-/// #             return Err(format!("{status}: {page}").into());
-/// #         }
-/// #         let base = url.split('?').next().unwrap_or_default();
-/// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-/// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-/// #         pages.push(page);
-/// #     }
-/// #     Ok(pages)
-/// # }
-/// # /// The ids of every entry of these pages, in order.
-/// # fn ids(pages: &[Value]) -> Vec<String> {
-/// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-/// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-/// # }
-/// # /// The number of entries of each page.
-/// # fn sizes(pages: &[Value]) -> Vec<usize> {
-/// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-/// # }
+/// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = FakeServer::builder().backups(1500).start().await?;
@@ -494,41 +292,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().path_prefix("volume").start().await?;
@@ -575,41 +339,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().project_id("p-1234").start().await?;
@@ -672,41 +402,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(7).start().await?;
@@ -741,41 +437,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(30).start().await?;
@@ -854,41 +516,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(5).start().await?;
@@ -911,41 +539,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(25).start().await?;
@@ -980,41 +574,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(5).start().await?;
@@ -1038,41 +598,7 @@ impl FakeServer {
     /// ```
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(6).start().await?;
@@ -1100,41 +626,7 @@ impl FakeServer {
     /// use std::time::Duration;
     /// use vbs_backups_testing::{DEFAULT_BACKUPS, FakeServer};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().latency(Duration::from_secs(3600)).start().await?;
@@ -1240,41 +732,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(2_500).start().await?;
@@ -1315,41 +773,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().project_id("p-1234").backups(3).start().await?;
@@ -1370,41 +794,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().token("s3cret").start().await?;
@@ -1423,41 +813,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().no_auth().backups(3).start().await?;
@@ -1514,41 +870,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(25).max_limit(10).start().await?;
@@ -1571,41 +893,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().path_prefix("/volume/").backups(3).start().await?;
@@ -1632,41 +920,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder()
@@ -1694,41 +948,7 @@ impl FakeServerBuilder {
     /// use std::time::Duration;
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// // A server far slower than the client is willing to wait.
@@ -1777,41 +997,7 @@ impl FakeServerBuilder {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let key = rcgen::KeyPair::generate()?;
@@ -1915,41 +1101,7 @@ impl FakeServerBuilder {
 /// ```
 /// use vbs_backups_testing::FakeServer;
 ///
-/// # use serde_json::Value;
-/// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-/// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-/// #     if let Some(token) = server.token() {
-/// #         request = request.header("X-Auth-Token", token);
-/// #     }
-/// #     let response = request.send().await?;
-/// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-/// # }
-/// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-/// # /// careful client does); returns every page.
-/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-/// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-/// #     while let Some(url) = next.take() {
-/// #         let (status, page) = get(server, &url).await?;
-/// #         if status != 200 {
-/// #             return Err(format!("{status}: {page}").into());
-/// #         }
-/// #         let base = url.split('?').next().unwrap_or_default();
-/// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-/// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-/// #         pages.push(page);
-/// #     }
-/// #     Ok(pages)
-/// # }
-/// # /// The ids of every entry of these pages, in order.
-/// # fn ids(pages: &[Value]) -> Vec<String> {
-/// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-/// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-/// # }
-/// # /// The number of entries of each page.
-/// # fn sizes(pages: &[Value]) -> Vec<usize> {
-/// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-/// # }
+/// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = FakeServer::builder().backups(4).start().await?;
@@ -2077,41 +1229,7 @@ impl RecordedRequest {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
@@ -2140,41 +1258,7 @@ impl RecordedRequest {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(3).start().await?;
@@ -2200,41 +1284,7 @@ impl RecordedRequest {
     /// ```
     /// use vbs_backups_testing::FakeServer;
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
@@ -2264,41 +1314,7 @@ impl RecordedRequest {
 /// ```
 /// use vbs_backups_testing::{FakeServer, Quirk};
 ///
-/// # use serde_json::Value;
-/// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-/// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-/// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-/// #     if let Some(token) = server.token() {
-/// #         request = request.header("X-Auth-Token", token);
-/// #     }
-/// #     let response = request.send().await?;
-/// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-/// # }
-/// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-/// # /// careful client does); returns every page.
-/// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-/// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-/// #     while let Some(url) = next.take() {
-/// #         let (status, page) = get(server, &url).await?;
-/// #         if status != 200 {
-/// #             return Err(format!("{status}: {page}").into());
-/// #         }
-/// #         let base = url.split('?').next().unwrap_or_default();
-/// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-/// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-/// #         pages.push(page);
-/// #     }
-/// #     Ok(pages)
-/// # }
-/// # /// The ids of every entry of these pages, in order.
-/// # fn ids(pages: &[Value]) -> Vec<String> {
-/// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-/// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-/// # }
-/// # /// The number of entries of each page.
-/// # fn sizes(pages: &[Value]) -> Vec<usize> {
-/// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-/// # }
+/// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let server = FakeServer::builder()
@@ -2434,41 +1450,7 @@ pub enum Quirk {
     /// ```
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(5).quirk(Quirk::RepeatMarker).start().await?;
@@ -2490,41 +1472,7 @@ pub enum Quirk {
     /// ```
     /// use vbs_backups_testing::{FakeServer, Quirk};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().backups(40).quirk(Quirk::EmptyPagesLinkOn).start().await?;
@@ -2588,41 +1536,7 @@ impl CannedResponse {
     /// ```
     /// use vbs_backups_testing::{CannedResponse, FakeServer};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
@@ -2645,41 +1559,7 @@ impl CannedResponse {
     /// ```
     /// use vbs_backups_testing::{CannedResponse, DEFAULT_BACKUPS, FakeServer};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
@@ -2735,41 +1615,7 @@ impl CannedResponse {
     /// ```
     /// use vbs_backups_testing::{CannedResponse, FakeServer};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
@@ -2852,41 +1698,7 @@ pub enum BodyFault {
     /// ```
     /// use vbs_backups_testing::{CannedResponse, FakeServer};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
@@ -2908,41 +1720,7 @@ pub enum BodyFault {
     /// ```
     /// use vbs_backups_testing::{CannedResponse, DEFAULT_BACKUPS, FakeServer};
     ///
-    /// # use serde_json::Value;
-    /// # /// GETs `url` with the server's token, if any: the status and the JSON body.
-    /// # async fn get(server: &vbs_backups_testing::FakeServer, url: &str) -> Result<(u16, Value), Box<dyn std::error::Error>> {
-    /// #     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
-    /// #     if let Some(token) = server.token() {
-    /// #         request = request.header("X-Auth-Token", token);
-    /// #     }
-    /// #     let response = request.send().await?;
-    /// #     Ok((response.status().as_u16(), serde_json::from_str(&response.text().await?)?))
-    /// # }
-    /// # /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
-    /// # /// careful client does); returns every page.
-    /// # async fn walk(server: &vbs_backups_testing::FakeServer, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
-    /// #     let (mut pages, mut next) = (Vec::new(), Some(url));
-    /// #     while let Some(url) = next.take() {
-    /// #         let (status, page) = get(server, &url).await?;
-    /// #         if status != 200 {
-    /// #             return Err(format!("{status}: {page}").into());
-    /// #         }
-    /// #         let base = url.split('?').next().unwrap_or_default();
-    /// #         next = page.get("backups_links").and_then(|links| links[0]["href"].as_str())
-    /// #             .map(|href| format!("{base}?{}", href.split_once('?').map_or("", |(_, query)| query)));
-    /// #         pages.push(page);
-    /// #     }
-    /// #     Ok(pages)
-    /// # }
-    /// # /// The ids of every entry of these pages, in order.
-    /// # fn ids(pages: &[Value]) -> Vec<String> {
-    /// #     pages.iter().flat_map(|page| page["backups"].as_array().cloned().unwrap_or_default())
-    /// #         .map(|backup| backup["id"].as_str().unwrap_or_default().to_owned()).collect()
-    /// # }
-    /// # /// The number of entries of each page.
-    /// # fn sizes(pages: &[Value]) -> Vec<usize> {
-    /// #     pages.iter().map(|page| page["backups"].as_array().map_or(0, Vec::len)).collect()
-    /// # }
+    /// # use vbs_backups_testing::doc_support::{Value, get, ids, sizes, walk};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = FakeServer::builder().start().await?;
