@@ -251,9 +251,8 @@ impl Pipeline {
         if status.is_redirection() {
             let location = headers
                 .get(LOCATION)
-                .and_then(|location| location.to_str().ok())
-                .unwrap_or("nowhere");
-            let target = url.join(location).ok();
+                .and_then(|location| location.to_str().ok());
+            let target = location.and_then(|location| url.join(location).ok());
             if let Some(target) =
                 target.filter(|target| request.follow_redirects && target.origin() == url.origin())
             {
@@ -263,7 +262,8 @@ impl Pipeline {
                 status.as_u16(),
                 request_id,
                 format!(
-                    "redirect to {location} not followed: credentials are only sent to the configured endpoint"
+                    "redirect to {} not followed: credentials are only sent to the configured endpoint",
+                    location.unwrap_or("nowhere")
                 ),
             )));
         }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{collect, ids, server, truth_ids};
+use common::{client, collect, ids, server, truth_ids};
 use futures::TryStreamExt;
 use vbs_backups::{ApiVersion, Client, ErrorKind};
 use vbs_backups_testing::{CannedResponse, FakeServer};
@@ -183,4 +183,20 @@ async fn a_reqwest_builder_can_be_supplied_and_never_leaks_the_token() {
     );
 
     assert_redirect_elsewhere_is_refused(&client, &server).await;
+}
+
+/// A redirect that says nowhere to go is reported, not guessed at.
+#[tokio::test]
+async fn a_redirect_without_a_location_is_an_error_not_a_guess() {
+    let server = server(4).await;
+    server.push_response(CannedResponse::text(302, "text/plain", ""));
+    let err = client(&server)
+        .backups()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("nowhere to go");
+    assert_eq!(err.status(), Some(302));
+    assert!(err.message().contains("redirect to nowhere"), "{err}");
+    assert_eq!(server.request_count(), 1);
 }
