@@ -167,7 +167,7 @@ impl Walk {
         })?;
         if page_ids.iter().rev().skip(1).any(|id| *id == marker) {
             return Err(Error::pagination(format!(
-                "page {number} links on from `{marker}`, inside the page: following it would repeat backups"
+                "page {number} links on from `{marker}`, inside the page: following it would repeat items"
             )));
         }
         if !followed.insert(&marker) {
