@@ -81,6 +81,11 @@ pub enum ErrorKind {
     Tls,
     /// The server's next links would make the walk loop or stall.
     Pagination,
+    /// The Tokio runtime cannot carry the walk: the task fetching pages ahead stopped
+    /// (its runtime shut down), or the runtime has no time driver
+    /// (`Builder::enable_time`), which timeouts and retries need. Not retryable: the
+    /// same runtime fails the same way.
+    Runtime,
 }
 
 impl Error {
@@ -110,6 +115,10 @@ impl Error {
 
     pub(crate) fn pagination(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Pagination, message)
+    }
+
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Runtime, message)
     }
 
     pub(crate) fn transport(err: reqwest::Error) -> Self {
@@ -403,6 +412,42 @@ fn is_certificate_failure(err: &reqwest::Error) -> bool {
     false
 }
 
+/// A URL the user gave, as it may be shown in a message: without the user info
+/// (`user:password@`) and without the query and fragment, which can carry credentials
+/// (`?X-Auth-Token=…`). Works on the text, so a URL that does not parse is shown safely
+/// too.
+///
+/// ```text
+/// https://u:s3cret@h:8776/v2/p?token=x  →  https://<redacted>@h:8776/v2/p?<redacted>
+/// ```
+pub(crate) fn url_for_message(text: &str) -> String {
+    let (before_query, hidden) = match text.find(['?', '#']) {
+        Some(at) => (&text[..at], Some(&text[at..at + 1])),
+        None => (text, None),
+    };
+    let (scheme, rest) = match before_query.find("://") {
+        Some(at) => before_query.split_at(at + 3),
+        None => ("", before_query),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let mut shown = String::with_capacity(text.len());
+    shown.push_str(scheme);
+    match authority.rfind('@') {
+        Some(at) => {
+            shown.push_str("<redacted>@");
+            shown.push_str(&authority[at + 1..]);
+        }
+        None => shown.push_str(authority),
+    }
+    shown.push_str(path);
+    if let Some(mark) = hidden {
+        shown.push_str(mark);
+        shown.push_str("<redacted>");
+    }
+    shown
+}
+
 /// The longest excerpt of a non-JSON error body kept in a message.
 const SNIPPET_CHARS: usize = 200;
 
@@ -571,6 +616,24 @@ mod tests {
     fn json_without_a_known_shape_falls_back_to_a_snippet() {
         assert_eq!(parsed(r#"[1, 2]"#).1, "[1, 2]");
         assert_eq!(parsed(r#"{"a": 1}"#).1, r#"{"a": 1}"#);
+    }
+
+    #[test]
+    fn urls_in_messages_lose_user_info_query_and_fragment() {
+        for (given, shown) in [
+            ("https://h:8776/v2/p", "https://h:8776/v2/p"),
+            (
+                "https://u:s3cret@h:8776/v2/p?X-Auth-Token=abc",
+                "https://<redacted>@h:8776/v2/p?<redacted>",
+            ),
+            ("ftp://u:s3cret@h", "ftp://<redacted>@h"),
+            ("http://h/x#s3cret", "http://h/x#<redacted>"),
+            ("http://a:b@c@h:bad port/p", "http://<redacted>@h:bad port/p"),
+            ("u:s3cret@h", "<redacted>@h"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(url_for_message(given), shown, "{given}");
+        }
     }
 
     #[test]
