@@ -353,13 +353,16 @@ impl fmt::Display for Error {
         if let Some(status) = inner.status {
             write!(f, "HTTP {status}")?;
             if let Some(code) = &inner.code {
-                write!(f, " {code}")?;
+                f.write_str(" ")?;
+                write_printable(f, code)?;
             }
             write!(f, ": ")?;
         }
-        f.write_str(&inner.message)?;
+        write_printable(f, &inner.message)?;
         if let Some(request_id) = &inner.request_id {
-            write!(f, " (request id {request_id})")?;
+            f.write_str(" (request id ")?;
+            write_printable(f, request_id)?;
+            f.write_str(")")?;
         }
         Ok(())
     }
@@ -397,6 +400,27 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
     }
+}
+
+/// Writes `text` with every character that could drive a terminal escaped: C0 and C1
+/// controls, DEL (ESC and BEL above all: `\u{1b}]52;c;…\u{7}` rewrites the clipboard)
+/// and the bidirectional overrides that reorder what is shown. They read `\u{1b}`; plain
+/// spaces and everything else stay. Messages carry server text (error bodies, ids,
+/// markers and next links), so `Display` never lets it reach a terminal raw.
+fn write_printable(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(hidden) {
+        return f.write_str(text);
+    }
+    for c in text.chars() {
+        if hidden(c) {
+            write!(f, "\\u{{{:x}}}", u32::from(c))?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether the TLS handshake failed on the certificate. rustls does not reach us as
@@ -619,6 +643,24 @@ mod tests {
     }
 
     #[test]
+    fn display_escapes_terminal_controls_from_the_server() {
+        let err = Error::from_response(
+            404,
+            Some("req-\u{1b}[2J".into()),
+            "{\"itemNotFound\": {\"code\": \"x\\u001b]52;c;AAAA\\u0007\", \"message\": \"Backup \\u001b]52;c;AAAA\\u0007 \\u009b31m\\u007f \\u202e could not be found.\"}}".as_bytes(),
+        );
+        assert_eq!(
+            err.to_string(),
+            "HTTP 404 x\\u{1b}]52;c;AAAA\\u{7}: Backup \\u{1b}]52;c;AAAA\\u{7} \\u{9b}31m\\u{7f} \\u{202e} could not be found. (request id req-\\u{1b}[2J)"
+        );
+        let pagination = Error::pagination("page 2 links to marker `\u{1b}]52;c;AAAA\u{7}` again");
+        assert_eq!(
+            pagination.to_string(),
+            "page 2 links to marker `\\u{1b}]52;c;AAAA\\u{7}` again"
+        );
+    }
+
+    #[test]
     fn urls_in_messages_lose_user_info_query_and_fragment() {
         for (given, shown) in [
             ("https://h:8776/v2/p", "https://h:8776/v2/p"),
@@ -628,7 +670,10 @@ mod tests {
             ),
             ("ftp://u:s3cret@h", "ftp://<redacted>@h"),
             ("http://h/x#s3cret", "http://h/x#<redacted>"),
-            ("http://a:b@c@h:bad port/p", "http://<redacted>@h:bad port/p"),
+            (
+                "http://a:b@c@h:bad port/p",
+                "http://<redacted>@h:bad port/p",
+            ),
             ("u:s3cret@h", "<redacted>@h"),
             ("not a url", "not a url"),
         ] {

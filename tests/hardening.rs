@@ -196,7 +196,10 @@ async fn a_long_token_echoed_by_a_proxy_is_redacted_whole_before_truncation() {
         .await
         .expect_err("502");
     assert!(!err.to_string().contains("AAAA"), "{err}");
-    assert!(err.to_string().contains("X-Auth-Token: <redacted>"), "{err}");
+    assert!(
+        err.to_string().contains("X-Auth-Token: <redacted>"),
+        "{err}"
+    );
 }
 
 // ---- 10: Retry-After longer than the policy allows ------------------------------------
@@ -482,9 +485,20 @@ async fn a_cleanup_job_deleting_as_it_goes_sees_every_backup_exactly_once() {
     .await
     .expect("the walk completes");
     assert_eq!(seen, truth, "every backup once, in order, none missed");
-    assert_eq!(attempts, truth, "each deleted once, the stuck one tried once");
-    assert_eq!(truth_ids(&server.backups()), [stuck], "all but the stuck one are gone");
-    assert_eq!(listing_requests(&server).len(), 10, "no step-back, no retry");
+    assert_eq!(
+        attempts, truth,
+        "each deleted once, the stuck one tried once"
+    );
+    assert_eq!(
+        truth_ids(&server.backups()),
+        [stuck],
+        "all but the stuck one are gone"
+    );
+    assert_eq!(
+        listing_requests(&server).len(),
+        10,
+        "no step-back, no retry"
+    );
     // A second run finds only the stuck backup, once.
     let again = delete_as_you_go(&client, |_| false)
         .await
@@ -516,8 +530,18 @@ async fn a_cursor_round_trips_through_its_compact_url_safe_string() {
         "{token}"
     );
     assert_eq!(token.parse::<Cursor>().expect("parses"), cursor);
-    assert_eq!(format!(" {token}\n").parse::<Cursor>().expect("trimmed"), cursor);
-    for bad in ["", "vbs1.", "vbs1.!!!", "vbs2.e30", "eyJhIjoxfQ", "vbs1.e30"] {
+    assert_eq!(
+        format!(" {token}\n").parse::<Cursor>().expect("trimmed"),
+        cursor
+    );
+    for bad in [
+        "",
+        "vbs1.",
+        "vbs1.!!!",
+        "vbs2.e30",
+        "eyJhIjoxfQ",
+        "vbs1.e30",
+    ] {
         let err = bad.parse::<Cursor>().expect_err(bad);
         assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
     }
@@ -535,7 +559,10 @@ async fn a_cursor_carries_the_pages_max_pages_still_allows() {
         .stream();
     let _ = take(&mut backups, 15).await;
     let json = serde_json::to_value(backups.cursor()).expect("json");
-    assert_eq!(json["max_pages"], 2, "one page done, one being handed out: {json}");
+    assert_eq!(
+        json["max_pages"], 2,
+        "one page done, one being handed out: {json}"
+    );
     drop(backups);
     let resumed = client
         .resume(serde_json::from_value(json).expect("cursor"))
@@ -648,7 +675,10 @@ fn endpoint_errors_never_echo_user_info_or_query() {
         .endpoint("ftp://h.example.com/v2/p")
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("ftp://h.example.com/v2/p"), "{err}");
+    assert!(
+        err.to_string().contains("ftp://h.example.com/v2/p"),
+        "{err}"
+    );
 }
 
 #[cfg(feature = "keystone")]
@@ -689,4 +719,49 @@ async fn an_endpoint_override_with_credentials_is_refused_without_echoing_them()
         .expect_err("refused");
     let shown = format!("{err} / {err:?}");
     assert!(!shown.contains("s3cret"), "{shown}");
+}
+
+// ---- 5: terminal escapes from the server -------------------------------------------------
+
+#[tokio::test]
+async fn server_text_in_error_messages_cannot_drive_the_terminal() {
+    let server = server(3).await;
+    let evil = "\u{1b}]52;c;AAAA\u{7}";
+    let page = serde_json::json!({
+        "backups": [{"id": evil, "name": "x", "links": []}],
+        "backups_links": [{"rel": "next", "href": format!("backups?marker={}", "%1B%5D52%3Bc%3BAAAA%07")}],
+    })
+    .to_string();
+    server.push_response(CannedResponse::json(200, page.clone()));
+    server.push_response(CannedResponse::json(200, page));
+    let client = quick_client(&server);
+    let mut backups = client.backups().prefetch(0).stream();
+    let first = backups.next().await.expect("item").expect("ok");
+    assert_eq!(first.id, evil, "data is data: the id itself is not altered");
+    let err = loop {
+        match backups.next().await.expect("item or error") {
+            Ok(_) => {}
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::Pagination);
+    let shown = err.to_string();
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    assert!(shown.contains(r"\u{1b}]52;c;AAAA\u{7}"), "{shown}");
+
+    server.push_response(
+        CannedResponse::text(500, "text/plain", format!("boom {evil}"))
+            .header("x-openstack-request-id", "req-\u{9b}1"),
+    );
+    let err = common::builder(&server)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap()
+        .backups()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("500");
+    let shown = err.to_string();
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
 }
