@@ -91,7 +91,10 @@ fn last_earlier_ids<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<St
             f.write_str("a list of ids")
         }
 
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut last = VecDeque::with_capacity(EARLIER_IDS);
             while let Some(id) = seq.next_element::<String>()? {
                 if last.len() == EARLIER_IDS {

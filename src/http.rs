@@ -321,14 +321,12 @@ fn ensure_timers() -> Result<()> {
             "requests must be sent from inside a Tokio runtime (reqwest needs one)",
         ));
     }
-    std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO))).map_err(
-        |_| {
-            Error::runtime(
-                "the Tokio runtime has no time driver, which timeouts and retries need: \
+    std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO))).map_err(|_| {
+        Error::runtime(
+            "the Tokio runtime has no time driver, which timeouts and retries need: \
                  build it with enable_time() or enable_all()",
-            )
-        },
-    )
+        )
+    })
 }
 
 /// The request id a service put in its response, if any.

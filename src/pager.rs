@@ -292,9 +292,7 @@ fn cursor(walk: &Walk, progress: &Progress, pages_done: u64) -> Cursor {
         max_items: paging
             .max_items
             .map(|max| max.saturating_sub(progress.delivered)),
-        max_pages: paging
-            .max_pages
-            .map(|max| max.saturating_sub(pages_done)),
+        max_pages: paging.max_pages.map(|max| max.saturating_sub(pages_done)),
     }
 }
 
@@ -1075,8 +1073,12 @@ mod tests {
             let caught = (0..)
                 .take(20 * period)
                 .position(|step| !followed.insert(&format!("m{}", step % period)));
-            let caught = caught.unwrap_or_else(|| panic!("a loop of {period} pages is never caught"));
-            assert!(caught <= 4 * period, "a loop of {period} pages caught after {caught}");
+            let caught =
+                caught.unwrap_or_else(|| panic!("a loop of {period} pages is never caught"));
+            assert!(
+                caught <= 4 * period,
+                "a loop of {period} pages caught after {caught}"
+            );
         }
     }
 

@@ -174,9 +174,15 @@ mod tests {
             shown("t: token t, \"t\" and t", "t"),
             "<redacted>: token <redacted>, \"<redacted>\" and <redacted>"
         );
-        assert_eq!(shown("X-Auth-Token: abc\r\n", "abc"), "X-Auth-Token: <redacted>\r\n");
+        assert_eq!(
+            shown("X-Auth-Token: abc\r\n", "abc"),
+            "X-Auth-Token: <redacted>\r\n"
+        );
         assert_eq!(shown("token=abc&x=abcd", "abc"), "token=<redacted>&x=abcd");
-        assert_eq!(shown("my-abc abc_1 abcabc", "abc"), "my-abc abc_1 <redacted><redacted>");
+        assert_eq!(
+            shown("my-abc abc_1 abcabc", "abc"),
+            "my-abc abc_1 <redacted><redacted>"
+        );
     }
 
     #[test]
