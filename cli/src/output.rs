@@ -428,7 +428,7 @@ mod tests {
             BackupSummary::new("b6", Some("plain = text, a-b".to_owned())),
         ];
         assert_eq!(
-            render(Format::Csv, &[evil.clone()]),
+            render(Format::Csv, std::slice::from_ref(&evil)),
             "id,name\nb1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\nb2,'+1\n'-b3,'@SUM(A1)\n\
              b4,'\tcmd\nb5,\"'\rcmd\"\nb6,\"plain = text, a-b\"\n"
         );

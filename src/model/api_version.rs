@@ -50,6 +50,7 @@ impl ApiVersion {
 
     /// Whether a path segment has the shape of an API version (`v1`, `v3.0`, `v10.2`),
     /// whether or not this crate speaks it.
+    #[cfg_attr(not(feature = "keystone"), allow(dead_code))]
     pub(crate) fn is_version_segment(segment: &str) -> bool {
         let Some(number) = segment.strip_prefix('v') else {
             return false;
