@@ -2,9 +2,14 @@
 //! the pager fills it in, the listing layer turns it back into a listing.
 
 use std::collections::VecDeque;
+use std::fmt;
+use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::error::{Error, Result};
 use crate::model::ApiVersion;
 
 /// The version of the serialized form, so a newer crate can read an older cursor.
@@ -36,6 +41,14 @@ pub(crate) const FORMAT: u32 = 1;
 /// let mut rest = client.resume(cursor)?.stream();
 /// # Ok(()) }
 /// ```
+///
+/// It also has a compact, URL-safe string form, for a command line or a log line:
+/// [`Display`](fmt::Display) writes it, [`FromStr`] reads it back (see
+/// [`Cursor::to_token`]).
+///
+/// A cursor keeps at most 16 earlier ids whatever it was read from (the step-back
+/// bound of a walk, see `ListBackups::sort`), and carries the pages still allowed by
+/// [`max_pages`](crate::ListBackups::max_pages).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub(crate) format: u32,
@@ -48,16 +61,56 @@ pub struct Cursor {
     pub(crate) after: Option<String>,
     /// The ids delivered just before `after`, oldest first: where to step back to if
     /// `after` is deleted before the walk resumes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "last_earlier_ids"
+    )]
     pub(crate) earlier: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) offset: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_items: Option<u64>,
+    /// The pages the walk may still fetch under its `max_pages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_pages: Option<u64>,
 }
 
-/// How many of the last ids delivered a cursor keeps to step back to.
-const EARLIER_IDS: usize = 16;
+/// How many earlier ids a walk may step back to when its marker vanished, and how many
+/// of the last ids delivered a cursor keeps for that: one bound for both.
+pub(crate) const EARLIER_IDS: usize = 16;
+
+/// Reads `earlier` keeping only the last [`EARLIER_IDS`] ids, whatever the input holds:
+/// a cursor read from a file or a command line stays small.
+fn last_earlier_ids<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    struct Last;
+    impl<'de> serde::de::Visitor<'de> for Last {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of ids")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut last = VecDeque::with_capacity(EARLIER_IDS);
+            while let Some(id) = seq.next_element::<String>()? {
+                if last.len() == EARLIER_IDS {
+                    last.pop_front();
+                }
+                last.push_back(id);
+            }
+            Ok(last.into())
+        }
+    }
+    deserializer.deserialize_seq(Last)
+}
+
+/// What the string form of a cursor starts with: its format, so that a later version can
+/// read it and anything else is told apart at once.
+const TOKEN_PREFIX: &str = "vbs1.";
 
 /// What a stream has delivered so far; with the walk's definition it makes a cursor.
 #[derive(Debug, Default)]
@@ -65,6 +118,8 @@ pub(crate) struct Progress {
     /// The last ids delivered, newest last, at most `EARLIER_IDS + 1` of them.
     recent: VecDeque<String>,
     pub(crate) delivered: u64,
+    /// Pages handed out whole (by a page stream).
+    pub(crate) pages: u64,
 }
 
 impl Progress {
@@ -82,6 +137,7 @@ impl Progress {
     }
 
     pub(crate) fn record_page<'a>(&mut self, ids: impl ExactSizeIterator<Item = &'a str>) {
+        self.pages += 1;
         let count = ids.len();
         let kept = count.min(EARLIER_IDS + 1);
         for id in ids.skip(count - kept) {
@@ -111,5 +167,55 @@ impl Cursor {
     /// ```
     pub fn after(&self) -> Option<&str> {
         self.after.as_deref()
+    }
+
+    /// The compact, URL-safe string form: `vbs1.` and the base64url (no padding) of the
+    /// cursor's JSON. Only letters, digits, `-`, `_` and `.`: safe to paste in a shell
+    /// without quoting. The same as `to_string()`; read it back with [`str::parse`].
+    ///
+    /// ```
+    /// # fn f(cursor: vbs_backups::Cursor) -> vbs_backups::Result<()> {
+    /// let token = cursor.to_token();
+    /// assert!(token.starts_with("vbs1."));
+    /// let again: vbs_backups::Cursor = token.parse()?;
+    /// assert_eq!(again, cursor);
+    /// # Ok(()) }
+    /// ```
+    pub fn to_token(&self) -> String {
+        // Serializing plain strings and numbers cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
+    }
+}
+
+/// The largest cursor token read: a cursor is a few hundred bytes; this leaves room for
+/// long filters and ids without letting a pasted file exhaust memory.
+const MAX_TOKEN_BYTES: usize = 64 * 1024;
+
+impl fmt::Display for Cursor {
+    /// The string form of [`to_token`](Cursor::to_token).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_token())
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = Error;
+
+    /// Reads the string form of [`to_token`](Cursor::to_token) (surrounding white space
+    /// is ignored); a [`ErrorKind::Config`](crate::ErrorKind::Config) error otherwise.
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let refused = |why: &str| Error::config(format!("not a vbs-backups resume token: {why}"));
+        if text.len() > MAX_TOKEN_BYTES {
+            return Err(refused("too long"));
+        }
+        let Some(encoded) = text.strip_prefix(TOKEN_PREFIX) else {
+            return Err(refused("it does not start with `vbs1.`"));
+        };
+        let json = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| refused("it is not base64url"))?;
+        serde_json::from_slice(&json).map_err(|_| refused("its content is not a cursor"))
     }
 }

@@ -81,6 +81,11 @@ pub enum ErrorKind {
     Tls,
     /// The server's next links would make the walk loop or stall.
     Pagination,
+    /// The Tokio runtime cannot carry the walk: the task fetching pages ahead stopped
+    /// (its runtime shut down), or the runtime has no time driver
+    /// (`Builder::enable_time`), which timeouts and retries need. Not retryable: the
+    /// same runtime fails the same way.
+    Runtime,
 }
 
 impl Error {
@@ -110,6 +115,10 @@ impl Error {
 
     pub(crate) fn pagination(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Pagination, message)
+    }
+
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Runtime, message)
     }
 
     pub(crate) fn transport(err: reqwest::Error) -> Self {
@@ -344,13 +353,16 @@ impl fmt::Display for Error {
         if let Some(status) = inner.status {
             write!(f, "HTTP {status}")?;
             if let Some(code) = &inner.code {
-                write!(f, " {code}")?;
+                f.write_str(" ")?;
+                write_printable(f, code)?;
             }
             write!(f, ": ")?;
         }
-        f.write_str(&inner.message)?;
+        write_printable(f, &inner.message)?;
         if let Some(request_id) = &inner.request_id {
-            write!(f, " (request id {request_id})")?;
+            f.write_str(" (request id ")?;
+            write_printable(f, request_id)?;
+            f.write_str(")")?;
         }
         Ok(())
     }
@@ -390,6 +402,27 @@ impl std::error::Error for Error {
     }
 }
 
+/// Writes `text` with every character that could drive a terminal escaped: C0 and C1
+/// controls, DEL (ESC and BEL above all: `\u{1b}]52;c;…\u{7}` rewrites the clipboard)
+/// and the bidirectional overrides that reorder what is shown. They read `\u{1b}`; plain
+/// spaces and everything else stay. Messages carry server text (error bodies, ids,
+/// markers and next links), so `Display` never lets it reach a terminal raw.
+fn write_printable(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(hidden) {
+        return f.write_str(text);
+    }
+    for c in text.chars() {
+        if hidden(c) {
+            write!(f, "\\u{{{:x}}}", u32::from(c))?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether the TLS handshake failed on the certificate. rustls does not reach us as
 /// a type, only through reqwest's source chain, so its message is what tells.
 fn is_certificate_failure(err: &reqwest::Error) -> bool {
@@ -401,6 +434,42 @@ fn is_certificate_failure(err: &reqwest::Error) -> bool {
         source = cause.source();
     }
     false
+}
+
+/// A URL the user gave, as it may be shown in a message: without the user info
+/// (`user:password@`) and without the query and fragment, which can carry credentials
+/// (`?X-Auth-Token=…`). Works on the text, so a URL that does not parse is shown safely
+/// too.
+///
+/// ```text
+/// https://u:s3cret@h:8776/v2/p?token=x  →  https://<redacted>@h:8776/v2/p?<redacted>
+/// ```
+pub(crate) fn url_for_message(text: &str) -> String {
+    let (before_query, hidden) = match text.find(['?', '#']) {
+        Some(at) => (&text[..at], Some(&text[at..at + 1])),
+        None => (text, None),
+    };
+    let (scheme, rest) = match before_query.find("://") {
+        Some(at) => before_query.split_at(at + 3),
+        None => ("", before_query),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let mut shown = String::with_capacity(text.len());
+    shown.push_str(scheme);
+    match authority.rfind('@') {
+        Some(at) => {
+            shown.push_str("<redacted>@");
+            shown.push_str(&authority[at + 1..]);
+        }
+        None => shown.push_str(authority),
+    }
+    shown.push_str(path);
+    if let Some(mark) = hidden {
+        shown.push_str(mark);
+        shown.push_str("<redacted>");
+    }
+    shown
 }
 
 /// The longest excerpt of a non-JSON error body kept in a message.
@@ -577,6 +646,45 @@ mod tests {
     fn an_error_is_one_pointer_wide() {
         // Results on the hot path stay small: the details live behind the box.
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn display_escapes_terminal_controls_from_the_server() {
+        let err = Error::from_response(
+            404,
+            Some("req-\u{1b}[2J".into()),
+            "{\"itemNotFound\": {\"code\": \"x\\u001b]52;c;AAAA\\u0007\", \"message\": \"Backup \\u001b]52;c;AAAA\\u0007 \\u009b31m\\u007f \\u202e could not be found.\"}}".as_bytes(),
+        );
+        assert_eq!(
+            err.to_string(),
+            "HTTP 404 x\\u{1b}]52;c;AAAA\\u{7}: Backup \\u{1b}]52;c;AAAA\\u{7} \\u{9b}31m\\u{7f} \\u{202e} could not be found. (request id req-\\u{1b}[2J)"
+        );
+        let pagination = Error::pagination("page 2 links to marker `\u{1b}]52;c;AAAA\u{7}` again");
+        assert_eq!(
+            pagination.to_string(),
+            "page 2 links to marker `\\u{1b}]52;c;AAAA\\u{7}` again"
+        );
+    }
+
+    #[test]
+    fn urls_in_messages_lose_user_info_query_and_fragment() {
+        for (given, shown) in [
+            ("https://h:8776/v2/p", "https://h:8776/v2/p"),
+            (
+                "https://u:s3cret@h:8776/v2/p?X-Auth-Token=abc",
+                "https://<redacted>@h:8776/v2/p?<redacted>",
+            ),
+            ("ftp://u:s3cret@h", "ftp://<redacted>@h"),
+            ("http://h/x#s3cret", "http://h/x#<redacted>"),
+            (
+                "http://a:b@c@h:bad port/p",
+                "http://<redacted>@h:bad port/p",
+            ),
+            ("u:s3cret@h", "<redacted>@h"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(url_for_message(given), shown, "{given}");
+        }
     }
 
     #[test]

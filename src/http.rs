@@ -165,6 +165,7 @@ impl Pipeline {
         auth: Option<&dyn Authorizer>,
         mut read: impl FnMut(Response<'_>) -> Result<R>,
     ) -> Result<R> {
+        ensure_timers()?;
         let policy = &self.inner.retry;
         let mut url = request.outgoing.url.clone();
         let mut redirects = 0;
@@ -201,7 +202,16 @@ impl Pipeline {
             if !err.is_retryable() || attempt >= policy.attempts() {
                 return Err(err);
             }
-            let delay = policy.delay(attempt, err.retry_after());
+            let Some(delay) = policy.delay(attempt, err.retry_after()) else {
+                tracing::warn!(
+                    retry_after = ?err.retry_after(),
+                    cap = ?policy.retry_after_cap(),
+                    reason = %err,
+                    request = request.purpose,
+                    "the server asks to wait longer than the Retry-After cap; not retrying"
+                );
+                return Err(err);
+            };
             tracing::warn!(
                 attempt,
                 ?delay,
@@ -298,6 +308,25 @@ impl Pipeline {
         .await
         .map_err(|err| failed(err.with_request_id(request_id)))
     }
+}
+
+/// Fails unless the current Tokio runtime has a time driver: timeouts, retries and
+/// reqwest's connection pool need one, and without it they panic deep inside tokio.
+/// Tokio offers no way to ask, so the check makes (and drops, unpolled) a timer and
+/// turns the panic into an error. The panic message may still reach the panic hook
+/// (stderr), once, before the error is returned.
+fn ensure_timers() -> Result<()> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(Error::runtime(
+            "requests must be sent from inside a Tokio runtime (reqwest needs one)",
+        ));
+    }
+    std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO))).map_err(|_| {
+        Error::runtime(
+            "the Tokio runtime has no time driver, which timeouts and retries need: \
+                 build it with enable_time() or enable_all()",
+        )
+    })
 }
 
 /// The request id a service put in its response, if any.

@@ -6,7 +6,7 @@
 //! page, hand it out, work out the next request from the `next` link. The public
 //! stream types put laziness, prefetch and cancellation around it.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -17,8 +17,8 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::client::Client;
-use crate::cursor::{Cursor, FORMAT, Progress};
-use crate::error::{Error, ErrorKind, Result};
+use crate::cursor::{Cursor, EARLIER_IDS, FORMAT, Progress};
+use crate::error::{Error, Result};
 use crate::model::{Listed, Page, Pagination};
 
 /// The most pages a stream may fetch ahead of its consumer.
@@ -205,18 +205,50 @@ impl Walk {
     }
 }
 
-/// Remembers every marker followed so a server that links back never loops the
-/// walk. Fingerprints keep it at 8 bytes a page, whatever the page size.
-#[derive(Default)]
+/// How many of the most recent markers the loop guard compares each new one with.
+pub(crate) const RECENT_MARKERS: usize = 1024;
+
+/// Catches a server whose next links loop, in bounded memory whatever the length of
+/// the walk: the last [`RECENT_MARKERS`] markers (8 bytes each, as fingerprints) catch
+/// a loop of up to that many pages at its first repeat; one checkpoint, moved to the
+/// current marker after 1024, 2048, 4096, … pages (Brent's cycle detection), catches a
+/// longer loop within about twice its length. About 8 KiB for a walk of any length.
 struct FollowedMarkers {
-    seen: HashSet<u64>,
+    recent: VecDeque<u64>,
+    checkpoint: Option<u64>,
+    since_checkpoint: u64,
+    next_checkpoint: u64,
+}
+
+impl Default for FollowedMarkers {
+    fn default() -> Self {
+        Self {
+            recent: VecDeque::with_capacity(RECENT_MARKERS),
+            checkpoint: None,
+            since_checkpoint: 0,
+            next_checkpoint: RECENT_MARKERS as u64,
+        }
+    }
 }
 
 impl FollowedMarkers {
-    /// Records `marker`; false if it was followed before.
+    /// Records `marker`; false if it repeats a recent marker or the checkpoint.
     fn insert(&mut self, marker: &str) -> bool {
         let fingerprint = BuildHasherDefault::<DefaultHasher>::default().hash_one(marker);
-        self.seen.insert(fingerprint)
+        if self.checkpoint == Some(fingerprint) || self.recent.contains(&fingerprint) {
+            return false;
+        }
+        if self.recent.len() == RECENT_MARKERS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(fingerprint);
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= self.next_checkpoint {
+            self.checkpoint = Some(fingerprint);
+            self.since_checkpoint = 0;
+            self.next_checkpoint = self.next_checkpoint.saturating_mul(2);
+        }
+        true
     }
 }
 
@@ -238,8 +270,9 @@ fn last_id_step(
     Ok((Carried::new(), marker))
 }
 
-/// Where a walk stands after `progress`: its definition, and the items it still owes.
-fn cursor(walk: &Walk, progress: &Progress) -> Cursor {
+/// Where a walk stands after `progress` (with `pages_done` pages handed out whole): its
+/// definition, the items it still owes, and the pages it may still fetch.
+fn cursor(walk: &Walk, progress: &Progress, pages_done: u64) -> Cursor {
     let paging = &walk.paging;
     let (after, earlier, offset) = match progress.last_id() {
         Some(last) => (Some(last.to_owned()), progress.earlier_ids(), None),
@@ -259,6 +292,7 @@ fn cursor(walk: &Walk, progress: &Progress) -> Cursor {
         max_items: paging
             .max_items
             .map(|max| max.saturating_sub(progress.delivered)),
+        max_pages: paging.max_pages.map(|max| max.saturating_sub(pages_done)),
     }
 }
 
@@ -306,9 +340,19 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                         && marker.as_deref().is_some_and(|m| err.is_missing_marker(m)) =>
                 {
                     let vanished = marker.as_deref().unwrap_or_default();
-                    let (page, skip) = walk
-                        .step_back(&carried, limit, vanished, &recent_ids, number, err)
-                        .await?;
+                    let stepped = match walk.unstable_sort(&carried) {
+                        Some(sort) => Err(Error::pagination(format!(
+                            "marker `{vanished}` vanished (deleted?) and the listing is sorted by \
+                             `{sort}`, an order in which items move when they change: stepping back \
+                             could skip or repeat backups, so the walk stops here"
+                        ))
+                        .with_source(err)),
+                        None => {
+                            walk.step_back(&carried, limit, vanished, &recent_ids, number, err)
+                                .await
+                        }
+                    };
+                    let (page, skip) = stepped?;
                     redelivered = skip;
                     page
                 }
@@ -424,8 +468,9 @@ impl Walk {
     }
 
     /// The marker was deleted between two requests: asks again after each earlier
-    /// id of the last page, newest first, and returns the first page that comes
-    /// back with the ids it will repeat. Without any such id the walk cannot go on.
+    /// id of the last page, newest first, at most [`EARLIER_IDS`] of them, and returns
+    /// the first page that comes back with the ids it will repeat. Without any such id
+    /// the walk cannot go on.
     async fn step_back<T: Listed>(
         &self,
         carried: &[(String, String)],
@@ -439,7 +484,12 @@ impl Walk {
             .iter()
             .rposition(|id| id == vanished)
             .unwrap_or(recent_ids.len());
-        for (index, candidate) in recent_ids[..earlier].iter().enumerate().rev() {
+        let candidates = recent_ids[..earlier]
+            .iter()
+            .enumerate()
+            .rev()
+            .take(EARLIER_IDS);
+        for (index, candidate) in candidates {
             tracing::warn!(
                 vanished,
                 candidate,
@@ -456,10 +506,44 @@ impl Walk {
             }
         }
         Err(Error::pagination(format!(
-            "marker `{vanished}` vanished and no earlier item of the last page exists any more: the walk cannot go on"
+            "marker `{vanished}` vanished and none of the {EARLIER_IDS} items delivered before it \
+             exists any more: the walk cannot go on (deleting backups while listing them? see \
+             \"Cleanup jobs\" in the README)"
         ))
         .with_source(missing))
     }
+
+    /// The sort term that makes stepping back unsafe, if any. Stepping back after an
+    /// earlier id is exact only when items never move relative to each other while the
+    /// walk goes on: when every term of the order up to the first `id` term (which is
+    /// unique and settles the rest) is `created_at` or `id`. No sort at all is the
+    /// server's default (`created_at`, then `id`), which is stable; so is `created_at`
+    /// alone, which Cinder breaks ties in by `id`. Any other key (`updated_at`,
+    /// `status`, `size`, `name`, …) changes when a backup is being deleted or updated,
+    /// which moves it. Both `sort=key:dir,…` and the older `sort_key=key,…` are read,
+    /// from the caller's filters and from what a next link carries.
+    fn unstable_sort<'a>(&'a self, carried: &'a [(String, String)]) -> Option<&'a str> {
+        self.filters
+            .iter()
+            .chain(carried)
+            .filter(|(key, _)| key == "sort" || key == "sort_key")
+            .map(|(_, value)| value.as_str())
+            .find(|value| !is_stable_order(value))
+    }
+}
+
+/// Whether the sort terms of `value` (`created_at:desc,id:asc`) keep items in place; see
+/// [`Walk::unstable_sort`].
+fn is_stable_order(value: &str) -> bool {
+    for term in value.split(',') {
+        let key = term.split(':').next().unwrap_or_default().trim();
+        match key {
+            "id" => return true,
+            "created_at" | "" => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// A stream of whole pages; see [`ListBackups::pages`](crate::ListBackups::pages).
@@ -578,7 +662,7 @@ impl<T: Listed> PageStream<T> {
     /// # Ok(()) }
     /// ```
     pub fn cursor(&self) -> Cursor {
-        cursor(&self.walk, &self.progress)
+        cursor(&self.walk, &self.progress, self.progress.pages)
     }
 
     fn start(pages: BoxStream<'static, Result<Page<T>>>, prefetch: usize) -> Result<Source<T>> {
@@ -630,8 +714,7 @@ impl<T: Listed> Stream for PageStream<T> {
             Source::Prefetching { receiver, .. } => match ready!(receiver.poll_recv(cx)) {
                 Some(Fetched::Page(page)) => Some(page),
                 Some(Fetched::End) => None,
-                None => Some(Err(Error::new(
-                    ErrorKind::Transport,
+                None => Some(Err(Error::runtime(
                     "the task fetching pages ahead stopped before the walk ended (was its Tokio runtime shut down?)",
                 ))),
             },
@@ -751,7 +834,10 @@ impl<T: Listed> ItemStream<T> {
     /// # Ok(()) }
     /// ```
     pub fn cursor(&self) -> Cursor {
-        cursor(&self.pages.walk, &self.progress)
+        // The page being handed out is not done until its last item is.
+        let in_page = u64::from(self.current.len() > 0);
+        let pages_done = self.pages.progress.pages.saturating_sub(in_page);
+        cursor(&self.pages.walk, &self.progress, pages_done)
     }
 
     /// The total number of matching items, once the first page has said it (Cinder
@@ -969,6 +1055,59 @@ mod tests {
         assert_eq!(ids, ["x", "y", "z"]);
         overwrite_ids(&mut ids, ["p"].into_iter());
         assert_eq!(ids, ["p"]);
+    }
+
+    #[test]
+    fn followed_markers_stay_bounded_and_catch_loops_of_any_length() {
+        let mut followed = FollowedMarkers::default();
+        for page in 0..200_000 {
+            assert!(followed.insert(&format!("m{page}")), "page {page}");
+        }
+        assert!(followed.recent.len() <= RECENT_MARKERS);
+        assert!(followed.recent.capacity() <= 2 * RECENT_MARKERS);
+        // A short loop is caught at its first repeat.
+        assert!(!followed.insert("m199990"));
+        // A loop longer than the window: caught within about twice its length.
+        for period in [RECENT_MARKERS + 1, 5_000, 70_000] {
+            let mut followed = FollowedMarkers::default();
+            let caught = (0..)
+                .take(20 * period)
+                .position(|step| !followed.insert(&format!("m{}", step % period)));
+            let caught =
+                caught.unwrap_or_else(|| panic!("a loop of {period} pages is never caught"));
+            assert!(
+                caught <= 4 * period,
+                "a loop of {period} pages caught after {caught}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_created_at_and_id_orders_are_stable() {
+        for stable in [
+            "",
+            "created_at",
+            "created_at:desc",
+            "id:asc",
+            "created_at:asc,id:desc",
+            "id,status",
+            "created_at:desc,id:desc,size",
+        ] {
+            assert!(is_stable_order(stable), "{stable}");
+        }
+        for unstable in [
+            "status",
+            "updated_at:desc",
+            "size:asc,id",
+            "created_at,display_name",
+            "display_name:asc,created_at",
+        ] {
+            assert!(!is_stable_order(unstable), "{unstable}");
+        }
+        let walk = walk(&[("sort", "created_at:desc,id:asc")]);
+        assert_eq!(walk.unstable_sort(&[]), None);
+        let carried = [("sort_key".to_owned(), "status".to_owned())];
+        assert_eq!(walk.unstable_sort(&carried), Some("status"));
     }
 
     #[test]

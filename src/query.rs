@@ -118,6 +118,7 @@ impl<T: Listed> Listing<T> {
                 after,
                 earlier,
                 max_items: cursor.max_items,
+                max_pages: cursor.max_pages,
                 ..Paging::default()
             },
             items: PhantomData,

@@ -1,5 +1,6 @@
 //! The command line: `vbs-backups [global flags] list|demo [flags]`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::RangedU64ValueParser;
@@ -123,6 +124,17 @@ pub struct ListArgs {
     #[arg(long, value_name = "ID")]
     pub after: Option<String>,
 
+    /// Continue an interrupted listing from the token its `resume with:` line printed;
+    /// the filters, page size and what --max-items still allows come from the token, and
+    /// it works even if the last backup listed was deleted since
+    #[arg(long, value_name = "TOKEN", conflicts_with_all = RESUME_CONFLICTS)]
+    pub resume: Option<String>,
+
+    /// Like --resume, with the token read from a file (or a cursor saved as JSON by a
+    /// program using the library)
+    #[arg(long, value_name = "PATH", conflicts_with_all = RESUME_FILE_CONFLICTS)]
+    pub resume_file: Option<PathBuf>,
+
     /// Pages fetched ahead while earlier ones are printed (0 to 64; default 1)
     #[arg(long, value_name = "PAGES", value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
     pub prefetch: Option<usize>,
@@ -139,7 +151,37 @@ pub struct ListArgs {
     /// Output format; default: table on a terminal, ndjson otherwise
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+
+    /// CSV: write cells exactly as the server sent them. By default a cell starting with
+    /// = + - @, a tab or a carriage return gets a leading ' so that a spreadsheet opening
+    /// the file shows it as text instead of running it as a formula (CSV injection);
+    /// machine consumers may want the raw values
+    #[arg(long)]
+    pub csv_raw: bool,
 }
+
+/// What `--resume` replaces: the listing is the token's.
+const RESUME_CONFLICTS: [&str; 9] = [
+    "status",
+    "name",
+    "volume_id",
+    "offset",
+    "page_size",
+    "max_items",
+    "after",
+    "count",
+    "resume_file",
+];
+const RESUME_FILE_CONFLICTS: [&str; 8] = [
+    "status",
+    "name",
+    "volume_id",
+    "offset",
+    "page_size",
+    "max_items",
+    "after",
+    "count",
+];
 
 /// `demo`'s own flags, and a listing's.
 #[derive(Args, Clone)]

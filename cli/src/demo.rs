@@ -68,6 +68,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
         format: args.list.format.unwrap_or(ui.default_format()),
         resume: None,
         after: args.list.after.as_deref(),
+        csv_raw: args.list.csv_raw,
     };
     let walked = list::list(&client, &args.list, &plan, ui).await;
     if walked.exit != Exit::Ok {

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter};
 use std::time::Duration;
 
 use futures::StreamExt;
-use vbs_backups::{Client, ListBackups, OpenStackConfig};
+use vbs_backups::{Client, Cursor, ListBackups, Listed, OpenStackConfig};
 
 use crate::args::{Format, GlobalArgs, ListArgs};
 use crate::output::{self, Record};
@@ -35,6 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &ListArgs, ui: &Ui) -> Exit {
         format: args.format.unwrap_or(ui.default_format()),
         resume: Some((global, args)),
         after: args.after.as_deref(),
+        csv_raw: args.csv_raw,
     };
     let walked = list(&client, args, &plan, ui).await;
     if walked.exit == Exit::Ok && !walked.reader_gone && ui.progress_enabled() {
@@ -96,6 +97,8 @@ pub struct Plan<'a> {
     pub resume: Option<(&'a GlobalArgs, &'a ListArgs)>,
     /// `--after`, to explain a marker the server does not know.
     pub after: Option<&'a str>,
+    /// `--csv-raw`: CSV cells as the server sent them, without the formula guard.
+    pub csv_raw: bool,
 }
 
 /// What a walk did.
@@ -112,8 +115,68 @@ pub struct Walked {
     pub exit: Exit,
 }
 
-/// Builds the listing `args` describe on `client` and walks it.
+/// The cursor of `--resume` / `--resume-file`, if one was given.
+fn resume_cursor(args: &ListArgs) -> Result<Option<Cursor>, String> {
+    if let Some(token) = &args.resume {
+        return token
+            .parse()
+            .map(Some)
+            .map_err(|err: vbs_backups::Error| format!("--resume: {err}"));
+    }
+    let Some(path) = &args.resume_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("--resume-file {}: {err}", path.display()))?;
+    let text = text.trim();
+    let parsed = if text.starts_with('{') {
+        serde_json::from_str(text).map_err(|err| err.to_string())
+    } else {
+        text.parse()
+            .map_err(|err: vbs_backups::Error| err.to_string())
+    };
+    parsed
+        .map(Some)
+        .map_err(|err| format!("--resume-file {}: {err}", path.display()))
+}
+
+/// A walk that failed before it began, its error reported.
+fn refused(message: &str) -> Walked {
+    report::stderr_line(format_args!("error: {}", output::printable(message)));
+    refused_quietly()
+}
+
+fn with_prefetch<T: Listed>(query: ListBackups<T>, args: &ListArgs) -> ListBackups<T> {
+    match args.prefetch {
+        Some(prefetch) => query.prefetch(prefetch),
+        None => query,
+    }
+}
+
+/// Builds the listing `args` describe on `client` (or continues the one of `--resume`)
+/// and walks it.
 pub async fn list(client: &Client, args: &ListArgs, plan: &Plan<'_>, ui: &Ui) -> Walked {
+    let cursor = match resume_cursor(args) {
+        Ok(cursor) => cursor,
+        Err(message) => return refused(&message),
+    };
+    if let Some(cursor) = cursor {
+        let resumed = if args.detail {
+            match client.resume_detail(cursor) {
+                Ok(query) => Ok(walk(with_prefetch(query, args), plan, ui).await),
+                Err(err) => Err(err),
+            }
+        } else {
+            match client.resume(cursor) {
+                Ok(query) => Ok(walk(with_prefetch(query, args), plan, ui).await),
+                Err(err) => Err(err),
+            }
+        };
+        return resumed.unwrap_or_else(|err| {
+            report::error(&err, None);
+            refused_quietly()
+        });
+    }
     let mut query = client.backups();
     if let Some(status) = &args.status {
         query = query.status(status.as_str());
@@ -168,9 +231,10 @@ enum End {
 /// an error, Ctrl-C, or a closed stdout.
 async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Walked {
     let stdout = io::stdout();
-    let mut sink = output::sink::<T, _>(
+    let mut sink = output::sink_with::<T, _>(
         plan.format,
         BufWriter::with_capacity(64 * 1024, stdout.lock()),
+        !plan.csv_raw,
     );
     let mut progress = Progress::new(ui.progress_enabled());
     let mut interrupt = ui.interrupt();
@@ -196,7 +260,7 @@ async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Wal
             }
         }
     };
-    let last_id = pages.last_id().map(str::to_owned);
+    let cursor = pages.cursor();
     // Cancels the request in flight and the pages fetched ahead.
     drop(pages);
     // Closing the output matters for a complete listing; after an error or Ctrl-C it is
@@ -223,11 +287,11 @@ async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Wal
         reader_gone,
         exit,
     };
-    let resume = |last_id: Option<&str>| {
-        if let (Some((global, args)), Some(last_id), true) = (plan.resume, last_id, items > 0) {
+    let resume = |cursor: Cursor| {
+        if let (Some((global, args)), true) = (plan.resume, items > 0) {
             report::stderr_line(format_args!(
                 "resume with: {}",
-                report::resume_command(global, args, last_id, items)
+                output::printable(&report::resume_command(global, args, &cursor))
             ));
         }
     };
@@ -246,7 +310,7 @@ async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Wal
         }
         End::Failed(err) => {
             report::error(&err, plan.after);
-            resume(err.resume_after().or(last_id.as_deref()));
+            resume(err.cursor().cloned().unwrap_or(cursor));
             walked(Exit::Failed)
         }
         End::Interrupted => {
@@ -254,9 +318,20 @@ async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Wal
                 "interrupted after {}",
                 plural(items, "backup")
             ));
-            resume(last_id.as_deref());
+            resume(cursor);
             walked(Exit::Interrupted)
         }
+    }
+}
+
+/// A walk that failed before it began, its error already reported.
+fn refused_quietly() -> Walked {
+    Walked {
+        items: 0,
+        pages: 0,
+        elapsed: Duration::ZERO,
+        reader_gone: false,
+        exit: Exit::Failed,
     }
 }
 

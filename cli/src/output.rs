@@ -141,7 +141,7 @@ fn optional(name: Option<&str>) -> String {
 
 /// Text safe to put on a terminal: control characters (line breaks, escape sequences a
 /// server could use to rewrite the screen) are shown escaped, like `\n` and `\u{1b}`.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_owned();
     }
@@ -165,8 +165,19 @@ pub trait Sink<T> {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// A sink writing `format` to `out`.
+/// A sink writing `format` to `out`, CSV cells guarded against formula injection.
+#[cfg(test)]
 pub fn sink<'a, T: Record, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink<T> + 'a> {
+    sink_with(format, out, true)
+}
+
+/// A sink writing `format` to `out`; with `guard_csv`, CSV cells that a spreadsheet would
+/// run as a formula are written as text (see [`csv_cell`]).
+pub fn sink_with<'a, T: Record, W: Write + 'a>(
+    format: Format,
+    out: W,
+    guard_csv: bool,
+) -> Box<dyn Sink<T> + 'a> {
     match format {
         Format::Ndjson => Box::new(Ndjson { out }),
         Format::Json => Box::new(JsonArray { out, items: 0 }),
@@ -175,6 +186,7 @@ pub fn sink<'a, T: Record, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sin
                 .has_headers(false)
                 .from_writer(out),
             header_written: false,
+            guard: guard_csv,
         }),
         Format::Table => Box::new(Table {
             out,
@@ -237,6 +249,20 @@ impl<T: Record, W: Write> Sink<T> for JsonArray<W> {
 struct Csv<W: Write> {
     out: csv::Writer<W>,
     header_written: bool,
+    /// Whether cells are guarded against formula injection.
+    guard: bool,
+}
+
+/// A CSV cell as a spreadsheet should read it: one starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return would be run as a formula (`=HYPERLINK(…)` in a backup's
+/// name), so it gets a leading `'`, which spreadsheets take for "this is text"; OWASP's
+/// advice for CSV injection. Other cells are left as they are.
+pub fn csv_cell(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 impl<W: Write> Csv<W> {
@@ -260,7 +286,11 @@ impl<T: Record, W: Write> Sink<T> for Csv<W> {
     fn page(&mut self, items: &[T]) -> io::Result<()> {
         self.header(T::CSV_HEADER)?;
         for item in items {
-            self.out.write_record(item.csv_row()).map_err(csv_error)?;
+            let mut row = item.csv_row();
+            if self.guard {
+                row = row.into_iter().map(csv_cell).collect();
+            }
+            self.out.write_record(row).map_err(csv_error)?;
         }
         self.out.flush()
     }
@@ -385,6 +415,33 @@ mod tests {
             "id,name\nb1,\"weekly, \"\"full\"\"\"\nb22,\n"
         );
         assert_eq!(render(Format::Csv, &[]), "id,name\n");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_written_as_text_unless_raw() {
+        let evil = vec![
+            BackupSummary::new("b1", Some("=HYPERLINK(\"http://x\",\"y\")".to_owned())),
+            BackupSummary::new("b2", Some("+1".to_owned())),
+            BackupSummary::new("-b3", Some("@SUM(A1)".to_owned())),
+            BackupSummary::new("b4", Some("\tcmd".to_owned())),
+            BackupSummary::new("b5", Some("\rcmd".to_owned())),
+            BackupSummary::new("b6", Some("plain = text, a-b".to_owned())),
+        ];
+        assert_eq!(
+            render(Format::Csv, std::slice::from_ref(&evil)),
+            "id,name\nb1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\nb2,'+1\n'-b3,'@SUM(A1)\n\
+             b4,'\tcmd\nb5,\"'\rcmd\"\nb6,\"plain = text, a-b\"\n"
+        );
+        let mut raw = Vec::new();
+        {
+            let mut sink = sink_with::<BackupSummary, _>(Format::Csv, &mut raw, false);
+            sink.page(&evil[..2]).unwrap();
+            sink.finish().unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(raw).unwrap(),
+            "id,name\nb1,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\nb2,+1\n"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use vbs_backups::{Error, ErrorKind};
+use vbs_backups::{Cursor, Error, ErrorKind};
 
 use crate::args::{GlobalArgs, ListArgs};
 
@@ -18,7 +18,10 @@ pub fn stderr_line(line: impl std::fmt::Display) {
 ///
 /// `after` is the `--after` of the listing, to tell a missing marker from a wrong endpoint.
 pub fn error(err: &Error, after: Option<&str>) {
-    stderr_line(format_args!("error: {}", one_line(err)));
+    stderr_line(format_args!(
+        "error: {}",
+        crate::output::printable(&one_line(err))
+    ));
     if let Some(hint) = hint(err, after) {
         stderr_line(format_args!("hint: {hint}"));
     }
@@ -96,6 +99,11 @@ pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
             "the endpoint answered with something other than a backup list: check that it is \
              the block storage service (--endpoint or the catalog) and the API version"
         }
+        (ErrorKind::Pagination, _) if err.message().contains("vanished") => {
+            "backups were deleted while they were listed: continue with the command below, \
+             which resumes from where the walk stood (for cleanup jobs, see \"Cleanup jobs\" in \
+             the README)"
+        }
         (ErrorKind::Pagination, _) => {
             "the server's next links loop or stall, a server bug: quote the request id to the \
              cloud's operator"
@@ -104,15 +112,18 @@ pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
     })
 }
 
-/// `vbs-backups list … --after <id>`: the same listing, continued after `last_id`, with
-/// the flags given on the command line (never the token), without `--offset` (the server
-/// would skip again after the marker) and with what `--max-items` still allows.
-pub fn resume_command(global: &GlobalArgs, list: &ListArgs, last_id: &str, written: u64) -> String {
+/// `vbs-backups list … --resume <token>`: the listing continued from `cursor`, which
+/// holds its filters, page size, what `--max-items` still allows and the ids to step
+/// back to if the last backup listed is deleted meanwhile; with the connection flags
+/// given on the command line (never the token) and the output flags.
+pub fn resume_command(global: &GlobalArgs, list: &ListArgs, cursor: &Cursor) -> String {
     let resumed = ListArgs {
-        offset: None,
-        after: Some(last_id.to_owned()),
-        max_items: list.max_items.map(|max| max.saturating_sub(written)),
-        ..list.clone()
+        prefetch: list.prefetch,
+        detail: list.detail,
+        format: list.format,
+        csv_raw: list.csv_raw,
+        resume: Some(cursor.to_string()),
+        ..ListArgs::default()
     };
     command_line(global, None, &resumed)
 }
@@ -137,7 +148,11 @@ pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -
         ("--prefetch", list.prefetch.map(|n| n.to_string())),
         ("--format", list.format.map(|f| f.as_str().to_owned())),
     ];
-    let switches = [("--detail", list.detail), ("--count", list.count)];
+    let switches = [
+        ("--detail", list.detail),
+        ("--count", list.count),
+        ("--csv-raw", list.csv_raw),
+    ];
     let mut words = vec!["vbs-backups".to_owned(), "list".to_owned()];
     for (flag, value) in valued {
         if let Some(value) = value {
@@ -153,6 +168,10 @@ pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -
     if let Some(after) = &list.after {
         words.push("--after".to_owned());
         words.push(quote(after));
+    }
+    if let Some(token) = &list.resume {
+        words.push("--resume".to_owned());
+        words.push(quote(token));
     }
     words.join(" ")
 }
@@ -187,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn the_resume_command_keeps_the_listing_but_not_the_token_or_offset() {
+    fn the_resume_command_keeps_the_connection_and_output_flags_but_not_the_token() {
         let global = GlobalArgs {
             endpoint: Some("http://127.0.0.1:8776".into()),
             token: Some("secret".into()),
@@ -206,10 +225,17 @@ mod tests {
             detail: true,
             ..ListArgs::default()
         };
+        let cursor: Cursor = serde_json::from_value(serde_json::json!({
+            "format": 1, "project_id": "p", "api_version": "v2", "collection": "backups/detail",
+            "filters": [["status", "available"]], "page_size": 10, "after": "b-40",
+        }))
+        .unwrap();
         assert_eq!(
-            resume_command(&global, &list, "b-40", 40),
-            "vbs-backups list --endpoint http://127.0.0.1:8776 --timeout 5s --status available \
-             --name 'nightly db' --max-items 60 --format csv --detail --after b-40"
+            resume_command(&global, &list, &cursor),
+            format!(
+                "vbs-backups list --endpoint http://127.0.0.1:8776 --timeout 5s --format csv \
+                 --detail --resume {cursor}"
+            )
         );
     }
 }

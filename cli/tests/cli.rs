@@ -973,29 +973,173 @@ fn a_walk_that_fails_midway_says_how_to_resume_and_the_resume_completes_it() {
     assert!(lines[1].starts_with("hint: authenticated, but not allowed"));
     let words = run.resume_words();
     assert_eq!(
-        words,
+        words[..7],
         [
             "list",
             "--endpoint",
             &served.server.endpoint(),
             "--project-id",
             served.server.project_id(),
-            "--page-size",
-            "10",
-            "--max-items",
-            "20",
             "--format",
             "json",
-            "--after",
-            &first[19].0,
         ]
     );
+    assert_eq!(words[7], "--resume");
+    assert_eq!(words.len(), 9);
+    // The token holds the filters, the page size and what --max-items still allows.
+    let cursor = serde_json::to_value(words[8].parse::<vbs_backups::Cursor>().unwrap()).unwrap();
+    assert_eq!(cursor["page_size"], 10);
+    assert_eq!(cursor["max_items"], 20);
+    assert_eq!(cursor["after"], first[19].0.as_str());
     assert!(!run.stderr.contains(&token));
 
     let rest = Run::ok(vbs().args(&words).env("OS_AUTH_TOKEN", &token));
     let rest: Vec<Value> = serde_json::from_str(&rest.stdout).unwrap();
     let rest: Vec<_> = rest.iter().map(summary).collect();
     assert_eq!([first, rest].concat(), served.truth()[1..41]);
+}
+
+#[test]
+fn the_printed_resume_command_lists_exactly_the_rest_even_after_the_last_backup_was_deleted() {
+    let served = serve_backups(45);
+    for _ in 0..2 {
+        served.server.push_response(CannedResponse::passthrough());
+    }
+    served.server.push_response(CannedResponse::json(
+        403,
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow backup:get_all."}}"#,
+    ));
+    let truth = served.truth();
+    let run = Run::of(vbs().arg("list").args(served.flags()).args([
+        "--page-size",
+        "10",
+        "--format",
+        "ndjson",
+    ]));
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let first = ndjson(&run.stdout);
+    assert_eq!(first, truth[..20]);
+    let words = run.resume_words();
+    assert!(words.contains(&"--resume".to_owned()), "{words:?}");
+    assert!(!words.contains(&"--after".to_owned()), "{words:?}");
+    // A cleanup run deleted the last backup listed, and the one before it, meanwhile:
+    // `--after <id>` would be a 404 now.
+    assert!(served.server.delete_backup(&first[19].0));
+    assert!(served.server.delete_backup(&first[18].0));
+    let rest = Run::ok(
+        vbs()
+            .args(&words)
+            .env("OS_AUTH_TOKEN", served.server.token().unwrap()),
+    );
+    assert_eq!(ndjson(&rest.stdout), truth[20..]);
+
+    // The same token from a file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("resume.token");
+    let token = &words[words.iter().position(|w| w == "--resume").unwrap() + 1];
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let from_file = Run::ok(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .arg("--resume-file")
+            .arg(&file),
+    );
+    assert_eq!(ndjson(&from_file.stdout), truth[20..]);
+}
+
+#[test]
+fn resume_flags_conflict_with_the_filters_and_a_bad_token_is_an_error() {
+    let served = serve_backups(3);
+    let conflict = Run::of(vbs().arg("list").args(served.flags()).args([
+        "--resume",
+        "vbs1.e30",
+        "--status",
+        "available",
+    ]));
+    assert_eq!(conflict.code, Some(2), "{}", conflict.stderr);
+    let bad = Run::of(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--resume", "nope"]),
+    );
+    assert_eq!(bad.code, Some(1), "{}", bad.stderr);
+    assert!(
+        bad.stderr.starts_with("error: --resume: "),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn csv_output_guards_formulas_by_default_and_csv_raw_turns_it_off() {
+    let served = serve_backups(0);
+    let page = serde_json::json!({"backups": [
+        {"id": "b1", "name": "=HYPERLINK(\"http://x\")", "links": []},
+        {"id": "-b2", "name": "@cmd", "links": []},
+    ]})
+    .to_string();
+    served
+        .server
+        .push_response(CannedResponse::json(200, page.clone()));
+    let guarded = Run::ok(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--format", "csv"]),
+    );
+    assert_eq!(
+        guarded.stdout,
+        "id,name\nb1,\"'=HYPERLINK(\"\"http://x\"\")\"\n'-b2,'@cmd\n"
+    );
+    served.server.push_response(CannedResponse::json(200, page));
+    let raw =
+        Run::ok(
+            vbs()
+                .arg("list")
+                .args(served.flags())
+                .args(["--format", "csv", "--csv-raw"]),
+        );
+    assert_eq!(
+        raw.stdout,
+        "id,name\nb1,\"=HYPERLINK(\"\"http://x\"\")\"\n-b2,@cmd\n"
+    );
+    let help = Run::ok(vbs().args(["list", "--help"]));
+    assert!(help.stdout.contains("--csv-raw"), "{}", help.stdout);
+}
+
+#[test]
+fn server_text_in_the_error_and_resume_lines_cannot_drive_the_terminal() {
+    let served = serve_backups(0);
+    let evil = "\u{1b}]52;c;AAAA\u{7}";
+    let page = serde_json::json!({
+        "backups": [{"id": evil, "name": "x", "links": []}],
+        "backups_links": [{"rel": "next", "href": "backups?marker=%1B%5D52%3Bc%3BAAAA%07"}],
+    })
+    .to_string();
+    served.server.push_response(CannedResponse::json(200, page));
+    served.server.push_response(CannedResponse::json(
+        403,
+        format!(
+            r#"{{"forbidden": {{"code": 403, "message": "no {}"}}}}"#,
+            "\\u001b[2J\\u0007"
+        ),
+    ));
+    let run = Run::of(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--format", "ndjson"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{:?}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(r"no \u{1b}[2J\u{7}"), "{}", run.stderr);
+    assert!(run.stderr.contains("resume with: "), "{}", run.stderr);
 }
 
 /// Sends SIGINT, as Ctrl-C does, to a child this test started.
@@ -1054,13 +1198,18 @@ fn ctrl_c_stops_cleanly_with_a_resume_hint_and_exit_130() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines[0], "interrupted after 10 backups");
     let resume = format!(
-        "resume with: vbs-backups list --endpoint {} --project-id {} --status available \
-         --page-size 10 --after {}",
+        "resume with: vbs-backups list --endpoint {} --project-id {} --resume ",
         served.server.endpoint(),
         served.server.project_id(),
-        listed[9].0
     );
-    assert_eq!(lines[1], resume);
+    assert!(lines[1].starts_with(&resume), "{stderr}");
+    let token = lines[1].rsplit(' ').next().unwrap();
+    let cursor = serde_json::to_value(token.parse::<vbs_backups::Cursor>().unwrap()).unwrap();
+    assert_eq!(cursor["after"], listed[9].0.as_str());
+    assert_eq!(
+        cursor["filters"],
+        serde_json::json!([["status", "available"]])
+    );
     assert_eq!(lines.len(), 2);
 }
 

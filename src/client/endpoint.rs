@@ -4,7 +4,7 @@
 use reqwest::header::HeaderValue;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, url_for_message};
 use crate::model::ApiVersion;
 
 /// An endpoint string turned into the project URL the listings hang off.
@@ -21,8 +21,11 @@ impl ResolvedEndpoint {
         project_id: Option<String>,
         api_version: Option<ApiVersion>,
     ) -> Result<Self> {
-        let endpoint = endpoint.trim();
-        let mut url = Url::parse(endpoint)
+        let given = endpoint.trim();
+        // Messages show the endpoint without user info, query or fragment: never a credential.
+        let endpoint = url_for_message(given);
+        let endpoint = endpoint.as_str();
+        let mut url = Url::parse(given)
             .map_err(|err| Error::config(format!("endpoint `{endpoint}` is not a URL: {err}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::config(format!(

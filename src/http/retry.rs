@@ -8,6 +8,12 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// How failed requests are retried: exponential backoff with full jitter, honouring
 /// the server's `Retry-After`.
 ///
+/// A `Retry-After` is never cut short: a retry waits as long as the server asked, even
+/// beyond [`max_delay`](Self::max_delay), up to [`max_retry_after`](Self::max_retry_after)
+/// (default 120 s). If the server asks for longer than that, the request is not retried
+/// at all: the error comes at once, with [`Error::retry_after`](crate::Error::retry_after)
+/// saying how long the server wants to be left alone.
+///
 /// Listing requests are idempotent GETs, so connection errors, timeouts, a body cut
 /// short, and the statuses 429, 500, 502, 503 and 504 are retried with the same
 /// marker; nothing is skipped or repeated. Other 4xx statuses are never retried.
@@ -31,15 +37,21 @@ pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
+    max_retry_after: Duration,
 }
 
+/// The longest `Retry-After` waited for by default.
+const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
 impl Default for RetryPolicy {
-    /// Five attempts in all, backoff from 250 ms doubling up to 20 s.
+    /// Five attempts in all, backoff from 250 ms doubling up to 20 s, a server's
+    /// `Retry-After` waited for up to 120 s.
     fn default() -> Self {
         Self {
             max_attempts: 5,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(20),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }
@@ -81,7 +93,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest wait before a retry, `Retry-After` included (default 20 s).
+    /// The longest backoff before a retry the client chooses itself (default 20 s). A
+    /// server's `Retry-After` is bounded by [`max_retry_after`](Self::max_retry_after)
+    /// instead.
     ///
     /// ```
     /// let policy = vbs_backups::RetryPolicy::default().max_delay(std::time::Duration::from_secs(5));
@@ -90,6 +104,33 @@ impl RetryPolicy {
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
+    }
+
+    /// The longest `Retry-After` waited for (default 120 s). A server asking for more
+    /// is not retried before it said, nor made to wait for: the request fails at once
+    /// and [`Error::retry_after`](crate::Error::retry_after) carries the server's delay,
+    /// for the caller to resume later (with the error's [`cursor`](crate::Error::cursor)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let policy = vbs_backups::RetryPolicy::default().max_retry_after(Duration::from_secs(600));
+    /// assert_eq!(policy.retry_after_cap(), Duration::from_secs(600));
+    /// ```
+    #[must_use]
+    pub fn max_retry_after(mut self, delay: Duration) -> Self {
+        self.max_retry_after = delay;
+        self
+    }
+
+    /// The longest `Retry-After` waited for; see [`max_retry_after`](Self::max_retry_after).
+    ///
+    /// ```
+    /// let policy = vbs_backups::RetryPolicy::default();
+    /// assert_eq!(policy.retry_after_cap(), std::time::Duration::from_secs(120));
+    /// ```
+    pub fn retry_after_cap(&self) -> Duration {
+        self.max_retry_after
     }
 
     /// Attempts in all, the first included.
@@ -101,19 +142,20 @@ impl RetryPolicy {
         self.max_attempts
     }
 
-    /// The wait before retry number `retry` (1 for the first): the server's
-    /// `Retry-After` if it gave one, else a random share of the exponential backoff;
-    /// never more than the max delay.
-    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let delay = retry_after.unwrap_or_else(|| {
-            let doublings = retry.saturating_sub(1).min(31);
-            let ceiling = self
-                .base_delay
-                .saturating_mul(1 << doublings)
-                .min(self.max_delay);
-            ceiling.mul_f64(jitter())
-        });
-        delay.min(self.max_delay)
+    /// The wait before retry number `retry` (1 for the first), or `None` for no retry:
+    /// the server's `Retry-After` in full if it gave one no longer than the
+    /// `Retry-After` cap (`None` if longer), else a random share of the exponential
+    /// backoff, never more than the max delay.
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        if let Some(asked) = retry_after {
+            return (asked <= self.max_retry_after).then_some(asked);
+        }
+        let doublings = retry.saturating_sub(1).min(31);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1 << doublings)
+            .min(self.max_delay);
+        Some(ceiling.mul_f64(jitter()).min(self.max_delay))
     }
 }
 
@@ -147,25 +189,38 @@ mod tests {
         let policy = RetryPolicy::default()
             .base_delay(Duration::from_millis(100))
             .max_delay(Duration::from_secs(1));
+        let delay = |retry| policy.delay(retry, None).unwrap();
         for _ in 0..200 {
-            assert!(policy.delay(1, None) < Duration::from_millis(100));
-            assert!(policy.delay(3, None) < Duration::from_millis(400));
-            assert!(policy.delay(40, None) <= Duration::from_secs(1));
+            assert!(delay(1) < Duration::from_millis(100));
+            assert!(delay(3) < Duration::from_millis(400));
+            assert!(delay(40) <= Duration::from_secs(1));
         }
-        let spread: std::collections::HashSet<_> = (0..50).map(|_| policy.delay(4, None)).collect();
+        let spread: std::collections::HashSet<_> = (0..50).map(|_| delay(4)).collect();
         assert!(spread.len() > 10, "jitter spreads the delays");
     }
 
     #[test]
-    fn retry_after_wins_but_is_capped() {
+    fn retry_after_wins_in_full_up_to_its_cap_and_beyond_it_ends_the_retries() {
         let policy = RetryPolicy::default().max_delay(Duration::from_secs(5));
         assert_eq!(
             policy.delay(1, Some(Duration::from_secs(2))),
-            Duration::from_secs(2)
+            Some(Duration::from_secs(2))
+        );
+        // Longer than max_delay, within the Retry-After cap: never retried earlier.
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(60))),
+            Some(Duration::from_secs(60))
         );
         assert_eq!(
-            policy.delay(1, Some(Duration::from_secs(3600))),
-            Duration::from_secs(5)
+            policy.delay(1, Some(Duration::from_secs(120))),
+            Some(Duration::from_secs(120))
+        );
+        // Beyond the cap: no retry at all (it used to be shortened to max_delay).
+        assert_eq!(policy.delay(1, Some(Duration::from_secs(3600))), None);
+        let patient = policy.max_retry_after(Duration::from_secs(3600));
+        assert_eq!(
+            patient.delay(1, Some(Duration::from_secs(3600))),
+            Some(Duration::from_secs(3600))
         );
     }
 

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::auth::{DEFAULT_REFRESH_MARGIN, Inner, KeystoneAuth, State};
 use super::credentials::{Method, Project, Secret, User};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, url_for_message};
 use crate::http::{HttpOptions, Pipeline};
 
 /// Configures and builds a [`KeystoneAuth`]; created by [`KeystoneAuth::builder`].
@@ -281,8 +281,11 @@ impl fmt::Debug for KeystoneAuthBuilder {
 
 /// `auth_url` as Keystone's v3 URL, without a trailing slash.
 pub(super) fn parse_auth_url(auth_url: &str) -> Result<Url> {
-    let text = auth_url.trim();
-    let mut url = Url::parse(text)
+    let given = auth_url.trim();
+    // Messages show the URL without user info, query or fragment: never a credential.
+    let text = url_for_message(given);
+    let text = text.as_str();
+    let mut url = Url::parse(given)
         .map_err(|err| Error::config(format!("auth URL `{text}` is not a URL: {err}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(Error::config(format!(

@@ -493,9 +493,9 @@ impl Catalog {
 enum UrlVersion {
     /// No version segment: a service root, good for any version.
     Root,
-    /// `/v2` or `/v3` (possibly with a minor, `/v3.0`).
+    /// `/v2` or `/v3` (or `/v2.0`, `/v3.0`): [`ApiVersion::from_path_segment`].
     Known(ApiVersion),
-    /// Another version, such as `/v1`.
+    /// Another version, such as `/v1` or `/v3.1`.
     Other,
 }
 
@@ -505,22 +505,22 @@ fn url_version(url: &str) -> UrlVersion {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = after_scheme.split_once('/').map_or("", |(_, path)| path);
     let path = path.split(['?', '#']).next().unwrap_or_default();
-    let version = path.split('/').rev().find_map(|segment| {
-        let number = segment.strip_prefix('v')?;
-        let major = number.split('.').next()?;
-        (!major.is_empty() && major.bytes().all(|b| b.is_ascii_digit())).then_some(major)
-    });
-    match version {
+    match path
+        .split('/')
+        .rev()
+        .find(|segment| ApiVersion::is_version_segment(segment))
+    {
         None => UrlVersion::Root,
-        Some("2") => UrlVersion::Known(ApiVersion::V2),
-        Some("3") => UrlVersion::Known(ApiVersion::V3),
-        Some(_) => UrlVersion::Other,
+        Some(segment) => {
+            ApiVersion::from_path_segment(segment).map_or(UrlVersion::Other, UrlVersion::Known)
+        }
     }
 }
 
 /// Replaces the project placeholders of a catalog (or override) URL.
 pub(crate) fn substitute_project(url: &str, project_id: Option<&str>) -> Result<String> {
     let mut out = url.trim().to_owned();
+    let url = crate::error::url_for_message(url.trim());
     for placeholder in PROJECT_PLACEHOLDERS {
         if out.contains(placeholder) {
             let project_id = project_id.ok_or_else(|| {

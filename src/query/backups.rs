@@ -158,7 +158,16 @@ impl<T: VolumeBackup> Listing<T> {
 
     /// Sorts by `key` in direction `dir`; later calls add tie-breakers. Without it
     /// the server's default applies (Cinder: newest first, then id descending).
-    /// Marker pagination stays exact under any sort.
+    ///
+    /// Marker pagination is exact under any sort while the backups stay as they are.
+    /// When they change during the walk, only orders by [`SortKey::CreatedAt`] and
+    /// [`SortKey::Id`] keep it exact: a backup being deleted is saved with status
+    /// `deleting`, which moves it under `Status`, `UpdatedAt`, `Size`, `Name`… So if the
+    /// marker vanishes (its backup was deleted), the walk steps back to an earlier item
+    /// only when every sort term up to the first `Id` term is `CreatedAt` or `Id` (or
+    /// there is no sort); under any other order it ends with a
+    /// [`Pagination`](crate::ErrorKind::Pagination) error and a cursor instead of
+    /// guessing.
     ///
     /// ```no_run
     /// # fn f(client: vbs_backups::Client) {
