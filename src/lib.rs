@@ -58,6 +58,7 @@
 //!
 //! | feature | what it adds |
 //! | --- | --- |
+//! | `huawei` | `huawei`: Huawei Cloud AK/SK request signing (`SDK-HMAC-SHA256`), endpoints by region, IAM project discovery, and `HUAWEICLOUD_SDK_*` / `~/.huaweicloud/credentials` configuration: `HuaweiConfig::load()?.region("cn-north-4").connect().await?` |
 //! | `keystone` | `keystone`: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
 
 mod auth;
@@ -65,6 +66,8 @@ mod client;
 mod cursor;
 mod error;
 mod http;
+#[cfg(feature = "huawei")]
+pub mod huawei;
 #[cfg(feature = "keystone")]
 pub mod keystone;
 mod model;
@@ -76,6 +79,8 @@ pub use client::{Client, ClientBuilder};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
 pub use http::{HttpOptions, RetryPolicy};
+#[cfg(feature = "huawei")]
+pub use huawei::{AkSkSigner, HuaweiConfig};
 #[cfg(feature = "keystone")]
 pub use keystone::{KeystoneAuth, OpenStackConfig};
 pub use model::{
