@@ -364,6 +364,60 @@ mod tests {
         assert_eq!(request.header("x-project-id"), None);
     }
 
+    fn rejection_hint(signer: &AkSkSigner, gateway: Timestamp) -> (bool, Option<String>) {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let date = gateway.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        headers.insert("date", date.parse().unwrap());
+        let body = br#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail, signature expired","request_id":"r"}"#;
+        let rejection = Rejection {
+            status: 401,
+            headers: &headers,
+            body,
+        };
+        let again = futures::executor::block_on(signer.unauthorized(&rejection)).unwrap();
+        (again, signer.hint(&rejection))
+    }
+
+    #[test]
+    fn a_skew_is_corrected_and_one_that_persists_names_both_clocks() {
+        let signer = AkSkSigner::new(Credentials::new("HPUAKEY", "SK"));
+        let ahead = Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+        let (again, _) = rejection_hint(&signer, ahead);
+        assert!(again, "signed again with the gateway's time");
+        assert!((3590..=3610).contains(&signer.clock_offset_secs()));
+        // The gateway's clock jumped again: still off after the correction.
+        let behind = Timestamp::now() - jiff::SignedDuration::from_secs(7200);
+        let hint = signer.hint(&Rejection {
+            status: 401,
+            headers: &{
+                let mut headers = reqwest::header::HeaderMap::new();
+                let date = behind.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+                headers.insert("date", date.parse().unwrap());
+                headers
+            },
+            body: br#"{"error_code":"APIGW.0301","error_msg":"expired"}"#,
+        });
+        let hint = hint.unwrap();
+        assert!(
+            hint.starts_with("clock skew: the API gateway's clock says "),
+            "{hint}"
+        );
+        assert!(hint.contains("this machine's"), "{hint}");
+        assert!(hint.contains("-2h 00m"), "{hint}");
+        assert!(hint.contains("did not help"), "{hint}");
+        // A refusal with the clocks in step is about the key: no retry.
+        let fresh = AkSkSigner::new(Credentials::new("HPUAKEY", "SK"));
+        let (again, hint) = rejection_hint(&fresh, Timestamp::now());
+        assert!(!again);
+        let hint = hint.unwrap();
+        assert!(
+            hint.contains("check the AK/SK") && hint.contains("HPUA…"),
+            "{hint}"
+        );
+        assert!(!hint.contains("HPUAKEY"), "{hint}");
+        assert_eq!(fresh.clock_offset_secs(), 0);
+    }
+
     #[test]
     fn empty_keys_are_a_configuration_error() {
         let signer = AkSkSigner::new(Credentials::new("AK", " "));
