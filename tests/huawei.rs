@@ -227,7 +227,7 @@ async fn a_skew_the_correction_cannot_fix_is_reported_with_both_clocks() {
     let hint = err.hint().expect("a hint");
     assert!(hint.contains("corrected by -2h 00m"), "{hint}");
     assert!(hint.contains("check the AK/SK"), "{hint}");
-    assert!(hint.matches('Z').count() >= 2, "both clocks: {hint}");
+    assert!(hint.matches(" UTC").count() >= 2, "both clocks: {hint}");
 }
 
 #[tokio::test]

@@ -224,17 +224,21 @@ impl Authorizer for AkSkSigner {
                     )
                 };
                 return Some(format!(
-                    "clock skew: the API gateway's clock says {gateway}, this machine's {local} \
+                    "clock skew: the API gateway's clock says {}, this machine's {} \
                      ({} apart, more than the 15 minutes a signature is valid for){tried}: \
                      check the system clock (NTP)",
+                    clock::show(gateway),
+                    clock::show(local),
                     clock::human(gateway.duration_since(local)),
                 ));
             }
             if !offset.is_zero() {
                 return Some(format!(
                     "the API gateway refused the signature made with this machine's clock \
-                     ({local}) corrected by {} to the gateway's ({gateway}): check the AK/SK",
+                     ({}) corrected by {} to the gateway's ({}): check the AK/SK",
+                    clock::show(local),
                     clock::human(offset),
+                    clock::show(gateway),
                 ));
             }
         }

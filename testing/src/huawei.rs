@@ -309,7 +309,7 @@ impl Gateway {
         let body = serde_json::json!({
             "error_msg": message,
             "error_code": code,
-            "request_id": format!("{:032x}", 0x6a2b_4f6b_u128 << 64 | u128::from(serial)),
+            "request_id": format!("6a2b4f6b2ba1d5e0{serial:016x}"),
         });
         json(status, &body.to_string())
     }

@@ -55,6 +55,11 @@ pub(crate) fn skew(gateway: Timestamp, signed_with: Timestamp) -> Option<SignedD
     (difference.unsigned_abs() > SKEW_LIMIT).then_some(difference)
 }
 
+/// A time for people, to the second: `2026-12-04 14:45:06 UTC`.
+pub(crate) fn show(time: Timestamp) -> String {
+    time.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
 /// A duration for people: `+1h 02m 03s`, `-20m 00s`.
 pub(crate) fn human(offset: SignedDuration) -> String {
     let sign = if offset.is_negative() { '-' } else { '+' };
