@@ -9,6 +9,8 @@
 //! [`AuthSource`] is the simpler trait for credentials that are one token
 //! (`X-Auth-Token`): every `AuthSource` is an `Authorizer`.
 
+#[cfg(feature = "huawei")]
+pub(crate) mod huawei;
 mod request;
 mod token;
 
@@ -83,4 +85,32 @@ pub trait Authorizer: Send + Sync + 'static {
     ///
     /// An error to report instead of the 401 (for example, the refresh itself failed).
     fn unauthorized<'a>(&'a self, rejection: &'a Rejection<'a>) -> BoxFuture<'a, Result<bool>>;
+
+    /// A `401 Unauthorized` is about to be reported (the authorizer declined another try,
+    /// or the one more try was refused too): what the user should check, added to the
+    /// error as its [`hint`](crate::Error::hint). Never put a secret in it. `None` (the
+    /// default) adds nothing.
+    ///
+    /// ```
+    /// # use futures::future::{self, BoxFuture};
+    /// # use vbs_backups::{OutgoingRequest, Rejection};
+    /// struct ApiKey(String);
+    ///
+    /// impl vbs_backups::Authorizer for ApiKey {
+    /// #   fn authorize<'a>(&'a self, r: &'a mut OutgoingRequest) -> BoxFuture<'a, vbs_backups::Result<()>> {
+    /// #       Box::pin(future::ready(r.set_secret_header("x-api-key", &self.0)))
+    /// #   }
+    /// #   fn unauthorized<'a>(&'a self, _: &'a Rejection<'a>) -> BoxFuture<'a, vbs_backups::Result<bool>> {
+    /// #       Box::pin(future::ready(Ok(false)))
+    /// #   }
+    ///     // …
+    ///     fn hint(&self, _rejection: &Rejection<'_>) -> Option<String> {
+    ///         Some("check the API key in API_KEY".into())
+    ///     }
+    /// }
+    /// ```
+    fn hint(&self, rejection: &Rejection<'_>) -> Option<String> {
+        let _ = rejection;
+        None
+    }
 }

@@ -393,7 +393,7 @@ impl ClientBuilder {
     }
 
     /// Sends through `pipeline` unless settings of the builder's own say otherwise.
-    #[cfg(feature = "keystone")]
+    #[cfg(any(feature = "keystone", feature = "huawei"))]
     pub(crate) fn inherit_pipeline(mut self, pipeline: Pipeline) -> Self {
         self.inherited = Some(pipeline);
         self

@@ -45,6 +45,7 @@ struct Inner {
     resume_after: Option<String>,
     cursor: Option<Cursor>,
     retry_after: Option<Duration>,
+    hint: Option<String>,
     source: Option<BoxError>,
 }
 
@@ -100,6 +101,7 @@ impl Error {
                 resume_after: None,
                 cursor: None,
                 retry_after: None,
+                hint: None,
                 source: None,
             }),
         }
@@ -148,13 +150,18 @@ impl Error {
     /// Secrets were replaced by [`REDACTED_MARK`] in the raw body; they read
     /// `<redacted>` in the message.
     pub(crate) fn from_response(status: u16, request_id: Option<String>, body: &[u8]) -> Self {
-        let ServerMessage { code, message } = ServerMessage::parse(body);
+        let ServerMessage {
+            code,
+            message,
+            request_id: body_request_id,
+        } = ServerMessage::parse(body);
         let message = if message.contains(REDACTED_MARK) {
             message.replace(REDACTED_MARK, "<redacted>")
         } else {
             message
         };
-        let mut err = Self::api(status, request_id, message);
+        // The API gateway puts its request id in the body; a header wins.
+        let mut err = Self::api(status, request_id.or(body_request_id), message);
         err.inner.code = code;
         err
     }
@@ -184,7 +191,7 @@ impl Error {
 
     /// Puts `context` (what was being done, e.g. "Keystone at … refused password auth")
     /// in front of the message, keeping the kind, status, code and source.
-    #[cfg(feature = "keystone")]
+    #[cfg(any(feature = "keystone", feature = "huawei"))]
     pub(crate) fn with_context(mut self, context: impl fmt::Display) -> Self {
         self.inner.message = format!("{context}: {}", self.inner.message);
         self
@@ -192,6 +199,14 @@ impl Error {
 
     pub(crate) fn with_cursor(mut self, cursor: Cursor) -> Self {
         self.inner.cursor = Some(cursor);
+        self
+    }
+
+    /// Sets what the user should check (an authorizer's advice after a 401), if any.
+    pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {
+        if hint.is_some() {
+            self.inner.hint = hint;
+        }
         self
     }
 
@@ -319,6 +334,19 @@ impl Error {
         self.inner.retry_after
     }
 
+    /// What to check to fix this error, when the client knows: for example "check the
+    /// AK/SK", or the two clocks of a clock skew, after a refused Huawei Cloud signature.
+    /// `Display` shows it after the message.
+    ///
+    /// ```
+    /// # use vbs_backups::Client;
+    /// let err = Client::builder().endpoint("http://h").build().unwrap_err();
+    /// assert_eq!(err.hint(), None);
+    /// ```
+    pub fn hint(&self) -> Option<&str> {
+        self.inner.hint.as_deref()
+    }
+
     /// Whether the request timed out.
     ///
     /// ```
@@ -331,7 +359,8 @@ impl Error {
     }
 
     /// Whether sending the same request again may succeed: transport failures,
-    /// timeouts, `429 Too Many Requests` and `5xx` statuses.
+    /// timeouts, `429 Too Many Requests`, `5xx` statuses, and the Huawei API gateway's
+    /// throttling (`APIGW.0308`) whatever its status.
     ///
     /// ```
     /// # use vbs_backups::Client;
@@ -341,7 +370,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
-            ErrorKind::Api => matches!(self.inner.status, Some(429 | 500..=599)),
+            ErrorKind::Api => {
+                matches!(self.inner.status, Some(429 | 500..=599))
+                    || self.code() == Some(GATEWAY_THROTTLED)
+            }
             _ => false,
         }
     }
@@ -364,6 +396,9 @@ impl fmt::Display for Error {
             write_printable(f, request_id)?;
             f.write_str(")")?;
         }
+        if let Some(hint) = &inner.hint {
+            write!(f, "; {hint}")?;
+        }
         Ok(())
     }
 }
@@ -385,6 +420,9 @@ impl fmt::Debug for Error {
         }
         if let Some(resume_after) = &inner.resume_after {
             debug.field("resume_after", resume_after);
+        }
+        if let Some(hint) = &inner.hint {
+            debug.field("hint", hint);
         }
         if let Some(source) = &inner.source {
             debug.field("source", source);
@@ -472,6 +510,10 @@ pub(crate) fn url_for_message(text: &str) -> String {
     shown
 }
 
+/// The Huawei API gateway's code for a throttled request ("the request is over the
+/// flow control limit"), sent with 429 and sometimes other statuses.
+const GATEWAY_THROTTLED: &str = "APIGW.0308";
+
 /// The longest excerpt of a non-JSON error body kept in a message.
 const SNIPPET_CHARS: usize = 200;
 
@@ -480,6 +522,8 @@ const SNIPPET_CHARS: usize = 200;
 struct ServerMessage {
     code: Option<String>,
     message: String,
+    /// The request id in the body (Huawei's API gateway: `request_id`).
+    request_id: Option<String>,
 }
 
 impl ServerMessage {
@@ -489,13 +533,19 @@ impl ServerMessage {
             .and_then(|json| Self::from_json(&json))
         {
             // Messages in JSON can carry HTML and line breaks too (webob's 404s do).
-            Some(Self { code, message }) => Self {
+            Some(Self {
+                code,
+                message,
+                request_id,
+            }) => Self {
                 code,
                 message: snippet(message.as_bytes()),
+                request_id,
             },
             None => Self {
                 code: None,
                 message: snippet(body),
+                request_id: None,
             },
         }
     }
@@ -512,7 +562,15 @@ impl ServerMessage {
         };
         if let Some(message) = object.get("error_msg").and_then(text) {
             let code = object.get("error_code").and_then(text);
-            return Some(Self { code, message });
+            let request_id = object
+                .get("request_id")
+                .and_then(text)
+                .filter(|id| !id.trim().is_empty());
+            return Some(Self {
+                code,
+                message,
+                request_id,
+            });
         }
         if let Some(message) = object.get("message").and_then(text) {
             // webob puts the status line in `code` ("404 Not Found"): its title says it.
@@ -521,7 +579,11 @@ impl ServerMessage {
                 .and_then(text)
                 .filter(|code| !code.starts_with(|c: char| c.is_ascii_digit()))
                 .or_else(|| object.get("title").and_then(text));
-            return Some(Self { code, message });
+            return Some(Self {
+                code,
+                message,
+                request_id: None,
+            });
         }
         let (fault, detail) = object.iter().find(|(_, v)| v.is_object())?;
         let detail = detail.as_object()?;
@@ -537,7 +599,11 @@ impl ServerMessage {
             _ if fault == "error" => detail.get("title").and_then(text).or(Some(fault.clone())),
             _ => Some(fault.clone()),
         };
-        Some(Self { code, message })
+        Some(Self {
+            code,
+            message,
+            request_id: None,
+        })
     }
 }
 
@@ -613,6 +679,38 @@ mod tests {
             parsed(r#"{"error_code": "VBS.0001", "error_msg": "Invalid parameter"}"#);
         assert_eq!(code.as_deref(), Some("VBS.0001"));
         assert_eq!(message, "Invalid parameter");
+    }
+
+    #[test]
+    fn api_gateway_body_gives_code_message_and_request_id() {
+        let body = br#"{"error_msg":"Incorrect IAM authentication information: verify aksk signature fail","error_code":"APIGW.0301","request_id":"6a2b4f6b2ba1d5e0c2f5b8e5d6e5a4f1"}"#;
+        let err = Error::from_response(401, None, body);
+        assert_eq!(err.code(), Some("APIGW.0301"));
+        assert_eq!(
+            err.message(),
+            "Incorrect IAM authentication information: verify aksk signature fail"
+        );
+        assert_eq!(err.request_id(), Some("6a2b4f6b2ba1d5e0c2f5b8e5d6e5a4f1"));
+        assert!(!err.is_retryable());
+        // A request id header wins over the body's.
+        let err = Error::from_response(401, Some("req-h".into()), body);
+        assert_eq!(err.request_id(), Some("req-h"));
+        let hinted = err.with_hint(Some("check the AK/SK".into()));
+        assert_eq!(hinted.hint(), Some("check the AK/SK"));
+        assert!(
+            hinted
+                .to_string()
+                .ends_with("(request id req-h); check the AK/SK")
+        );
+    }
+
+    #[test]
+    fn api_gateway_throttling_is_retryable_whatever_the_status() {
+        let body = br#"{"error_msg":"The throttling threshold has been reached: policy user over ratelimit,limit:100,time:1 minute","error_code":"APIGW.0308","request_id":"r"}"#;
+        for status in [429, 403, 400] {
+            let err = Error::from_response(status, None, body);
+            assert!(err.is_retryable(), "{status}");
+        }
     }
 
     #[test]

@@ -283,18 +283,21 @@ impl Pipeline {
             body::redact(&mut body, &secrets);
             let err = Error::from_response(status.as_u16(), request_id, &body)
                 .with_retry_after(retry_after);
-            if status == reqwest::StatusCode::UNAUTHORIZED && may_reauthorize {
+            if status == reqwest::StatusCode::UNAUTHORIZED {
                 if let Some(auth) = auth {
                     let rejection = Rejection {
                         status: status.as_u16(),
                         headers: &headers,
                         body: &body,
                     };
-                    let again = auth.unauthorized(&rejection).await.map_err(failed)?;
-                    return Err(Failed::Error {
-                        err,
-                        reauthorized: again,
-                    });
+                    if may_reauthorize && auth.unauthorized(&rejection).await.map_err(failed)? {
+                        return Err(Failed::Error {
+                            err,
+                            reauthorized: true,
+                        });
+                    }
+                    let hint = auth.hint(&rejection);
+                    return Err(failed(err.with_hint(hint)));
                 }
             }
             return Err(failed(err));

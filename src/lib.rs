@@ -62,6 +62,7 @@
 //! | auth | the seam every request is authorized through: [`Authorizer`] (sees each attempt as sent, [`OutgoingRequest`]; is told of a 401, [`Rejection`]), [`AuthSource`] for tokens |
 //! | http | the one request pipeline (crate-private): retries ([`RetryPolicy`]), redirects within the origin, capped reads, request ids, redaction; its settings are [`HttpOptions`] |
 //! | client | [`Client`] and [`ClientBuilder`]: endpoint, project, API version, credentials |
+//! | huawei | (feature `huawei`) [`AkSkSigner`] (an [`Authorizer`] signing as Huawei's SDKs do) and [`HuaweiConfig`]: credentials from `HUAWEICLOUD_SDK_*` and `~/.huaweicloud/credentials`, endpoints by region, IAM project discovery |
 //! | keystone | (feature `keystone`) [`KeystoneAuth`] and [`OpenStackConfig`]: tokens and endpoints from Keystone, `OS_*` and `clouds.yaml` |
 //! | pager | the generic walk: next links or last ids, loop guard, vanished markers, prefetch, cancellation; [`ItemStream`], [`PageStream`] |
 //! | query | the listing layer: [`Listing`] (paging settings shared by every collection), and per collection its filters: [`ListBackups`] |
@@ -70,6 +71,7 @@
 //!
 //! | feature | what it adds |
 //! | --- | --- |
+//! | `huawei` | [`huawei`]: Huawei Cloud AK/SK request signing (`SDK-HMAC-SHA256`), endpoints by region, IAM project discovery, and `HUAWEICLOUD_SDK_*` / `~/.huaweicloud/credentials` configuration: `HuaweiConfig::load()?.region("cn-north-4").connect().await?` |
 //! | `keystone` | [`keystone`]: Keystone v3 authentication (password, application credential, token) that renews its token, endpoint discovery from the service catalog, and `OS_*` / `clouds.yaml` configuration: `OpenStackConfig::load()?.connect().await?` |
 //! | `reqwest-builder` | `ClientBuilder::http_client_builder`: start from your own `reqwest::ClientBuilder` (this ties your code to the crate's reqwest version) |
 //!
@@ -84,6 +86,9 @@ mod client;
 mod cursor;
 mod error;
 mod http;
+#[cfg(feature = "huawei")]
+#[cfg_attr(docsrs, doc(cfg(feature = "huawei")))]
+pub mod huawei;
 #[cfg(feature = "keystone")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keystone")))]
 pub mod keystone;
@@ -96,6 +101,9 @@ pub use client::{Client, ClientBuilder};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
 pub use http::{HttpOptions, RetryPolicy};
+#[cfg(feature = "huawei")]
+#[cfg_attr(docsrs, doc(cfg(feature = "huawei")))]
+pub use huawei::{AkSkSigner, HuaweiConfig};
 #[cfg(feature = "keystone")]
 #[cfg_attr(docsrs, doc(cfg(feature = "keystone")))]
 pub use keystone::{KeystoneAuth, OpenStackConfig};

@@ -141,6 +141,8 @@
 mod dataset;
 #[doc(hidden)]
 pub mod doc_support;
+mod huawei;
+pub use huawei::{DEFAULT_REGION, HuaweiGateway};
 mod keystone;
 pub use keystone::*;
 mod render;
@@ -666,6 +668,87 @@ impl FakeServer {
     pub fn push_response(&self, response: CannedResponse) {
         self.shared.lock().canned.push_back(response);
     }
+
+    /// Sets how many seconds the Huawei gateway's clock runs ahead of the machine's
+    /// (negative: behind); see [`HuaweiGateway::clock_offset_secs`]. No effect without
+    /// [`FakeServerBuilder::huawei`].
+    ///
+    /// ```
+    /// use vbs_backups_testing::{FakeServer, HuaweiGateway};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().huawei(HuaweiGateway::new("AK", "SK")).start().await?;
+    /// server.set_clock_offset_secs(-3600); // an hour behind: fresh signatures look stale
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_clock_offset_secs(&self, offset: i64) {
+        if let Some(gateway) = &self.shared.settings.huawei {
+            gateway.set_offset(offset);
+        }
+    }
+
+    /// Has the Huawei gateway throttle the next `requests` correctly signed requests: `429`
+    /// with `{"error_code": "APIGW.0308", …}`. No effect without [`FakeServerBuilder::huawei`].
+    ///
+    /// ```
+    /// use vbs_backups_testing::{FakeServer, HuaweiGateway};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().huawei(HuaweiGateway::new("AK", "SK")).start().await?;
+    /// server.throttle_next(2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn throttle_next(&self, requests: u64) {
+        if let Some(gateway) = &self.shared.settings.huawei {
+            gateway.throttle(requests);
+        }
+    }
+
+    /// How many requests the Huawei gateway found correctly signed (throttled ones included).
+    ///
+    /// ```
+    /// use vbs_backups_testing::{FakeServer, HuaweiGateway};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().huawei(HuaweiGateway::new("AK", "SK")).start().await?;
+    /// assert_eq!(server.signatures_verified(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn signatures_verified(&self) -> u64 {
+        self.shared.settings.huawei.as_ref().map_or(0, |gateway| {
+            gateway.verified.load(std::sync::atomic::Ordering::SeqCst)
+        })
+    }
+
+    /// How many requests the Huawei gateway refused with `401 APIGW.0301` (bad, missing or
+    /// stale signature, unknown key, wrong project or security token).
+    ///
+    /// ```
+    /// use vbs_backups_testing::{FakeServer, HuaweiGateway};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().huawei(HuaweiGateway::new("AK", "SK")).start().await?;
+    /// let url = format!("{}/v2/{}/backups", server.endpoint(), server.project_id());
+    /// let response = reqwest::Client::builder().no_proxy().build()?.get(&url).send().await?;
+    /// assert_eq!(response.status(), 401);
+    /// assert!(response.headers().contains_key("date"));
+    /// assert!(response.text().await?.contains("APIGW.0301"));
+    /// assert_eq!(server.signatures_refused(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn signatures_refused(&self) -> u64 {
+        self.shared.settings.huawei.as_ref().map_or(0, |gateway| {
+            gateway.refused.load(std::sync::atomic::Ordering::SeqCst)
+        })
+    }
 }
 
 impl fmt::Debug for FakeServer {
@@ -705,6 +788,7 @@ pub struct FakeServerBuilder {
     tls: Option<TlsPems>,
     port: u16,
     verifier: Option<server::Verifier>,
+    huawei: Option<HuaweiGateway>,
 }
 
 impl Default for FakeServerBuilder {
@@ -721,6 +805,7 @@ impl Default for FakeServerBuilder {
             tls: None,
             port: 0,
             verifier: None,
+            huawei: None,
         }
     }
 }
@@ -827,6 +912,41 @@ impl FakeServerBuilder {
     /// ```
     pub fn no_auth(mut self) -> Self {
         self.token = None;
+        self
+    }
+
+    /// Puts Huawei Cloud's API gateway in front: every request must be signed with
+    /// `SDK-HMAC-SHA256` by the gateway's AK/SK (the signature is recomputed from the
+    /// request as received: raw path and query, the signed headers, the body), carry an
+    /// `X-Sdk-Date` within 15 minutes of the gateway's clock and, except IAM's, an
+    /// `X-Project-Id` naming the server's project; anything else is refused like the real
+    /// gateway refuses it, `401` with `{"error_code": "APIGW.0301", "error_msg": …,
+    /// "request_id": …}`. Every answer carries the gateway's clock in `Date`. IAM's
+    /// `GET /v3/projects?name=` is served on the same address. No token is asked for
+    /// (as with [`no_auth`](Self::no_auth)). Canned responses come before the gateway,
+    /// except [`CannedResponse::passthrough`] ones, which it judges like any other.
+    ///
+    /// ```
+    /// use vbs_backups_testing::{FakeServer, HuaweiGateway};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder()
+    ///     .huawei(HuaweiGateway::new("HPUAFAKEACCESSKEY", "fake-secret-key"))
+    ///     .start()
+    ///     .await?;
+    /// let unsigned = reqwest::Client::builder().no_proxy().build()?
+    ///     .get(format!("{}/v3/projects?name=cn-north-4", server.endpoint()))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(unsigned.status(), 401);
+    /// assert_eq!(server.token(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn huawei(mut self, gateway: HuaweiGateway) -> Self {
+        self.token = None;
+        self.huawei = Some(gateway);
         self
     }
 
@@ -1062,6 +1182,7 @@ impl FakeServerBuilder {
             prefix: self.prefix,
             tls: acceptor.is_some(),
             verifier: self.verifier,
+            huawei: self.huawei.map(huawei::Gateway::new),
         };
         let data = Dataset::generate(self.backups, self.seed);
         let shared = Arc::new(Shared::new(

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use url::form_urlencoded;
 
 use super::dataset::{Dataset, format_uuid, mix};
+use super::huawei::{Gateway, Verdict};
 use super::render::{self, DetailFields, Entries, ItemLinks};
 use super::row::Row;
 use super::sort::{self, View};
@@ -62,6 +63,8 @@ pub(super) struct Settings {
     pub(super) tls: bool,
     /// See [`super::FakeServerBuilder::verify_requests`].
     pub(super) verifier: Option<Verifier>,
+    /// See [`super::FakeServerBuilder::huawei`].
+    pub(super) huawei: Option<Gateway>,
 }
 
 impl Settings {
@@ -522,14 +525,48 @@ pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request)
     response
 }
 
+/// The largest request body the fake reads (for the Huawei gateway's body hash).
+const BODY_LIMIT: usize = 1 << 20;
+
 async fn answer(shared: &Shared, request: Request) -> Response {
-    let (parts, _body) = request.into_parts();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    let response = answer_parts(shared, &parts, &body).await;
+    match &shared.settings.huawei {
+        // The gateway's clock, skewed or not, dates every answer.
+        Some(gateway) => dated(response, gateway),
+        None => response,
+    }
+}
+
+fn dated(mut response: Response, gateway: &Gateway) -> Response {
+    if let Ok(date) = HeaderValue::from_str(&gateway.date_header()) {
+        response.headers_mut().insert(header::DATE, date);
+    }
+    response
+}
+
+/// Whether the request is IAM's project list, `GET [prefix]/v3/projects`.
+fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
+    parts.method == Method::GET
+        && parts
+            .uri
+            .path()
+            .strip_prefix(prefix)
+            .unwrap_or(parts.uri.path())
+            .trim_end_matches('/')
+            == "/v3/projects"
+}
+
+async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
     let mut snapshot = {
         let mut live = shared.lock();
-        live.log.push(record(&parts));
+        live.log.push(record(parts));
         match route {
             Some(_) => Snapshot {
                 token: shared.tokens.current().map(str::to_owned),
@@ -540,6 +577,26 @@ async fn answer(shared: &Shared, request: Request) -> Response {
             None => Snapshot::default(),
         }
     };
+    if let Some(gateway) = &shared.settings.huawei {
+        let iam = is_iam_projects(parts, &shared.settings.prefix);
+        // Canned answers stand for faults in front of the gateway: they come first. A
+        // passthrough is the server's own answer, so it is judged like any other.
+        if snapshot
+            .canned
+            .as_ref()
+            .is_none_or(|canned| canned.passthrough)
+        {
+            if let Verdict::Answer(response) =
+                gateway.judge(parts, body, &shared.settings.project_id, iam)
+            {
+                return response;
+            }
+        }
+        if iam {
+            let response = gateway.projects(parts.uri.query(), &shared.settings.project_id);
+            return with_request_id(response, &request_id);
+        }
+    }
     let Some(route) = route else {
         return with_request_id(render::not_found(), &request_id);
     };
@@ -547,14 +604,14 @@ async fn answer(shared: &Shared, request: Request) -> Response {
         tokio::time::sleep(snapshot.latency).await;
     }
     let response = match snapshot.canned.take() {
-        None => shared.answer(&parts, &route, &snapshot),
+        None => shared.answer(parts, &route, &snapshot),
         Some(canned) => {
             if !canned.delay.is_zero() {
                 tokio::time::sleep(canned.delay).await;
             }
             let fault = canned.fault;
             let response = if canned.passthrough {
-                let mut response = shared.answer(&parts, &route, &snapshot);
+                let mut response = shared.answer(parts, &route, &snapshot);
                 render::override_headers(&mut response, &canned.headers);
                 response
             } else {
