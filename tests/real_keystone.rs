@@ -53,7 +53,9 @@ fn real() -> Real {
     Real {
         auth_url: var("REAL_KEYSTONE_AUTH_URL"),
         short_auth_url: var("REAL_KEYSTONE_SHORT_AUTH_URL"),
-        short_lifetime: var("REAL_KEYSTONE_SHORT_LIFETIME").parse().expect("seconds"),
+        short_lifetime: var("REAL_KEYSTONE_SHORT_LIFETIME")
+            .parse()
+            .expect("seconds"),
         user: var("REAL_KEYSTONE_USER"),
         user_id: var("REAL_KEYSTONE_USER_ID"),
         password: var("REAL_KEYSTONE_PASSWORD"),
@@ -129,7 +131,10 @@ async fn settled(count: impl Fn() -> usize) -> usize {
 fn token_posts(log: &str, status: u16) -> usize {
     count_lines(
         log,
-        &["\"POST /v3/auth/tokens HTTP/1.1\"", &format!("\" {status} ")],
+        &[
+            "\"POST /v3/auth/tokens HTTP/1.1\"",
+            &format!("\" {status} "),
+        ],
     )
 }
 
@@ -167,8 +172,8 @@ async fn raw_issue(auth_url: &str, auth: Value) -> (u16, Option<String>, Value) 
         &json!({ "auth": auth }),
     )
     .send()
-        .await
-        .expect("Keystone answers");
+    .await
+    .expect("Keystone answers");
     let status = response.status().as_u16();
     let token = response
         .headers()
@@ -228,8 +233,8 @@ async fn new_application_credential(real: &Real, purpose: &str) -> (String, Stri
         &json!({"application_credential": {"name": name}}),
     )
     .send()
-        .await
-        .expect("Keystone answers");
+    .await
+    .expect("Keystone answers");
     assert_eq!(response.status().as_u16(), 201);
     let body = json_of(response).await;
     let credential = &body["application_credential"];
@@ -237,7 +242,10 @@ async fn new_application_credential(real: &Real, purpose: &str) -> (String, Stri
     (
         credential["id"].as_str().unwrap().to_owned(),
         name,
-        credential["secret"].as_str().expect("the secret").to_owned(),
+        credential["secret"]
+            .as_str()
+            .expect("the secret")
+            .to_owned(),
     )
 }
 
@@ -291,7 +299,10 @@ async fn password_auth_by_names_by_ids_and_with_domain_ids() {
         assert_eq!(info.project_name.as_deref(), Some(real.project.as_str()));
         assert_eq!(info.user_id.as_deref(), Some(user_id.as_str()), "{what}");
         assert_eq!(info.methods, ["password"], "{what}");
-        let client = auth.connect(&EndpointFilter::new().region("RegionOne")).await.unwrap();
+        let client = auth
+            .connect(&EndpointFilter::new().region("RegionOne"))
+            .await
+            .unwrap();
         assert_eq!(client.project_id(), real.project_id);
         assert_eq!(first_ids(&client, 5).await, truth[..5], "{what}");
     }
@@ -320,7 +331,10 @@ async fn the_default_domain_is_id_default_and_name_capital_default_never_swapped
         (Domain::name("DEFAULT"), false),
     ] {
         let auth = KeystoneAuth::builder(&real.auth_url)
-            .password(User::name(&real.user, domain.clone()), real.password.as_str())
+            .password(
+                User::name(&real.user, domain.clone()),
+                real.password.as_str(),
+            )
             .http(once())
             .build()
             .unwrap();
@@ -357,7 +371,9 @@ async fn expires_at_has_whole_seconds_written_with_six_zero_digits() {
             assert_eq!(text.len(), 27, "{field} {text}");
             assert!(text.ends_with(".000000Z"), "{field} {text}");
             assert_eq!(
-                (bytes[4], bytes[7], bytes[10], bytes[13], bytes[16], bytes[19]),
+                (
+                    bytes[4], bytes[7], bytes[10], bytes[13], bytes[16], bytes[19]
+                ),
                 (b'-', b'-', b'T', b':', b':', b'.'),
                 "{field} {text}"
             );
@@ -385,14 +401,20 @@ async fn no_scope_means_the_users_default_project_or_an_unscoped_token() {
     let real = real();
     // alice has a default project: asking for no scope gets a token scoped to it.
     let auth = KeystoneAuth::builder(&real.auth_url)
-        .password(User::name(&real.user, Domain::id("default")), real.password.as_str())
+        .password(
+            User::name(&real.user, Domain::id("default")),
+            real.password.as_str(),
+        )
         .http(once())
         .build()
         .unwrap();
     let info = auth.token_info().await.unwrap();
     assert_eq!(info.project_id.as_deref(), Some(real.project_id.as_str()));
     assert!(!info.catalog.services.is_empty());
-    let client = auth.connect(&EndpointFilter::new().region("RegionOne")).await.unwrap();
+    let client = auth
+        .connect(&EndpointFilter::new().region("RegionOne"))
+        .await
+        .unwrap();
     assert_eq!(first_ids(&client, 3).await, truth_ids()[..3]);
 
     // bob has none: the token is unscoped, with no catalog, and connect says what to set.
@@ -434,7 +456,10 @@ async fn an_application_credential_made_by_its_own_user_shown_once_refusing_any_
     )
     .await;
     assert_eq!(read["application_credential"]["name"], name.as_str());
-    assert!(read["application_credential"].get("secret").is_none(), "{read}");
+    assert!(
+        read["application_credential"].get("secret").is_none(),
+        "{read}"
+    );
 
     // Only its own user can make one: not even the cloud admin can for alice.
     let admin = admin_token(&real).await;
@@ -447,8 +472,8 @@ async fn an_application_credential_made_by_its_own_user_shown_once_refusing_any_
         &json!({"application_credential": {"name": format!("{name}-by-admin")}}),
     )
     .send()
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
 
     // It refuses any scope, even its own project's.
@@ -492,7 +517,10 @@ async fn an_application_credential_made_by_its_own_user_shown_once_refusing_any_
         assert_eq!(info.methods, ["application_credential"]);
         assert_eq!(info.project_id.as_deref(), Some(real.project_id.as_str()));
         assert_eq!(info.user_id.as_deref(), Some(real.user_id.as_str()));
-        let client = auth.connect(&EndpointFilter::new().region("RegionOne")).await.unwrap();
+        let client = auth
+            .connect(&EndpointFilter::new().region("RegionOne"))
+            .await
+            .unwrap();
         assert_eq!(first_ids(&client, 4).await, truth[..4]);
     }
 }
@@ -744,8 +772,16 @@ async fn a_wrong_password_or_secret_is_asked_once_with_a_clear_message() {
         .build()
         .unwrap();
     let refused = futures::future::join_all((0..8).map(|_| auth.token())).await;
-    assert!(refused.iter().all(|r| r.as_ref().is_err_and(|e| e.status() == Some(401))));
-    assert_eq!(settled(|| main_posts(401)).await, before + 2, "one request for eight");
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.as_ref().is_err_and(|e| e.status() == Some(401)))
+    );
+    assert_eq!(
+        settled(|| main_posts(401)).await,
+        before + 2,
+        "one request for eight"
+    );
 
     // A wrong secret for a real application credential: 401, once.
     let (id, _, _) = new_application_credential(&real, "wrong-secret").await;
@@ -760,7 +796,10 @@ async fn a_wrong_password_or_secret_is_asked_once_with_a_clear_message() {
     assert_eq!(err.status(), Some(401));
     let text = err.to_string();
     assert!(text.contains("requires authentication"), "{text}");
-    assert!(text.contains(&format!("application credential `{id}`")), "{text}");
+    assert!(
+        text.contains(&format!("application credential `{id}`")),
+        "{text}"
+    );
     assert!(!text.contains("not-the-secret"), "{text}");
     assert_eq!(settled(|| main_posts(401)).await, before + 1, "asked once");
 
@@ -779,8 +818,9 @@ async fn a_wrong_password_or_secret_is_asked_once_with_a_clear_message() {
     assert_eq!(err.status(), Some(404));
     assert_eq!(err.code(), Some("Not Found"));
     assert!(
-        err.to_string()
-            .contains(&format!("Could not find Application Credential: {unknown}.")),
+        err.to_string().contains(&format!(
+            "Could not find Application Credential: {unknown}."
+        )),
         "{err}"
     );
     assert_eq!(settled(|| main_posts(404)).await, before + 1, "asked once");
