@@ -24,6 +24,13 @@
 #   REAL_CINDER_MAX_LIMIT        if set, osapi_max_limit (Cinder's default is 1000)
 #   REAL_CINDER_PYTHON           interpreter for the venv (default python3)
 #   REAL_CINDER_START_TIMEOUT    seconds to wait for the first 200 (default 120)
+#   REAL_CINDER_PROJECT_ID       id of the seeded main project (default b23b579f…); a
+#                                Cinder behind Keystone serves the project Keystone made
+#   REAL_CINDER_AUTH             noauth (default) or keystone: auth_strategy = keystone,
+#                                keystonemiddleware validating every token (no cache) at
+#   REAL_CINDER_KEYSTONE_URL     Keystone's root URL, as the service user
+#   REAL_CINDER_KEYSTONE_USER    (Default domain, project `service`) with
+#   REAL_CINDER_KEYSTONE_PASSWORD  this password (scripts/real-keystone.sh sets all three)
 #
 # Only standard output of `env` and `status` is meant to be read; everything else goes
 # to log files and is printed only when a step fails.
@@ -33,7 +40,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 helpers="$here/real_cinder"
 
 CINDER_VERSION=29.0.0
-PROJECT=b23b579f08c84228b9b4673c46f0c442
+PROJECT="${REAL_CINDER_PROJECT_ID:-b23b579f08c84228b9b4673c46f0c442}"
+export REAL_CINDER_PROJECT_ID="$PROJECT" # seed.py seeds this project
 SCRATCH_PROJECT=5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c
 OTHER_PROJECT=ffffffffffffffffffffffffffffffff
 
@@ -44,6 +52,8 @@ venv="${REAL_CINDER_VENV:-$home/venv}"
 port="${REAL_CINDER_PORT:-18776}"
 python="${REAL_CINDER_PYTHON:-python3}"
 start_timeout="${REAL_CINDER_START_TIMEOUT:-120}"
+auth="${REAL_CINDER_AUTH:-noauth}"
+[[ "$auth" == noauth || "$auth" == keystone ]] || { echo "real-cinder: REAL_CINDER_AUTH must be noauth or keystone" >&2; exit 1; }
 
 conf="$home/cinder.conf"
 db="$home/cinder.sqlite"
@@ -109,7 +119,7 @@ write_conf() {
   [[ -f "$etc/api-paste.ini" ]] || die "no api-paste.ini in $etc: is the venv complete?"
   {
     echo "[DEFAULT]"
-    echo "auth_strategy = noauth"
+    echo "auth_strategy = $auth"
     echo "transport_url = fake://"
     echo "osapi_volume_listen = 127.0.0.1"
     echo "osapi_volume_listen_port = $port"
@@ -128,6 +138,23 @@ write_conf() {
     echo
     echo "[oslo_concurrency]"
     echo "lock_path = $home/lock"
+    if [[ "$auth" == keystone ]]; then
+      # Every request's token is validated by Keystone: token_cache_time = -1 turns off
+      # keystonemiddleware's cache, so a revoked token is refused at once.
+      echo
+      echo "[keystone_authtoken]"
+      echo "www_authenticate_uri = ${REAL_CINDER_KEYSTONE_URL:?REAL_CINDER_KEYSTONE_URL is needed for keystone auth}"
+      echo "auth_url = $REAL_CINDER_KEYSTONE_URL"
+      echo "auth_type = password"
+      echo "username = ${REAL_CINDER_KEYSTONE_USER:?REAL_CINDER_KEYSTONE_USER is needed for keystone auth}"
+      echo "password = ${REAL_CINDER_KEYSTONE_PASSWORD:?REAL_CINDER_KEYSTONE_PASSWORD is needed for keystone auth}"
+      echo "user_domain_id = default"
+      echo "project_name = service"
+      echo "project_domain_id = default"
+      echo "token_cache_time = -1"
+      echo "include_service_catalog = false"
+      echo "http_connect_timeout = 10"
+    fi
   } >"$1"
 }
 
@@ -185,8 +212,11 @@ cmd_start() {
 
   : >"$logs/cinder-api.log"
   proc spawn "$pidfile" "$logs/cinder-api.out" -- "$venv/bin/cinder-api" --config-file "$conf"
+  # Behind Keystone, a made-up token is refused with 401 once the pipeline is up.
+  local ready=200
+  [[ "$auth" == noauth ]] || ready=401
   if ! proc wait-ready "$pidfile" "$conf" \
-    "http://127.0.0.1:$port/v3/$PROJECT/backups?limit=1" "$PROJECT" "$start_timeout"; then
+    "http://127.0.0.1:$port/v3/$PROJECT/backups?limit=1" "$PROJECT" "$start_timeout" "$ready"; then
     show_logs "$logs/cinder-api.out" "$logs/cinder-api.log"
     proc stop "$pidfile" "$conf" 10 || true
     die "cinder-api did not come up on 127.0.0.1:$port"

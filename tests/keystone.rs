@@ -1058,3 +1058,139 @@ async fn secrets_stay_out_of_debug_output_errors_and_logs() {
         }
     }
 }
+
+/// `POST /v3/auth/tokens` straight to a fake Keystone: status and body.
+async fn raw_issue(keystone: &FakeKeystone, auth: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/auth/tokens", keystone.auth_url()))
+        .header("Content-Type", "application/json")
+        .body(serde_json::to_vec(&serde_json::json!({ "auth": auth })).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    (status, body)
+}
+
+/// What real Keystone 30 did that the fake did not (scripts/real_keystone/FINDINGS.md),
+/// now done by the fake too.
+#[tokio::test]
+async fn the_fake_keystone_answers_as_real_keystone_30_did() {
+    logs();
+    let volume = volume(3).await;
+    let keystone = FakeKeystone::builder()
+        .user(FakeUser::new("u-alice", "alice", "alice-pw").default_project(DEFAULT_PROJECT_ID))
+        .application_credential(FakeApplicationCredential::new(
+            "ac-1",
+            "audit",
+            "app-secret",
+        ))
+        .endpoint(
+            FakeEndpoint::new(
+                "volume",
+                "public",
+                format!("{}/v2/%(project_id)s", volume.endpoint()),
+            )
+            .disabled(),
+        )
+        .volume_server(Arc::clone(&volume))
+        .start()
+        .await
+        .unwrap();
+
+    // Fernet times: whole seconds, written with six zero digits.
+    let (status, body) = raw_issue(
+        &keystone,
+        serde_json::json!({"identity": {"methods": ["password"],
+            "password": {"user": {"id": DEFAULT_USER_ID, "password": DEFAULT_PASSWORD}}}}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    for field in ["expires_at", "issued_at"] {
+        let text = body["token"][field].as_str().unwrap();
+        assert!(
+            text.len() == 27 && text.ends_with(".000000Z"),
+            "{field} {text}"
+        );
+    }
+    // That user has no default project: no scope, no catalog.
+    assert!(body["token"].get("project").is_none() && body["token"].get("catalog").is_none());
+
+    // A user with a default project gets a token scoped to it when asking for none.
+    let auth = KeystoneAuth::builder(keystone.auth_url())
+        .password(User::name("alice", Domain::id("default")), "alice-pw")
+        .build()
+        .unwrap();
+    let info = auth.token_info().await.unwrap();
+    assert_eq!(info.project_id.as_deref(), Some(DEFAULT_PROJECT_ID));
+    let client = auth.connect(&EndpointFilter::new()).await.unwrap();
+    assert_eq!(all_ids(&client).await, truth_ids(&volume.backups()));
+
+    // Catalog URLs come with the project filled in; a disabled endpoint's service stays,
+    // with no endpoints.
+    let catalog = info.catalog;
+    let v3 = catalog
+        .services
+        .iter()
+        .find(|service| service.service_type == "volumev3")
+        .unwrap();
+    assert!(
+        v3.endpoints
+            .iter()
+            .all(|endpoint| endpoint.url.ends_with(&format!("/v3/{DEFAULT_PROJECT_ID}"))),
+        "{v3:?}"
+    );
+    let v2 = catalog
+        .services
+        .iter()
+        .find(|service| service.service_type == "volume")
+        .expect("the service of the disabled endpoint is listed");
+    assert!(v2.endpoints.is_empty(), "{v2:?}");
+
+    // An application credential id Keystone does not know is 404, asked once.
+    let asked = keystone.requests().len();
+    let err = KeystoneAuth::builder(keystone.auth_url())
+        .application_credential("no-such-credential", "whatever")
+        .build()
+        .unwrap()
+        .token_info()
+        .await
+        .expect_err("unknown credential");
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(err.code(), Some("Not Found"));
+    assert!(
+        err.to_string()
+            .contains("Could not find Application Credential: no-such-credential."),
+        "{err}"
+    );
+    assert_eq!(keystone.requests().len(), asked + 1);
+
+    // A scope with an application credential: Keystone's own words.
+    let (status, body) = raw_issue(
+        &keystone,
+        serde_json::json!({"identity": {"methods": ["application_credential"],
+            "application_credential": {"id": "ac-1", "secret": "app-secret"}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let response = reqwest::Client::new()
+        .post(format!("{}/auth/tokens", keystone.auth_url()))
+        .header("Content-Type", "application/json")
+        .body(
+            serde_json::to_vec(&serde_json::json!({"auth": {
+                "identity": {"methods": ["application_credential"],
+                    "application_credential": {"id": "ac-1", "secret": "app-secret"}},
+                "scope": {"project": {"id": DEFAULT_PROJECT_ID}}}}))
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Error authenticating with application credential: Application credentials cannot request a scope."
+    );
+}

@@ -6,8 +6,10 @@
                                                process group), write the pgid to PIDFILE
     proc.py alive PIDFILE MARK                 exit 0 if that group still has a member
                                                whose command line contains MARK
-    proc.py wait-ready PIDFILE MARK URL TOKEN SECONDS
-                                               poll URL until it answers 200
+    proc.py wait-ready PIDFILE MARK URL TOKEN SECONDS [STATUS]
+                                               poll URL until it answers STATUS
+                                               (default 200; 401 for a server
+                                               that validates tokens elsewhere)
     proc.py stop PIDFILE MARK SECONDS          TERM the group, KILL what is left after
                                                SECONDS, remove PIDFILE
 
@@ -87,25 +89,28 @@ def spawn(pidfile, log, cmd):
         f.write(f"{child.pid}\n")
 
 
-def wait_ready(pidfile, mark, url, token, seconds):
+def wait_ready(pidfile, mark, url, token, seconds, status="200"):
+    wanted = int(status)
     deadline = time.monotonic() + float(seconds)
     last = "no answer yet"
     while time.monotonic() < deadline:
         if ours(pidfile, mark) is None:
-            print(f"cinder-api exited before answering ({last})", file=sys.stderr)
+            print(f"the server exited before answering ({last})", file=sys.stderr)
             return 1
         request = urllib.request.Request(url, headers={"X-Auth-Token": token})
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
-                if response.status == 200:
+                if response.status == wanted:
                     return 0
                 last = f"HTTP {response.status}"
         except urllib.error.HTTPError as e:
+            if e.code == wanted:
+                return 0
             last = f"HTTP {e.code}"
         except (urllib.error.URLError, OSError) as e:
             last = str(getattr(e, "reason", e))
         time.sleep(0.25)
-    print(f"cinder-api did not answer 200 within {seconds} s ({last})", file=sys.stderr)
+    print(f"the server did not answer {wanted} within {seconds} s ({last})", file=sys.stderr)
     return 1
 
 

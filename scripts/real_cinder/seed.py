@@ -37,7 +37,9 @@ import sys
 import tempfile
 import uuid
 
-PROJECT = "b23b579f08c84228b9b4673c46f0c442"
+# REAL_CINDER_PROJECT_ID renames it (a Keystone-validated Cinder must serve the project
+# Keystone made, whose id Keystone chooses); backup ids do not depend on it.
+PROJECT = os.environ.get("REAL_CINDER_PROJECT_ID") or "b23b579f08c84228b9b4673c46f0c442"
 OTHER_PROJECT = "ffffffffffffffffffffffffffffffff"
 # A small project of its own for tests that delete or restore backups, so that
 # mutating it never changes what a full walk of PROJECT returns.

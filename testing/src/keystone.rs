@@ -51,15 +51,21 @@ type OnIssued = Arc<dyn Fn(&FakeIssuedToken) + Send + Sync>;
 /// name and user) and token auth, each optionally scoped to a project by id or by name and
 /// domain; and `GET {prefix}/v3/auth/tokens` (token validation). Issued tokens come in the
 /// `X-Subject-Token` header with a body holding `expires_at` (the [token
-/// lifetime](FakeKeystoneBuilder::token_lifetime) from now, microseconds precise), the user,
-/// the project and the service catalog. Wrong credentials get Keystone's JSON 401
-/// (`{"error": {"code": 401, "title": "Unauthorized", "message": …}}`).
+/// lifetime](FakeKeystoneBuilder::token_lifetime) from now, in whole seconds as fernet
+/// tokens have them: `….000000Z`), the user, the project and the service catalog. Without a
+/// scope, a password or token auth token is scoped to the user's [default
+/// project](FakeUser::default_project), if any. Wrong credentials get Keystone's JSON 401
+/// (`{"error": {"code": 401, "title": "Unauthorized", "message": …}}`); an application
+/// credential id it does not know, its 404. Where it follows real Keystone 30 is written
+/// down in `scripts/real_keystone/FINDINGS.md`.
 ///
 /// The catalog lists the identity service (this server) and the block storage endpoints
 /// added with [`volume_server`](FakeKeystoneBuilder::volume_server),
 /// [`volume_endpoints`](FakeKeystoneBuilder::volume_endpoints) or
-/// [`endpoint`](FakeKeystoneBuilder::endpoint), with the project id as a `%(project_id)s` or
-/// `$(project_id)s` template or substituted ([`CatalogUrlStyle`]).
+/// [`endpoint`](FakeKeystoneBuilder::endpoint), with the project id substituted (as
+/// Keystone does) or left as a `%(project_id)s` or `$(project_id)s` template
+/// ([`CatalogUrlStyle`]); a service whose endpoints are all
+/// [disabled](FakeEndpoint::disabled) is listed with none.
 ///
 /// A [`FakeServer`] accepts a single token. With
 /// [`volume_server`](FakeKeystoneBuilder::volume_server), every token issued becomes the one
@@ -302,6 +308,9 @@ pub struct FakeUser {
     pub domain_id: String,
     /// The name of the user's domain.
     pub domain_name: String,
+    /// The project a token asked for without a scope is scoped to, as Keystone does with
+    /// a user's `default_project_id`; `None` (the default) gives an unscoped token.
+    pub default_project_id: Option<String>,
 }
 
 impl FakeUser {
@@ -322,7 +331,20 @@ impl FakeUser {
             password: password.into(),
             domain_id: DEFAULT_DOMAIN_ID.to_owned(),
             domain_name: DEFAULT_DOMAIN_NAME.to_owned(),
+            default_project_id: None,
         }
+    }
+
+    /// Gives the user a default project: password or token auth without a scope then gets
+    /// a token scoped to it, as real Keystone does.
+    ///
+    /// ```
+    /// let user = vbs_backups_testing::FakeUser::new("u-1", "alice", "pw").default_project("p-1");
+    /// assert_eq!(user.default_project_id.as_deref(), Some("p-1"));
+    /// ```
+    pub fn default_project(mut self, project_id: impl Into<String>) -> Self {
+        self.default_project_id = Some(project_id.into());
+        self
     }
 
     /// Puts the user in another domain.
@@ -502,6 +524,9 @@ pub struct FakeEndpoint {
     pub region: Option<String>,
     /// The URL, usually with `%(project_id)s`.
     pub url: String,
+    /// Whether Keystone lists it. A disabled endpoint is left out of token catalogs, but
+    /// its service stays, with `"endpoints": []` if it has no other, as real Keystone does.
+    pub enabled: bool,
 }
 
 impl FakeEndpoint {
@@ -521,7 +546,19 @@ impl FakeEndpoint {
             interface: interface.into(),
             region: None,
             url: url.into(),
+            enabled: true,
         }
+    }
+
+    /// Disables the endpoint (see [`enabled`](Self::enabled)).
+    ///
+    /// ```
+    /// let endpoint = vbs_backups_testing::FakeEndpoint::new("volumev2", "public", "http://127.0.0.1:1/v2").disabled();
+    /// assert!(!endpoint.enabled);
+    /// ```
+    pub fn disabled(mut self) -> Self {
+        self.enabled = false;
+        self
     }
 
     /// Puts the endpoint in this region.
@@ -542,17 +579,19 @@ impl FakeEndpoint {
 /// use vbs_backups_testing::{CatalogUrlStyle, FakeKeystone};
 ///
 /// let builder = FakeKeystone::builder().catalog_url_style(CatalogUrlStyle::Substituted);
-/// assert_eq!(CatalogUrlStyle::default(), CatalogUrlStyle::PercentTemplate);
+/// assert_eq!(CatalogUrlStyle::default(), CatalogUrlStyle::Substituted);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum CatalogUrlStyle {
-    /// `…/v3/%(project_id)s`, as endpoints are registered.
-    #[default]
+    /// `…/v3/%(project_id)s`, as endpoints are registered (and as some other identity
+    /// services list them).
     PercentTemplate,
     /// `…/v3/$(project_id)s`, the older template form.
     DollarTemplate,
-    /// `…/v3/b23b579f…`: the token's project filled in, as Keystone does for scoped tokens.
+    /// `…/v3/b23b579f…`: the token's project filled in, as Keystone does for scoped tokens
+    /// (both template forms; seen on Keystone 30, `scripts/real_keystone/FINDINGS.md`).
+    #[default]
     Substituted,
 }
 
@@ -695,8 +734,10 @@ impl FakeKeystoneBuilder {
         self
     }
 
-    /// How long issued tokens are valid (default [`DEFAULT_TOKEN_LIFETIME`]). Sub-second
-    /// lifetimes are fine: `expires_at` has microseconds.
+    /// How long issued tokens are valid (default [`DEFAULT_TOKEN_LIFETIME`]). As with
+    /// Keystone's fernet tokens, `issued_at` and `expires_at` are whole seconds
+    /// (`….000000Z`, both rounded down), and a token is refused from its `expires_at` on: a
+    /// lifetime of 2 s lasts between 1 and 2 s, a sub-second one may end at once.
     ///
     /// ```
     /// let builder = vbs_backups_testing::FakeKeystone::builder()
@@ -1003,7 +1044,8 @@ impl Shared {
         let project = match (&identity.bound_project, scope) {
             (Some(_), Some(_)) => {
                 return Err(Refusal::unauthorized_because(
-                    "Application credentials cannot request a scope.",
+                    "Error authenticating with application credential: Application \
+                     credentials cannot request a scope.",
                 ));
             }
             (Some(bound), None) => Some(
@@ -1015,18 +1057,29 @@ impl Shared {
                     .unwrap_or_else(|| FakeProject::new(bound.clone(), bound.clone())),
             ),
             (None, Some(scope)) => Some(self.scoped_project(scope)?),
-            (None, None) => None,
+            // Keystone scopes a token asked without a scope (password or token auth) to
+            // the user's default project, if it has one.
+            (None, None) => identity
+                .user
+                .default_project_id
+                .as_deref()
+                .and_then(|id| self.project_by_id(id)),
         };
         let (issued, body) = {
             let mut state = self.lock();
             let serial = state.issued.len() + 1;
             let lifetime = state.lifetime;
+            // Fernet tokens carry whole seconds: both times are rounded down, and the
+            // token is good until its rounded expires_at.
             let now = jiff::Timestamp::now();
             let issued_at = stamp(now);
-            let expires_at = stamp(
+            let expires = whole_seconds(
                 now.checked_add(jiff::SignedDuration::try_from(lifetime).unwrap_or_default())
                     .unwrap_or(now),
             );
+            let expires_at = stamp(expires);
+            let valid_for =
+                Duration::try_from(expires.duration_since(now)).unwrap_or(Duration::ZERO);
             let token = FakeIssuedToken {
                 token: format!("fake-ks-{:05}-{serial:06}", self.addr.port()),
                 methods: identity.methods.clone(),
@@ -1039,7 +1092,7 @@ impl Shared {
             state.issued.push(Issued {
                 token: token.clone(),
                 issued_at,
-                valid_until: Instant::now() + lifetime,
+                valid_until: Instant::now() + valid_for,
                 revoked: false,
             });
             (token, body)
@@ -1199,7 +1252,18 @@ impl Shared {
             "application_credential" => {
                 let secret = details.get("secret").and_then(Value::as_str);
                 let credential = match details.get("id").and_then(Value::as_str) {
-                    Some(id) => self.settings.credentials.iter().find(|c| c.id == id),
+                    // Keystone answers an unknown id with 404, not 401.
+                    Some(id) => Some(
+                        self.settings
+                            .credentials
+                            .iter()
+                            .find(|c| c.id == id)
+                            .ok_or_else(|| {
+                                Refusal::not_found(&format!(
+                                    "Could not find Application Credential: {id}."
+                                ))
+                            })?,
+                    ),
                     None => {
                         let name = details.get("name").and_then(Value::as_str);
                         let owner = details
@@ -1315,7 +1379,11 @@ impl Shared {
                 "domain": {"id": project.domain_id, "name": project.domain_name},
             });
             body["is_domain"] = json!(false);
-            body["roles"] = json!([{"id": "member-role", "name": "member"}]);
+            // Implied roles are listed too: member implies reader.
+            body["roles"] = json!([
+                {"id": "member-role", "name": "member"},
+                {"id": "reader-role", "name": "reader"},
+            ]);
             body["catalog"] = self.catalog(&project.id);
         }
         if let Some((id, name)) = &identity.application_credential {
@@ -1345,13 +1413,15 @@ impl Shared {
                 CatalogUrlStyle::Substituted => endpoint.url.replace("%(project_id)s", project_id),
             };
             let region = endpoint.region.as_deref().unwrap_or(&self.settings.region);
-            let json = endpoint_json(&endpoint.interface, region, &url);
+            let json = endpoint
+                .enabled
+                .then(|| endpoint_json(&endpoint.interface, region, &url));
             match services
                 .iter_mut()
                 .find(|(kind, _)| *kind == endpoint.service_type)
             {
-                Some((_, endpoints)) => endpoints.push(json),
-                None => services.push((endpoint.service_type.clone(), vec![json])),
+                Some((_, endpoints)) => endpoints.extend(json),
+                None => services.push((endpoint.service_type.clone(), json.into_iter().collect())),
             }
         }
         Value::Array(
@@ -1406,9 +1476,16 @@ fn domain_matches(domain: Option<&Value>, id: &str, name: &str) -> bool {
     }
 }
 
-/// Keystone's time format, `2015-11-06T15:32:17.893769Z`.
+/// Keystone's time format for fernet tokens: whole seconds, `2026-12-04T15:37:22.000000Z`.
 fn stamp(time: jiff::Timestamp) -> String {
-    time.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
+    whole_seconds(time)
+        .strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
+        .to_string()
+}
+
+/// `time` rounded down to the second.
+fn whole_seconds(time: jiff::Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(time.as_second()).unwrap_or(time)
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
