@@ -10,6 +10,7 @@
 mod body;
 mod options;
 mod retry;
+mod service_url;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub use options::HttpOptions;
 pub use retry::RetryPolicy;
+pub(crate) use service_url::parse_service_url;
 
 /// Headers in which OpenStack services and gateways report their request id.
 const REQUEST_ID_HEADERS: [&str; 3] = [

@@ -5,6 +5,7 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::error::{Error, Result, url_for_message};
+use crate::http::parse_service_url;
 use crate::model::ApiVersion;
 
 /// An endpoint string turned into the project URL the listings hang off.
@@ -21,38 +22,10 @@ impl ResolvedEndpoint {
         project_id: Option<String>,
         api_version: Option<ApiVersion>,
     ) -> Result<Self> {
-        let given = endpoint.trim();
+        let (mut url, mut segments) = parse_service_url(endpoint, "endpoint")?;
         // Messages show the endpoint without user info, query or fragment: never a credential.
-        let endpoint = url_for_message(given);
+        let endpoint = url_for_message(endpoint.trim());
         let endpoint = endpoint.as_str();
-        let mut url = Url::parse(given)
-            .map_err(|err| Error::config(format!("endpoint `{endpoint}` is not a URL: {err}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::config(format!(
-                "endpoint `{endpoint}` must use http or https, not `{}`",
-                url.scheme()
-            )));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::config(format!("endpoint `{endpoint}` has no host")));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::config(
-                "the endpoint must not carry credentials: pass the token with ClientBuilder::token",
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::config(format!(
-                "endpoint `{endpoint}` must not have a query or fragment"
-            )));
-        }
-        let mut segments: Vec<String> = url
-            .path_segments()
-            .into_iter()
-            .flatten()
-            .filter(|segment| !segment.is_empty())
-            .map(str::to_owned)
-            .collect();
 
         // A catalog URL ends in `/v2/{project_id}`; a versioned root in `/v2`.
         let mut from_url: Option<(ApiVersion, Option<String>)> = None;

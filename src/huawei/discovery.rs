@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::auth::huawei::AkSkSigner;
 use crate::error::{Error, Result};
-use crate::http::{Pipeline, Request};
+use crate::http::{Pipeline, Request, parse_service_url};
 
 #[derive(Deserialize)]
 struct Projects {
@@ -33,13 +33,9 @@ pub(crate) fn projects_url(iam: &str, region: &str) -> Result<Url> {
     } else {
         format!("https://{base}")
     };
-    let mut url = Url::parse(&format!("{base}/v3/projects"))
-        .map_err(|err| Error::config(format!("the IAM endpoint `{iam}` is not a URL: {err}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(format!(
-            "the IAM endpoint `{iam}` must be an http or https URL"
-        )));
-    }
+    let (mut url, mut segments) = parse_service_url(&base, "IAM endpoint")?;
+    segments.extend(["v3".to_owned(), "projects".to_owned()]);
+    url.set_path(&segments.join("/"));
     url.query_pairs_mut().append_pair("name", region);
     Ok(url)
 }

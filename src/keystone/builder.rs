@@ -11,7 +11,7 @@ use url::Url;
 use super::auth::{DEFAULT_REFRESH_MARGIN, Inner, KeystoneAuth, State};
 use super::credentials::{Method, Project, Secret, User};
 use crate::error::{Error, Result, url_for_message};
-use crate::http::{HttpOptions, Pipeline};
+use crate::http::{HttpOptions, Pipeline, parse_service_url};
 
 /// Configures and builds a [`KeystoneAuth`]; created by [`KeystoneAuth::builder`].
 ///
@@ -281,32 +281,9 @@ impl fmt::Debug for KeystoneAuthBuilder {
 
 /// `auth_url` as Keystone's v3 URL, without a trailing slash.
 pub(super) fn parse_auth_url(auth_url: &str) -> Result<Url> {
-    let given = auth_url.trim();
-    // Messages show the URL without user info, query or fragment: never a credential.
-    let text = url_for_message(given);
+    let (mut url, mut segments) = parse_service_url(auth_url, "auth URL")?;
+    let text = url_for_message(auth_url.trim());
     let text = text.as_str();
-    let mut url = Url::parse(given)
-        .map_err(|err| Error::config(format!("auth URL `{text}` is not a URL: {err}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(format!(
-            "auth URL `{text}` must be an http or https URL with a host"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config("the auth URL must not carry credentials"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(format!(
-            "auth URL `{text}` must not have a query or fragment"
-        )));
-    }
-    let mut segments: Vec<String> = url
-        .path_segments()
-        .into_iter()
-        .flatten()
-        .filter(|segment| !segment.is_empty())
-        .map(str::to_owned)
-        .collect();
     match segments.last().map(String::as_str) {
         Some("v3") => {}
         Some("v2.0" | "v2") => {
