@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 /// The project name [`HuaweiGateway`]'s IAM gives the server's project unless told otherwise:
 /// on Huawei Cloud, a region's default project is named after the region.
-pub const DEFAULT_REGION: &str = "cn-north-4";
+pub const DEFAULT_HUAWEI_REGION: &str = "cn-north-4";
 
 /// How far `X-Sdk-Date` may be from the gateway's clock.
 const MAX_SKEW_SECS: i64 = 15 * 60;
@@ -41,7 +41,7 @@ pub struct HuaweiGateway {
     secret_key: String,
     security_token: Option<String>,
     clock_offset_secs: i64,
-    /// IAM's projects, `(name, id)`; `None`: the server's project named [`DEFAULT_REGION`].
+    /// IAM's projects, `(name, id)`; `None`: the server's project named [`DEFAULT_HUAWEI_REGION`].
     projects: Option<Vec<(String, String)>>,
 }
 
@@ -86,7 +86,7 @@ impl HuaweiGateway {
     }
 
     /// Adds a project to IAM's list (`GET /v3/projects?name=` finds projects by name).
-    /// Without any, IAM knows the server's project under the name [`DEFAULT_REGION`].
+    /// Without any, IAM knows the server's project under the name [`DEFAULT_HUAWEI_REGION`].
     ///
     /// ```
     /// let gateway = vbs_backups_testing::HuaweiGateway::new("AK", "SK")
@@ -278,7 +278,7 @@ impl Gateway {
                 let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
                 (key == "name").then(|| String::from_utf8_lossy(&unescape(value)).into_owned())
             });
-        let default = [(DEFAULT_REGION.to_owned(), server_project.to_owned())];
+        let default = [(DEFAULT_HUAWEI_REGION.to_owned(), server_project.to_owned())];
         let projects = self.settings.projects.as_deref().unwrap_or(&default);
         let listed: Vec<serde_json::Value> = projects
             .iter()

@@ -142,7 +142,7 @@ mod dataset;
 #[doc(hidden)]
 pub mod doc_support;
 mod huawei;
-pub use huawei::{DEFAULT_REGION, HuaweiGateway};
+pub use huawei::{DEFAULT_HUAWEI_REGION, HuaweiGateway};
 mod keystone;
 pub use keystone::*;
 mod render;
