@@ -153,12 +153,22 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-fn invalid(message: &str) -> Response {
-    error(StatusCode::BAD_REQUEST, "BackupService.0005", message)
+/// A request CBR refuses as invalid, with the message of its 400.
+#[derive(Debug)]
+struct Invalid(String);
+
+impl Invalid {
+    fn response(&self) -> Response {
+        error(StatusCode::BAD_REQUEST, "BackupService.0005", &self.0)
+    }
+}
+
+fn invalid(message: &str) -> Invalid {
+    Invalid(message.to_owned())
 }
 
 /// A CBR time filter: `2018-02-01T12:00:00Z` exactly.
-fn time_filter(key: &str, value: &str) -> Result<Timestamp, Response> {
+fn time_filter(key: &str, value: &str) -> Result<Timestamp, Invalid> {
     let well_formed =
         value.len() == 20 && value.ends_with('Z') && value.as_bytes().get(10) == Some(&b'T');
     well_formed
@@ -188,7 +198,7 @@ struct CbrQuery<'a> {
 }
 
 impl<'a> CbrQuery<'a> {
-    fn parse(pairs: &'a [(String, String)]) -> Result<Self, Response> {
+    fn parse(pairs: &'a [(String, String)]) -> Result<Self, Invalid> {
         let mut query = Self {
             limit: CBR_MAX_LIMIT,
             ..Self::default()
@@ -277,7 +287,7 @@ impl<'a> CbrQuery<'a> {
 }
 
 /// The sort terms of CBR's `sort` (`key[:asc|desc],…`, descending by default).
-fn sort_terms(sort: &str) -> Result<Vec<sort::Term>, Response> {
+fn sort_terms(sort: &str) -> Result<Vec<sort::Term>, Invalid> {
     let mut cinder = Vec::new();
     for term in sort.split(',') {
         let (key, dir) = term.split_once(':').unwrap_or((term, "desc"));
@@ -311,11 +321,11 @@ pub(super) fn list(shared: &Shared, parts: &Parts, project: &str) -> Response {
         .unwrap_or_default();
     let query = match CbrQuery::parse(&pairs) {
         Ok(query) => query,
-        Err(response) => return response,
+        Err(invalid) => return invalid.response(),
     };
     let terms = match query.sort.map(sort_terms).transpose() {
         Ok(terms) => terms,
-        Err(response) => return response,
+        Err(invalid) => return invalid.response(),
     };
     let data = shared.data();
     let order = terms
