@@ -56,7 +56,7 @@
 //!
 //! | part | what it holds |
 //! | --- | --- |
-//! | model | what the API returns: [`BackupSummary`], [`BackupDetail`], [`Link`], [`Page`], [`BackupStatus`], [`ApiVersion`]; [`Listed`] and [`Pagination`] say how a collection is walked |
+//! | model | what the API returns: [`BackupSummary`], [`BackupDetail`], [`Link`], [`Page`], [`BackupStatus`], [`ApiVersion`]; Huawei CBR's [`CbrBackup`] and [`CbrBackupStatus`]; [`Listed`] and [`Pagination`] say how a collection is walked |
 //! | cursor | [`Cursor`]: plain, serializable data saying where a walk stands |
 //! | error | [`Error`], [`ErrorKind`], and the parsing of server error bodies |
 //! | auth | the seam every request is authorized through: [`Authorizer`] (sees each attempt as sent, [`OutgoingRequest`]; is told of a 401, [`Rejection`]), [`AuthSource`] for tokens |
@@ -65,7 +65,7 @@
 //! | huawei | (feature `huawei`) [`AkSkSigner`] (an [`Authorizer`] signing as Huawei's SDKs do) and [`HuaweiConfig`]: credentials from `HUAWEICLOUD_SDK_*` and `~/.huaweicloud/credentials`, endpoints by region, IAM project discovery |
 //! | keystone | (feature `keystone`) [`KeystoneAuth`] and [`OpenStackConfig`]: tokens and endpoints from Keystone, `OS_*` and `clouds.yaml` |
 //! | pager | the generic walk: next links or last ids, loop guard, vanished markers, prefetch, cancellation; [`ItemStream`], [`PageStream`] |
-//! | query | the listing layer: [`Listing`] (paging settings shared by every collection), and per collection its filters: [`ListBackups`] |
+//! | query | the listing layer: [`Listing`] (paging settings shared by every collection), and per collection its filters: [`ListBackups`] (VBS / Cinder, `client.backups()`), [`ListCbrBackups`] (Huawei CBR, `client.cbr_backups()`: `marker` = the last id until an empty page, no next links) |
 //!
 //! # Features
 //!
@@ -108,10 +108,11 @@ pub use huawei::{AkSkSigner, HuaweiConfig};
 #[cfg_attr(docsrs, doc(cfg(feature = "keystone")))]
 pub use keystone::{KeystoneAuth, OpenStackConfig};
 pub use model::{
-    ApiVersion, BackupDetail, BackupStatus, BackupSummary, Link, Listed, Page, Pagination,
+    ApiVersion, BackupDetail, BackupStatus, BackupSummary, CbrBackup, CbrBackupStatus, Link,
+    Listed, Page, Pagination,
 };
 pub use pager::{ItemStream, PageStream};
-pub use query::{ListBackups, Listing, SortDir, SortKey, VolumeBackup};
+pub use query::{CbrSortKey, ListBackups, ListCbrBackups, Listing, SortDir, SortKey, VolumeBackup};
 
 #[cfg(fuzzing)]
 #[doc(hidden)]

@@ -2,6 +2,7 @@
 //! [`BackupStatus`] values.
 
 mod api_version;
+mod cbr;
 mod detail;
 mod lenient;
 mod page_decoder;
@@ -12,6 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use api_version::ApiVersion;
+pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
@@ -122,6 +124,13 @@ pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static 
     const ITEMS_KEY: &'static str;
     /// How a walk goes from one page to the next, and how it ends.
     const PAGINATION: Pagination;
+    /// The collection's name in a [`Cursor`](crate::Cursor), which resumes only a
+    /// listing of the same name: the path, unless two services share it (CBR's
+    /// `backups` is `cbr/backups`).
+    const CURSOR_NAME: &'static str = Self::COLLECTION;
+    /// The largest page size the server accepts, where a larger `limit` is refused
+    /// rather than capped (CBR: 1000); `None` where servers cap silently (Cinder).
+    const MAX_PAGE_SIZE: Option<u32> = None;
 
     /// The id to pass as `marker` to get the items after this one.
     fn marker(&self) -> &str;
@@ -151,7 +160,8 @@ pub enum Pagination {
     /// `{items_key}_links` (its `marker`, or else the page's last id); no link ends the walk.
     NextLink,
     /// Pages carry no links (Huawei CBR): the walk goes on with `marker` = the last id
-    /// and ends on an empty page, or on a short page once the page's `count` is reached.
+    /// and ends on an empty page, or on a short page once the page's `count` (the total
+    /// of matches) is reached by the items seen since the walk started.
     LastIdUntilEmpty,
 }
 

@@ -67,6 +67,10 @@ pub(crate) struct Collection {
     /// The key of the item array in a page body, e.g. `backups`.
     pub items_key: &'static str,
     pub pagination: Pagination,
+    /// The largest `limit` the server accepts (see [`Listed::MAX_PAGE_SIZE`]).
+    pub max_page_size: Option<u32>,
+    /// The name cursors give the collection (see [`Listed::CURSOR_NAME`]).
+    pub cursor_name: &'static str,
 }
 
 impl Collection {
@@ -75,6 +79,8 @@ impl Collection {
             path: T::COLLECTION,
             items_key: T::ITEMS_KEY,
             pagination: T::PAGINATION,
+            max_page_size: T::MAX_PAGE_SIZE,
+            cursor_name: T::CURSOR_NAME,
         }
     }
 }
@@ -104,6 +110,16 @@ impl Walk {
         }
         if self.paging.page_size == 0 {
             return Err(Error::config("page_size must be at least 1"));
+        }
+        if let Some(max) = self
+            .collection
+            .max_page_size
+            .filter(|max| self.paging.page_size > *max)
+        {
+            return Err(Error::config(format!(
+                "page_size must be at most {max} for `{}` (the server refuses larger pages), not {}",
+                self.collection.path, self.paging.page_size
+            )));
         }
         if self.paging.prefetch > MAX_PREFETCH {
             return Err(Error::config(format!(
@@ -283,7 +299,7 @@ fn cursor(walk: &Walk, progress: &Progress, pages_done: u64) -> Cursor {
         format: FORMAT,
         project_id: walk.client.project_id().to_owned(),
         api_version: walk.client.api_version(),
-        collection: walk.collection.path.to_owned(),
+        collection: walk.collection.cursor_name.to_owned(),
         filters: walk.filters.clone(),
         page_size: paging.page_size,
         after,
@@ -365,11 +381,13 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
             if !redelivered.is_empty() {
                 skip_redelivered(&mut page.items, &mut redelivered);
             }
+            // Items seen for the first time: those a step back brings again were counted.
+            let fresh = page.items.len() as u64;
             if let Some(left) = remaining.as_mut() {
                 page.items.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= page.items.len() as u64;
             }
-            passed = passed.saturating_add(received as u64);
+            passed = passed.saturating_add(fresh);
             let short = received < usize::try_from(limit).unwrap_or(usize::MAX);
             let page_ids = if received > 0 { recent_ids.as_slice() } else { &[] };
             let next = match walk.collection.pagination {

@@ -1,8 +1,10 @@
 //! The listing layer: [`Listing`], a query builder any collection shares (page size,
 //! limits, starting point, prefetch; the filters as data), and one module per collection
-//! with its filters and entry points ([`ListBackups`] for VBS / Cinder backups).
+//! with its filters and entry points ([`ListBackups`] for VBS / Cinder backups,
+//! [`ListCbrBackups`] for Huawei CBR backups).
 
 mod backups;
+mod cbr;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -14,6 +16,7 @@ use crate::model::Listed;
 use crate::pager::{Collection, ItemStream, PageStream, Paging, Walk};
 
 pub use backups::{ListBackups, SortDir, SortKey, VolumeBackup};
+pub use cbr::{CbrSortKey, ListCbrBackups};
 
 /// A listing of one collection: its filters, page size, limits and starting point,
 /// then [`stream`](Self::stream) for items or [`pages`](Self::pages) for whole pages.
@@ -98,11 +101,11 @@ impl<T: Listed> Listing<T> {
                 client.api_version().path_segment()
             )));
         }
-        if cursor.collection != T::COLLECTION {
+        if cursor.collection != T::CURSOR_NAME {
             return Err(Error::config(format!(
                 "the cursor walks `{}`, not `{}`",
                 cursor.collection,
-                T::COLLECTION
+                T::CURSOR_NAME
             )));
         }
         let (after, earlier) = match cursor.after {
@@ -132,6 +135,13 @@ impl<T: Listed> Listing<T> {
             Some((_, old)) => *old = value,
             None => self.filters.push((key.to_owned(), value)),
         }
+        self
+    }
+
+    /// Adds `value` to filter `key`, after any values it has: for filters a server takes
+    /// more than once (CBR's `status=available&status=error`).
+    pub(crate) fn add_filter(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.filters.push((key.to_owned(), value.into()));
         self
     }
 

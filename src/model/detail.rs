@@ -105,17 +105,17 @@ fn null_as_empty<'de, D: Deserializer<'de>>(
 
 /// Timestamps as Cinder writes them (`2024-01-01T20:50:00.000000`, no zone: UTC)
 /// or with a zone (`…Z`, `…+08:00`); written out as RFC 3339.
-mod utc {
+pub(super) mod utc {
     use super::*;
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(in crate::model) fn serialize<S: Serializer>(
         value: &Option<Timestamp>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         value.serialize(serializer)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(in crate::model) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Timestamp>, D::Error> {
         let Some(text) = Option::<String>::deserialize(deserializer)? else {
@@ -126,7 +126,7 @@ mod utc {
         })
     }
 
-    pub(super) fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
+    pub(in crate::model) fn parse(text: &str) -> Result<Timestamp, jiff::Error> {
         let text = text.trim();
         text.parse::<Timestamp>().or_else(|with_zone_error| {
             // No zone designator: Cinder's UTC.

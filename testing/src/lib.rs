@@ -138,6 +138,8 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod cbr;
+pub use cbr::{CBR_MAX_LIMIT, CBR_VAULTS, FakeCbrBackup};
 mod dataset;
 #[doc(hidden)]
 pub mod doc_support;
@@ -418,6 +420,30 @@ impl FakeServer {
     /// ```
     pub fn backups(&self) -> Vec<FakeBackup> {
         self.shared.data().backups()
+    }
+
+    /// The backups as the CBR mode ([`FakeServerBuilder::cbr`]) serves them, in its default
+    /// order (the data set's: newest first).
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(3).cbr().start().await?;
+    /// let cbr = server.cbr_backups();
+    /// assert_eq!(cbr.len(), 3);
+    /// assert_eq!(cbr[0].resource_type, "OS::Cinder::Volume");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cbr_backups(&self) -> Vec<FakeCbrBackup> {
+        self.shared
+            .data()
+            .rows()
+            .iter()
+            .map(|row| FakeCbrBackup::of(&row.backup))
+            .collect()
     }
 
     /// Every backup the server holds now, in the order a listing with `sort={sort}` yields it:
@@ -789,6 +815,7 @@ pub struct FakeServerBuilder {
     port: u16,
     verifier: Option<server::Verifier>,
     huawei: Option<HuaweiGateway>,
+    cbr: bool,
 }
 
 impl Default for FakeServerBuilder {
@@ -806,6 +833,7 @@ impl Default for FakeServerBuilder {
             port: 0,
             verifier: None,
             huawei: None,
+            cbr: false,
         }
     }
 }
@@ -947,6 +975,41 @@ impl FakeServerBuilder {
     pub fn huawei(mut self, gateway: HuaweiGateway) -> Self {
         self.token = None;
         self.huawei = Some(gateway);
+        self
+    }
+
+    /// Serves the data set as Huawei CBR's backup list instead of Cinder's:
+    /// `GET /v3/{project_id}/backups` answers `{"backups": […], "count": N}` without links,
+    /// with CBR's `limit` (1 to 1000, otherwise a 400 `{"error_code": "BackupService.…",
+    /// "error_msg": …}`), `marker` (the id to start after), `offset` (after the marker) and
+    /// filters (`status` may repeat; `vault_id`, `resource_id`, `resource_type`, `name`,
+    /// `start_time` / `end_time` as `2018-02-01T12:00:00Z`, `image_type`, `own_type`,
+    /// `enterprise_project_id`, `sort=key[:dir],…`); `count` is the total of matches.
+    /// Unknown or repeated parameters (but `status`) are refused with a 400. Each backup is
+    /// the data set's, seen as CBR would show it ([`FakeServer::cbr_backups`]). Combines with
+    /// [`huawei`](Self::huawei) (signed requests) and the token check.
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # use vbs_backups_testing::doc_support::get;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(5).cbr().start().await?;
+    /// let url = format!("{}/v3/{}/backups?limit=2", server.endpoint(), server.project_id());
+    /// let (status, page) = get(&server, &url).await?;
+    /// assert_eq!(status, 200);
+    /// assert_eq!(page["backups"].as_array().map(Vec::len), Some(2));
+    /// assert_eq!(page["count"], 5);
+    /// assert!(page.get("backups_links").is_none());
+    /// let (status, refused) = get(&server, &format!("{url}0000")).await?; // limit=20000
+    /// assert_eq!(status, 400);
+    /// assert!(refused["error_code"].as_str().is_some_and(|code| code.starts_with("BackupService.")));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cbr(mut self) -> Self {
+        self.cbr = true;
         self
     }
 
@@ -1183,6 +1246,7 @@ impl FakeServerBuilder {
             tls: acceptor.is_some(),
             verifier: self.verifier,
             huawei: self.huawei.map(huawei::Gateway::new),
+            cbr: self.cbr,
         };
         let data = Dataset::generate(self.backups, self.seed);
         let shared = Arc::new(Shared::new(

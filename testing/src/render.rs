@@ -286,7 +286,7 @@ pub(super) fn not_found() -> Response {
 }
 
 /// Serializes `value` like Python's `json.dumps`.
-fn json(status: StatusCode, value: &impl Serialize) -> Response {
+pub(super) fn json(status: StatusCode, value: &impl Serialize) -> Response {
     let mut body = Vec::with_capacity(128);
     let mut serializer = serde_json::Serializer::with_formatter(&mut body, PythonStyle);
     match value.serialize(&mut serializer) {

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::form_urlencoded;
 
+use super::cbr;
 use super::dataset::{Dataset, format_uuid, mix};
 use super::huawei::{Gateway, Verdict};
 use super::render::{self, DetailFields, Entries, ItemLinks};
@@ -65,6 +66,8 @@ pub(super) struct Settings {
     pub(super) verifier: Option<Verifier>,
     /// See [`super::FakeServerBuilder::huawei`].
     pub(super) huawei: Option<Gateway>,
+    /// See [`super::FakeServerBuilder::cbr`].
+    pub(super) cbr: bool,
 }
 
 impl Settings {
@@ -153,6 +156,19 @@ impl Shared {
     /// The server's own answer to a listing request, with the `/v3` headers once Cinder has
     /// negotiated a version (not on keystonemiddleware's 401, nor on a malformed version).
     fn answer(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+        if self.settings.cbr {
+            if let Some(refused) = self.refusal(parts, live) {
+                return refused;
+            }
+            return match route {
+                Route {
+                    version: Version::V3,
+                    detail: false,
+                    project,
+                } => cbr::list(self, parts, project),
+                _ => render::not_found(),
+            };
+        }
         let mut negotiated = None;
         let mut response = self.list(parts, route, live, &mut negotiated);
         let echoed =
@@ -168,6 +184,23 @@ impl Shared {
         response
     }
 
+    /// The answer to a listing request the server does not let in: the verifier's refusal,
+    /// or keystonemiddleware's 401 for a missing or wrong token.
+    fn refusal(&self, parts: &Parts, live: &Snapshot) -> Option<Response> {
+        if let Some(verifier) = &self.settings.verifier {
+            if let Err(message) = (verifier.0)(&record(parts)) {
+                return Some(render::refused(&message));
+            }
+        }
+        if let Some(expected) = &live.token {
+            let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
+            if sent != Some(expected.as_bytes()) {
+                return Some(render::unauthorized());
+            }
+        }
+        None
+    }
+
     /// Answers a listing request like Cinder (plus the active quirks); on `/v3`, sets
     /// `negotiated` to the version to echo once it is known.
     fn list(
@@ -178,16 +211,8 @@ impl Shared {
         negotiated: &mut Option<String>,
     ) -> Response {
         let quirks = live.quirks.as_slice();
-        if let Some(verifier) = &self.settings.verifier {
-            if let Err(message) = (verifier.0)(&record(parts)) {
-                return render::refused(&message);
-            }
-        }
-        if let Some(expected) = &live.token {
-            let sent = parts.headers.get("x-auth-token").map(HeaderValue::as_bytes);
-            if sent != Some(expected.as_bytes()) {
-                return render::unauthorized();
-            }
+        if let Some(refused) = self.refusal(parts, live) {
+            return refused;
         }
         let version = match route.version {
             // The header means nothing on `/v2`.
