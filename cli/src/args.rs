@@ -15,6 +15,16 @@ pub const MAX_DEMO_BACKUPS: u64 = 1_000_000;
 /// Connection settings come from the flags below, then the OS_* variables of an openrc
 /// file (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, OS_AUTH_TOKEN, …), then the
 /// clouds.yaml entry named by --os-cloud or OS_CLOUD, in that order of precedence.
+///
+/// Huawei Cloud AK/SK: every request is signed (SDK-HMAC-SHA256) when HUAWEICLOUD_SDK_AK
+/// and HUAWEICLOUD_SDK_SK are set (HUAWEICLOUD_SDK_SECURITY_TOKEN too for temporary
+/// credentials), or HUAWEICLOUD_SDK_CREDENTIALS_FILE names a credentials file, unless
+/// --token or --os-cloud is given; without either, the OS_* variables (OS_AUTH_URL,
+/// OS_AUTH_TOKEN, OS_CLOUD) come first, then the [basic] section of
+/// ~/.huaweicloud/credentials. With AK/SK, --region (or HW_REGION_NAME, OS_REGION_NAME)
+/// picks the endpoints, --project-id (or HUAWEICLOUD_SDK_PROJECT_ID) the project, else IAM
+/// finds the project named after the region; --endpoint (or
+/// HUAWEICLOUD_SDK_REGION_VBS_{REGION}) and HUAWEICLOUD_SDK_IAM_ENDPOINT override.
 #[derive(Parser)]
 #[command(name = "vbs-backups", version, propagate_version = true)]
 #[command(
@@ -39,9 +49,26 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = "Connection", value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// The project (tenant) whose backups to list [env: OS_PROJECT_ID]
+    /// The project (tenant) whose backups to list [env: OS_PROJECT_ID; with AK/SK:
+    /// HUAWEICLOUD_SDK_PROJECT_ID, else found by IAM]
     #[arg(long, global = true, help_heading = "Connection", value_name = "ID")]
     pub project_id: Option<String>,
+
+    /// The region (cn-north-4, ap-southeast-1, …): with AK/SK it picks the Huawei Cloud
+    /// endpoints and the project; otherwise the catalog's region
+    /// [env: HW_REGION_NAME (AK/SK only), OS_REGION_NAME]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        value_name = "REGION"
+    )]
+    pub region: Option<String>,
+
+    /// The backup service to list: vbs (volume backups), or cbr (Cloud Backup and Recovery,
+    /// not available in this build yet)
+    #[arg(long, global = true, help_heading = "Connection", value_enum, value_name = "SERVICE", default_value_t = Service::Vbs)]
+    pub service: Service,
 
     /// A token to send as X-Auth-Token. With --endpoint it goes straight to the endpoint;
     /// prefer OS_AUTH_TOKEN, which other users cannot see in the process list
@@ -96,9 +123,9 @@ pub enum Command {
 #[derive(Args, Clone, Default)]
 pub struct ListArgs {
     /// Only backups in this status (available, error, creating, restoring, deleting,
-    /// error_restoring, …)
-    #[arg(long, value_name = "STATUS")]
-    pub status: Option<String>,
+    /// error_restoring, …); once for VBS, repeatable for CBR
+    #[arg(long, value_name = "STATUS", action = ArgAction::Append)]
+    pub status: Vec<String>,
 
     /// Only backups with exactly this name
     #[arg(long, value_name = "NAME")]
@@ -152,6 +179,18 @@ pub struct ListArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
+    /// CBR: only backups in this vault
+    #[arg(long, value_name = "ID", help_heading = "CBR (--service cbr)")]
+    pub vault_id: Option<String>,
+
+    /// CBR: only backups of this resource (a volume, server, file system…)
+    #[arg(long, value_name = "ID", help_heading = "CBR (--service cbr)")]
+    pub resource_id: Option<String>,
+
+    /// CBR: only backups of this resource type (OS::Cinder::Volume, OS::Nova::Server, …)
+    #[arg(long, value_name = "TYPE", help_heading = "CBR (--service cbr)")]
+    pub resource_type: Option<String>,
+
     /// CSV: write cells exactly as the server sent them. By default a cell starting with
     /// = + - @, a tab or a carriage return gets a leading ' so that a spreadsheet opening
     /// the file shows it as text instead of running it as a formula (CSV injection);
@@ -161,10 +200,13 @@ pub struct ListArgs {
 }
 
 /// What `--resume` replaces: the listing is the token's.
-const RESUME_CONFLICTS: [&str; 9] = [
+const RESUME_CONFLICTS: [&str; 12] = [
     "status",
     "name",
     "volume_id",
+    "vault_id",
+    "resource_id",
+    "resource_type",
     "offset",
     "page_size",
     "max_items",
@@ -172,10 +214,13 @@ const RESUME_CONFLICTS: [&str; 9] = [
     "count",
     "resume_file",
 ];
-const RESUME_FILE_CONFLICTS: [&str; 8] = [
+const RESUME_FILE_CONFLICTS: [&str; 11] = [
     "status",
     "name",
     "volume_id",
+    "vault_id",
+    "resource_id",
+    "resource_type",
     "offset",
     "page_size",
     "max_items",
@@ -221,6 +266,51 @@ impl Format {
             Self::Ndjson => "ndjson",
             Self::Csv => "csv",
         }
+    }
+}
+
+/// The backup service `--service` lists.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Service {
+    /// Volume Backup Service (Huawei Cloud VBS, OpenStack Cinder)
+    #[default]
+    Vbs,
+    /// Cloud Backup and Recovery (Huawei Cloud CBR), VBS's successor
+    Cbr,
+}
+
+impl Service {
+    /// The value as typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vbs => "vbs",
+            Self::Cbr => "cbr",
+        }
+    }
+}
+
+/// Why `--service cbr` and the CBR-only flags are refused in this build.
+pub const CBR_UNAVAILABLE: &str = "CBR listing (--service cbr) is not available in this build \
+     of vbs-backups: it lists VBS volume backups only (--service vbs, the default)";
+
+/// Checks that the listing's flags fit `--service`: the CBR-only flags, and `--status`
+/// more than once, need CBR; CBR itself is refused until the library lists it (then this
+/// is where `--service cbr` is let through).
+pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String> {
+    let cbr_only = [
+        ("--vault-id", list.vault_id.is_some()),
+        ("--resource-id", list.resource_id.is_some()),
+        ("--resource-type", list.resource_type.is_some()),
+        ("--status given more than once", list.status.len() > 1),
+    ];
+    match global.service {
+        Service::Cbr => Err(CBR_UNAVAILABLE.to_owned()),
+        Service::Vbs => match cbr_only.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(format!(
+                "{flag} applies to CBR backups only (--service cbr); {CBR_UNAVAILABLE}"
+            )),
+            None => Ok(()),
+        },
     }
 }
 

@@ -16,6 +16,7 @@ pub fn check(global: &GlobalArgs) -> Result<(), String> {
         ("--project-id", global.project_id.is_some()),
         ("--token", global.token.is_some()),
         ("--os-cloud", global.os_cloud.is_some()),
+        ("--region", global.region.is_some()),
     ];
     match elsewhere.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!(

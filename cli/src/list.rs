@@ -5,9 +5,10 @@ use std::io::{self, BufWriter};
 use std::time::Duration;
 
 use futures::StreamExt;
-use vbs_backups::{Client, Cursor, ListBackups, Listed, OpenStackConfig};
+use vbs_backups::huawei::{HuaweiConfig, Service as HuaweiService};
+use vbs_backups::{Client, Cursor, HttpOptions, ListBackups, Listed, OpenStackConfig};
 
-use crate::args::{Format, GlobalArgs, ListArgs};
+use crate::args::{Format, GlobalArgs, ListArgs, Service};
 use crate::output::{self, Record};
 use crate::progress::Progress;
 use crate::report;
@@ -67,6 +68,7 @@ pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
     flags.endpoint_override = global.endpoint.clone();
     flags.project_id = global.project_id.clone();
     flags.token = global.token.clone().map(Into::into);
+    flags.region_name = global.region.clone();
     flags.volume_api_version = global.api_version.clone();
     flags.api_timeout = global.timeout.as_ref().map(|timeout| timeout.duration);
     if flags.token.is_some() && flags.endpoint_override.is_some() {
@@ -75,16 +77,85 @@ pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
     flags
 }
 
-/// Authenticates as `global` and the environment say and returns the client.
+/// Authenticates as `global` and the environment say and returns the client: signed
+/// with Huawei Cloud AK/SK when [`huawei_config`] finds them, else through Keystone or a
+/// token.
 async fn connect(global: &GlobalArgs) -> vbs_backups::Result<Client> {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+        .collect();
+    if let Some(config) = huawei_config(global, &vars)? {
+        tracing::debug!(?config, "Huawei Cloud AK/SK configuration");
+        return config.connect().await;
+    }
     let config = config(global)?;
     tracing::debug!(?config, "configuration");
     connect_with(&config).await
 }
 
+/// The Huawei Cloud AK/SK configuration, when the command signs with AK/SK:
+///
+/// 1. `--token` or `--os-cloud` on the command line: never (the flags choose OpenStack).
+/// 2. `HUAWEICLOUD_SDK_AK` and `HUAWEICLOUD_SDK_SK` set, or a credentials file named by
+///    `HUAWEICLOUD_SDK_CREDENTIALS_FILE`: AK/SK (a named file that cannot be read is an
+///    error).
+/// 3. OpenStack settings in the environment (`OS_AUTH_URL`, `OS_AUTH_TOKEN`, `OS_CLOUD`):
+///    never.
+/// 4. AK and SK in the `[basic]` section of `~/.huaweicloud/credentials`: AK/SK.
+///
+/// The flags then win: `--region` over `HW_REGION_NAME` over `OS_REGION_NAME`,
+/// `--project-id` over `HUAWEICLOUD_SDK_PROJECT_ID` (and the file's `project_id`), and
+/// `--endpoint` over `HUAWEICLOUD_SDK_REGION_VBS_{REGION}` and the region's endpoint.
+pub fn huawei_config(
+    global: &GlobalArgs,
+    vars: &[(String, String)],
+) -> vbs_backups::Result<Option<HuaweiConfig>> {
+    if global.token.is_some() || global.os_cloud.is_some() {
+        return Ok(None);
+    }
+    let set = |name: &str| {
+        vars.iter()
+            .any(|(key, value)| key == name && !value.trim().is_empty())
+    };
+    let env = HuaweiConfig::from_env_vars(vars.iter().map(|(k, v)| (k, v)));
+    let named = env.credentials().is_ok() || set("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
+    if !named
+        && ["OS_AUTH_URL", "OS_AUTH_TOKEN", "OS_CLOUD"]
+            .into_iter()
+            .any(set)
+    {
+        return Ok(None);
+    }
+    let config = env.with_credentials_file()?;
+    if config.credentials().is_err() {
+        return Ok(None);
+    }
+    let mut config = config.service(match global.service {
+        Service::Vbs => HuaweiService::Vbs,
+        Service::Cbr => HuaweiService::Cbr,
+    });
+    if let Some(region) = &global.region {
+        config = config.region(region);
+    }
+    if let Some(project_id) = &global.project_id {
+        config = config.project_id(project_id);
+    }
+    if let Some(endpoint) = &global.endpoint {
+        config = config.endpoint(endpoint);
+    }
+    let mut http = HttpOptions::new().user_agent(USER_AGENT);
+    if let Some(timeout) = &global.timeout {
+        http = http.timeout(timeout.duration);
+    }
+    Ok(Some(config.http(http)))
+}
+
+/// How the command introduces itself.
+const USER_AGENT: &str = concat!("vbs-backups/", env!("CARGO_PKG_VERSION"));
+
 /// The client for `config`, introducing itself as this command.
 pub async fn connect_with(config: &OpenStackConfig) -> vbs_backups::Result<Client> {
-    let builder = Client::builder().user_agent(concat!("vbs-backups/", env!("CARGO_PKG_VERSION")));
+    let builder = Client::builder().user_agent(USER_AGENT);
     config.connect_with(builder).await
 }
 
@@ -178,7 +249,8 @@ pub async fn list(client: &Client, args: &ListArgs, plan: &Plan<'_>, ui: &Ui) ->
         });
     }
     let mut query = client.backups();
-    if let Some(status) = &args.status {
+    // More than one is refused before connecting (`args::check_service`): VBS takes one.
+    if let Some(status) = args.status.first() {
         query = query.status(status.as_str());
     }
     if let Some(name) = &args.name {
@@ -359,6 +431,111 @@ mod tests {
         assert_eq!(plural(1, "page"), "1 page");
         assert_eq!(plural(2500, "backup"), "2,500 backups");
         assert_eq!(plural(1_234_567, "backup"), "1,234,567 backups");
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn ak_sk_signing_is_chosen_as_documented() {
+        let ak_sk = [
+            ("HUAWEICLOUD_SDK_AK", "HPUAEXAMPLE"),
+            ("HUAWEICLOUD_SDK_SK", "secret"),
+            ("HOME", "/nonexistent"),
+        ];
+        let openstack = [
+            ("OS_AUTH_URL", "http://keystone.invalid:5000/v3"),
+            ("HOME", "/nonexistent"),
+        ];
+        let none = GlobalArgs::default();
+        let chosen = |global: &GlobalArgs, pairs: &[(&str, &str)]| {
+            huawei_config(global, &vars(pairs)).unwrap().is_some()
+        };
+        // AK and SK in the environment sign, even beside OS_* variables.
+        assert!(chosen(&none, &ak_sk));
+        assert!(chosen(&none, &[&ak_sk[..], &openstack[..]].concat()));
+        // --token or --os-cloud on the command line choose OpenStack.
+        let token = GlobalArgs {
+            token: Some("t".into()),
+            ..GlobalArgs::default()
+        };
+        let cloud = GlobalArgs {
+            os_cloud: Some("c".into()),
+            ..GlobalArgs::default()
+        };
+        assert!(!chosen(&token, &ak_sk));
+        assert!(!chosen(&cloud, &ak_sk));
+        // An AK alone does not sign; nor does nothing at all.
+        assert!(!chosen(&none, &ak_sk[..1]));
+        assert!(!chosen(&none, &openstack));
+
+        // The default credentials file signs only without OS_* settings; a named one always.
+        let home = tempfile_dir();
+        std::fs::create_dir_all(home.join(".huaweicloud")).unwrap();
+        let file = home.join(".huaweicloud/credentials");
+        std::fs::write(&file, "[basic]\nak = HPUAFILE\nsk = file-secret\n").unwrap();
+        let home_var = ("HOME", home.to_str().unwrap());
+        assert!(chosen(&none, &[home_var]));
+        assert!(!chosen(&none, &[home_var, openstack[0]]));
+        assert!(!chosen(&none, &[home_var, ("OS_CLOUD", "c")]));
+        let named = ("HUAWEICLOUD_SDK_CREDENTIALS_FILE", file.to_str().unwrap());
+        assert!(chosen(
+            &none,
+            &[named, openstack[0], ("HOME", "/nonexistent")]
+        ));
+        let missing = (
+            "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+            "/nonexistent/credentials",
+        );
+        assert!(huawei_config(&none, &vars(&[missing])).is_err());
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+
+    /// A fresh directory under the system's temporary one.
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "vbs-backups-cli-unit-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn flags_win_over_the_huawei_environment() {
+        let global = GlobalArgs {
+            region: Some("ap-southeast-1".into()),
+            project_id: Some("p-flag".into()),
+            ..GlobalArgs::default()
+        };
+        let env = vars(&[
+            ("HUAWEICLOUD_SDK_AK", "HPUAEXAMPLE"),
+            ("HUAWEICLOUD_SDK_SK", "secret"),
+            ("HUAWEICLOUD_SDK_PROJECT_ID", "p-env"),
+            ("HW_REGION_NAME", "cn-north-4"),
+            ("HOME", "/nonexistent"),
+        ]);
+        let config = huawei_config(&global, &env).unwrap().unwrap();
+        assert_eq!(config.region_name(), Some("ap-southeast-1"));
+        assert_eq!(config.project_id_setting(), Some("p-flag"));
+        assert_eq!(
+            config.service_endpoint().unwrap(),
+            "https://vbs.ap-southeast-1.myhuaweicloud.com"
+        );
+        let global = GlobalArgs {
+            endpoint: Some("http://127.0.0.1:1".into()),
+            ..GlobalArgs::default()
+        };
+        let config = huawei_config(&global, &env).unwrap().unwrap();
+        assert_eq!(config.region_name(), Some("cn-north-4"));
+        assert_eq!(config.project_id_setting(), Some("p-env"));
+        assert_eq!(config.service_endpoint().unwrap(), "http://127.0.0.1:1");
     }
 
     #[test]

@@ -30,6 +30,13 @@ fn main() -> ExitCode {
             args::usage_error(message);
         }
     }
+    let listing = match &cli.command {
+        Command::List(list) => list,
+        Command::Demo(demo) => &demo.list,
+    };
+    if let Err(message) = args::check_service(&cli.global, listing) {
+        args::usage_error(message);
+    }
     init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -6,7 +6,7 @@ use std::io::Write as _;
 
 use vbs_backups::{Cursor, Error, ErrorKind};
 
-use crate::args::{GlobalArgs, ListArgs};
+use crate::args::{GlobalArgs, ListArgs, Service};
 
 /// Writes one line to stderr. A closed stderr is no reason to fail (or panic, as
 /// `eprintln!` would).
@@ -22,8 +22,14 @@ pub fn error(err: &Error, after: Option<&str>) {
         "error: {}",
         crate::output::printable(&one_line(err))
     ));
-    if let Some(hint) = hint(err, after) {
-        stderr_line(format_args!("hint: {hint}"));
+    // The library's own hint (a refused AK/SK signature, a clock skew with both clocks)
+    // knows more than the status alone.
+    let hint = err
+        .hint()
+        .map(|hint| hint.replace(['\n', '\r'], " "))
+        .or_else(|| hint(err, after).map(str::to_owned));
+    if let Some(hint) = hint {
+        stderr_line(format_args!("hint: {}", crate::output::printable(&hint)));
     }
 }
 
@@ -31,6 +37,12 @@ pub fn error(err: &Error, after: Option<&str>) {
 /// system's "Connection refused", the certificate problem), on one line.
 pub fn one_line(err: &Error) -> String {
     let mut line = err.to_string();
+    // `Display` ends with the hint, which has a line of its own.
+    if let Some(hint) = err.hint() {
+        if let Some(message) = line.strip_suffix(&format!("; {hint}")) {
+            line = message.to_owned();
+        }
+    }
     if err.kind() != ErrorKind::Api {
         let mut cause = std::error::Error::source(err);
         let mut innermost = None;
@@ -92,8 +104,9 @@ pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
         }
         (ErrorKind::Config, _) => {
             "every setting can come from a flag, an OS_* variable, or the clouds.yaml entry \
-             named by --os-cloud / OS_CLOUD (flags win over variables over clouds.yaml); \
-             `vbs-backups demo` needs none of them"
+             named by --os-cloud / OS_CLOUD (flags win over variables over clouds.yaml); for \
+             Huawei Cloud AK/SK, HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or \
+             ~/.huaweicloud/credentials) with --region; `vbs-backups demo` needs none of them"
         }
         (ErrorKind::Decode, _) => {
             "the endpoint answered with something other than a backup list: check that it is \
@@ -132,16 +145,29 @@ pub fn resume_command(global: &GlobalArgs, list: &ListArgs, cursor: &Cursor) -> 
 /// `list`, quoted for a POSIX shell.
 pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -> String {
     let number = |n: Option<u64>| n.map(|n| n.to_string());
+    let statuses = list
+        .status
+        .iter()
+        .map(|status| ("--status", Some(status.clone())));
     let valued = [
         ("--os-cloud", global.os_cloud.clone()),
         ("--endpoint", global.endpoint.clone()),
         ("--project-id", global.project_id.clone()),
+        ("--region", global.region.clone()),
+        (
+            "--service",
+            (global.service != Service::default()).then(|| global.service.as_str().to_owned()),
+        ),
         ("--token", token.map(str::to_owned)),
         ("--api-version", global.api_version.clone()),
         ("--timeout", global.timeout.as_ref().map(|t| t.text.clone())),
-        ("--status", list.status.clone()),
+    ];
+    let filters = [
         ("--name", list.name.clone()),
         ("--volume-id", list.volume_id.clone()),
+        ("--vault-id", list.vault_id.clone()),
+        ("--resource-id", list.resource_id.clone()),
+        ("--resource-type", list.resource_type.clone()),
         ("--offset", number(list.offset)),
         ("--page-size", number(list.page_size.map(u64::from))),
         ("--max-items", number(list.max_items)),
@@ -154,7 +180,7 @@ pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -
         ("--csv-raw", list.csv_raw),
     ];
     let mut words = vec!["vbs-backups".to_owned(), "list".to_owned()];
-    for (flag, value) in valued {
+    for (flag, value) in valued.into_iter().chain(statuses).chain(filters) {
         if let Some(value) = value {
             words.push(flag.to_owned());
             words.push(quote(&value));
@@ -217,7 +243,7 @@ mod tests {
             ..GlobalArgs::default()
         };
         let list = ListArgs {
-            status: Some("available".into()),
+            status: vec!["available".into()],
             name: Some("nightly db".into()),
             offset: Some(10),
             max_items: Some(100),

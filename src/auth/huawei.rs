@@ -165,7 +165,18 @@ impl AkSkSigner {
             credentials.access_key(),
             credentials.secret_key(),
         );
-        request.set_secret_header("authorization", &authorization)
+        let signed_headers = input.signed_headers();
+        request.set_secret_header("authorization", &authorization)?;
+        // What was signed, for `-vv`: never the signature, the secret key or the token.
+        tracing::debug!(
+            method = request.method(),
+            url = request.url(),
+            access_key = %credentials.masked_access_key(),
+            signed_headers = %signed_headers,
+            x_sdk_date = %date,
+            "signed the request (SDK-HMAC-SHA256)"
+        );
+        Ok(())
     }
 
     /// The gateway's time, when `rejection` is the gateway refusing a signature.

@@ -566,7 +566,12 @@ async fn answer(shared: &Shared, request: Request) -> Response {
     }
 }
 
+/// Dates `response` by the gateway's clock, unless it is a canned response with a
+/// `Date` of its own (a gateway whose clock jumps between two answers, say).
 fn dated(mut response: Response, gateway: &Gateway) -> Response {
+    if response.headers().contains_key(header::DATE) {
+        return response;
+    }
     if let Ok(date) = HeaderValue::from_str(&gateway.date_header()) {
         response.headers_mut().insert(header::DATE, date);
     }

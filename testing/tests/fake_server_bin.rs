@@ -141,6 +141,29 @@ async fn flags_set_the_page_limit_token_and_keystone() {
     );
 }
 
+#[tokio::test]
+async fn huawei_mode_prints_the_ak_sk_region_and_iam_and_refuses_unsigned_requests() {
+    let (_running, printed) = start(&["--backups", "3", "--huawei", "--clock-offset=-60"], 7);
+    assert_eq!(
+        printed["token"], "",
+        "no token: the gateway checks signatures"
+    );
+    assert_eq!(printed["ak"], "HPUAFAKEACCESSKEY0001");
+    assert!(!printed["sk"].is_empty());
+    assert_eq!(printed["region"], vbs_backups_testing::DEFAULT_REGION);
+    assert_eq!(printed["iam_endpoint"], printed["endpoint"]);
+    let listing = format!(
+        "{}/v2/{}/backups",
+        printed["endpoint"], printed["project_id"]
+    );
+    let (status, body) = get(&listing, "any-token").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error_code"], "APIGW.0301");
+    let projects = format!("{}/v3/projects?name=cn-north-4", printed["iam_endpoint"]);
+    let (status, _) = get(&projects, "").await;
+    assert_eq!(status, 401, "IAM's list is signed too");
+}
+
 #[test]
 fn bad_arguments_exit_with_usage() {
     let output = Command::new(env!("CARGO_BIN_EXE_vbs-fake-server"))

@@ -7,7 +7,8 @@
 //!
 //! starts the server on `127.0.0.1` (port 0: any free port), prints `endpoint=…`,
 //! `project_id=…` and `token=…` (one `key=value` per line; with `--keystone` also
-//! `auth_url=…` and the credentials) and serves until Ctrl-C or SIGTERM.
+//! `auth_url=…` and the credentials; with `--huawei` the AK/SK, region and IAM endpoint
+//! of its Huawei API gateway) and serves until Ctrl-C or SIGTERM.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -15,8 +16,14 @@ use std::sync::Arc;
 
 use vbs_backups_testing::{
     DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_MAX_LIMIT, DEFAULT_PASSWORD,
-    DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_USER_NAME, FakeKeystone, FakeServer,
+    DEFAULT_PROJECT_NAME, DEFAULT_REGION, DEFAULT_SEED, DEFAULT_USER_NAME, FakeKeystone,
+    FakeServer, HuaweiGateway,
 };
+
+/// The access key the `--huawei` gateway accepts.
+const HUAWEI_AK: &str = "HPUAFAKEACCESSKEY0001";
+/// The secret key the `--huawei` gateway accepts.
+const HUAWEI_SK: &str = "fake-secret-key";
 
 const USAGE: &str = "\
 Serves a fake Huawei Cloud VBS / OpenStack Cinder backup list on 127.0.0.1 until Ctrl-C or SIGTERM.
@@ -32,10 +39,15 @@ Options:
   --token <TOKEN>      the token required in X-Auth-Token [default: fake-token]
   --no-auth            accept any request, with or without a token
   --keystone           also start a fake Keystone whose catalog lists the server
+  --huawei             put Huawei Cloud's API gateway in front: AK/SK-signed requests only
+                       (verified), and IAM's project list on the same address
+  --clock-offset <S>   with --huawei: the gateway's clock runs S seconds ahead (negative:
+                       behind) [default: 0]
   -h, --help           print this help
 
 Prints one key=value per line: endpoint, project_id, token (empty with --no-auth), and with
---keystone auth_url, username, password, user_domain_name, project_name.";
+--keystone auth_url, username, password, user_domain_name, project_name; with --huawei
+ak, sk, region and iam_endpoint (token is then empty: the gateway checks signatures).";
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -48,6 +60,8 @@ struct Args {
     token: Option<String>,
     no_auth: bool,
     keystone: bool,
+    huawei: bool,
+    clock_offset: i64,
 }
 
 /// What to do after parsing.
@@ -67,6 +81,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         token: None,
         no_auth: false,
         keystone: false,
+        huawei: false,
+        clock_offset: 0,
     };
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
@@ -98,11 +114,21 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             "--token" => parsed.token = Some(value("--token")?),
             "--no-auth" => parsed.no_auth = true,
             "--keystone" => parsed.keystone = true,
+            "--huawei" => parsed.huawei = true,
+            "--clock-offset" => {
+                parsed.clock_offset = number("--clock-offset", value("--clock-offset")?)?;
+            }
             other => return Err(format!("unknown argument: {other}")),
         }
     }
     if parsed.no_auth && parsed.token.is_some() {
         return Err("--no-auth and --token exclude each other".to_owned());
+    }
+    if parsed.huawei && (parsed.no_auth || parsed.token.is_some()) {
+        return Err("--huawei checks AK/SK signatures: no --token or --no-auth".to_owned());
+    }
+    if parsed.clock_offset != 0 && !parsed.huawei {
+        return Err("--clock-offset is the clock of the --huawei gateway".to_owned());
     }
     Ok(Parsed::Serve(parsed))
 }
@@ -154,12 +180,24 @@ async fn serve(args: Args) -> io::Result<()> {
     if args.no_auth {
         builder = builder.no_auth();
     }
+    if args.huawei {
+        builder = builder
+            .huawei(HuaweiGateway::new(HUAWEI_AK, HUAWEI_SK).clock_offset_secs(args.clock_offset));
+    }
     let server = Arc::new(builder.start().await?);
     let mut lines = vec![
         format!("endpoint={}", server.endpoint()),
         format!("project_id={}", server.project_id()),
         format!("token={}", server.token().unwrap_or_default()),
     ];
+    if args.huawei {
+        lines.extend([
+            format!("ak={HUAWEI_AK}"),
+            format!("sk={HUAWEI_SK}"),
+            format!("region={DEFAULT_REGION}"),
+            format!("iam_endpoint={}", server.endpoint()),
+        ]);
+    }
     // Kept alive until the end of the function: dropping it stops it.
     let _keystone = if args.keystone {
         let keystone = FakeKeystone::builder()
@@ -237,6 +275,9 @@ mod tests {
             "--port 70000",
             "--frobnicate",
             "--no-auth --token t",
+            "--huawei --token t",
+            "--clock-offset 60",
+            "--huawei --clock-offset soon",
         ] {
             assert!(args(line).is_err(), "{line}");
         }
