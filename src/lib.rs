@@ -82,6 +82,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod client;
 mod cursor;
 mod error;
@@ -97,6 +100,9 @@ mod pager;
 mod query;
 
 pub use auth::{AuthSource, Authorizer, OutgoingRequest, Rejection};
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub use blocking::BlockingIter;
 pub use client::{Client, ClientBuilder};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
