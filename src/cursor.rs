@@ -7,13 +7,41 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::ApiVersion;
 
-/// The version of the serialized form, so a newer crate can read an older cursor.
-pub(crate) const FORMAT: u32 = 1;
+/// The newest version of the serialized form this crate reads and writes, so a newer
+/// crate can read an older cursor and an older one refuses a newer cursor. A cursor
+/// without an age window is written as format 1, which every version reads; one with a
+/// window as format 2, which versions that would ignore the window refuse.
+pub(crate) const FORMAT: u32 = 2;
+
+/// The format of a cursor without an age window.
+pub(crate) const FORMAT_PLAIN: u32 = 1;
+
+/// An age window on the items of a walk, as data: only items created at or after
+/// `created_after` and strictly before `created_before` are delivered. Which of the two
+/// bounds, if any, ends the walk early follows from the sort the walk sends (see
+/// `Listing::created_before`), so it is not stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Window {
+    /// The lower bound, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) created_after: Option<Timestamp>,
+    /// The upper bound, exclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) created_before: Option<Timestamp>,
+}
+
+impl Window {
+    /// No bound at all: every item passes.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.created_after.is_none() && self.created_before.is_none()
+    }
+}
 
 /// Where a walk stands: the id of the last item delivered plus everything that
 /// defines the walk (project, API version, collection, filters, page size, and the
@@ -48,7 +76,12 @@ pub(crate) const FORMAT: u32 = 1;
 ///
 /// A cursor keeps at most 16 earlier ids whatever it was read from (the step-back
 /// bound of a walk, see `ListBackups::sort`), and carries the pages still allowed by
-/// [`max_pages`](crate::ListBackups::max_pages).
+/// [`max_pages`](crate::ListBackups::max_pages) and the age window
+/// ([`created_before`](crate::ListBackups::created_before) /
+/// [`created_after`](crate::ListBackups::created_after)), so a resumed walk still stops
+/// where the original would have. Cursors written by older versions (without a window)
+/// are read as they were; a cursor with a window says format 2, which versions of this
+/// crate that know no windows refuse instead of listing every backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub(crate) format: u32,
@@ -74,6 +107,9 @@ pub struct Cursor {
     /// The pages the walk may still fetch under its `max_pages`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_pages: Option<u64>,
+    /// The age window (format 2); absent in older cursors, which had none.
+    #[serde(default, skip_serializing_if = "Window::is_empty")]
+    pub(crate) window: Window,
 }
 
 /// How many earlier ids a walk may step back to when its marker vanished, and how many

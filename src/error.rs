@@ -84,8 +84,9 @@ pub enum ErrorKind {
     Pagination,
     /// The Tokio runtime cannot carry the walk: the task fetching pages ahead stopped
     /// (its runtime shut down), or the runtime has no time driver
-    /// (`Builder::enable_time`), which timeouts and retries need. Not retryable: the
-    /// same runtime fails the same way.
+    /// (`Builder::enable_time`), which timeouts and retries need; or (feature
+    /// `blocking`) the blocking iterator was used inside a Tokio runtime, or could not
+    /// start its own. Not retryable: the same runtime fails the same way.
     Runtime,
 }
 

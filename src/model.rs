@@ -10,6 +10,7 @@ mod page_decoder;
 use std::fmt;
 use std::str::FromStr;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use api_version::ApiVersion;
@@ -144,6 +145,60 @@ pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static 
     ) -> Option<&'static str> {
         None
     }
+
+    /// Whether the items carry their creation time ([`created_at`](Self::created_at)),
+    /// so that an age window can be checked on them.
+    #[doc(hidden)]
+    const CREATED_AT: bool = false;
+
+    /// When the item was created, if it says: what an age window checks.
+    #[doc(hidden)]
+    fn created_at(&self) -> Option<Timestamp> {
+        None
+    }
+
+    /// How a walk with an age window (`created_after` inclusive, `created_before`
+    /// exclusive) goes on this collection, given the caller's `filters`. The default:
+    /// every page is read and each item checked.
+    #[doc(hidden)]
+    fn window_plan(
+        _filters: &[(String, String)],
+        _created_after: Option<Timestamp>,
+        _created_before: Option<Timestamp>,
+    ) -> WindowPlan {
+        WindowPlan::Filter
+    }
+}
+
+/// How a walk applies an age window; see [`Listed::window_plan`]. Whatever the plan, the
+/// client checks every item against the window.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowPlan {
+    /// The server can neither filter nor order by creation time in a way the walk can
+    /// use: every page is read.
+    Filter,
+    /// Send `add` (an order by creation time), and end the walk at the first item past
+    /// `edge`: the items after it can only be further past.
+    StopAt {
+        /// Filters to add to the caller's, e.g. `sort=created_at:asc`.
+        add: Vec<(String, String)>,
+        /// The bound the order walks towards.
+        edge: Edge,
+    },
+    /// The server filters by creation time itself: send these parameters (the seam for
+    /// Huawei CBR's `start_time` / `end_time`). The walk reads every page it is given.
+    Server(Vec<(String, String)>),
+}
+
+/// Which bound of an age window ends a walk in creation order.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// Oldest first: the walk ends at the first item created at or after `created_before`.
+    Before,
+    /// Newest first: the walk ends at the first item created before `created_after`.
+    After,
 }
 
 /// How a collection's walk goes from one page to the next, and how it ends.

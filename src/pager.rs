@@ -12,14 +12,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures::stream::{BoxStream, FusedStream, Stream, StreamExt};
+use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 use url::Url;
 
 use crate::client::Client;
-use crate::cursor::{Cursor, EARLIER_IDS, FORMAT, Progress};
+use crate::cursor::{Cursor, EARLIER_IDS, FORMAT, FORMAT_PLAIN, Progress, Window};
 use crate::error::{Error, Result};
-use crate::model::{Listed, Page, Pagination};
+use crate::model::{Edge, Listed, Page, Pagination};
 
 /// The most pages a stream may fetch ahead of its consumer.
 pub(crate) const MAX_PREFETCH: usize = 64;
@@ -94,6 +95,11 @@ pub(crate) struct Walk {
     pub refusal: Option<&'static str>,
     /// The caller's filters, sent on every request, in the order they were set.
     pub filters: Vec<(String, String)>,
+    /// Only items created in this window are handed out.
+    pub window: Window,
+    /// The bound of `window` that ends the walk at the first item past it, when the
+    /// filters order the items by creation time towards it.
+    pub stop: Option<Edge>,
     pub paging: Paging,
 }
 
@@ -296,7 +302,11 @@ fn cursor(walk: &Walk, progress: &Progress, pages_done: u64) -> Cursor {
         None => (paging.after.clone(), paging.earlier.clone(), paging.offset),
     };
     Cursor {
-        format: FORMAT,
+        format: if walk.window.is_empty() {
+            FORMAT_PLAIN
+        } else {
+            FORMAT
+        },
         project_id: walk.client.project_id().to_owned(),
         api_version: walk.client.api_version(),
         collection: walk.collection.cursor_name.to_owned(),
@@ -309,6 +319,7 @@ fn cursor(walk: &Walk, progress: &Progress, pages_done: u64) -> Cursor {
             .max_items
             .map(|max| max.saturating_sub(progress.delivered)),
         max_pages: paging.max_pages.map(|max| max.saturating_sub(pages_done)),
+        window: walk.window,
     }
 }
 
@@ -317,6 +328,11 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
     async_stream::try_stream! {
         walk.check()?;
         let paging = &walk.paging;
+        let mut window = WindowCheck::new(&walk.window, walk.stop);
+        if window.as_ref().is_some_and(WindowCheck::is_empty_range) {
+            // Nothing can be created at or after a time and before an earlier one.
+            return;
+        }
         let mut remaining = paging.max_items;
         let mut followed = FollowedMarkers::default();
         if let Some(after) = &paging.after {
@@ -340,6 +356,8 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         loop {
             let limit = match remaining {
                 Some(0) => break,
+                // A window drops items, so the page asks for its full size.
+                Some(_) if window.is_some() => u64::from(paging.page_size),
                 Some(left) => left.min(u64::from(paging.page_size)),
                 None => u64::from(paging.page_size),
             };
@@ -383,9 +401,18 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
             }
             // Items seen for the first time: those a step back brings again were counted.
             let fresh = page.items.len() as u64;
+            let past_window = match window.as_mut() {
+                Some(window) => window.keep(&mut page.items, number)?,
+                None => false,
+            };
             if let Some(left) = remaining.as_mut() {
                 page.items.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= page.items.len() as u64;
+            }
+            if past_window {
+                tracing::debug!(page = number, "the walk reached the end of its age window");
+                yield page;
+                break;
             }
             passed = passed.saturating_add(fresh);
             let short = received < usize::try_from(limit).unwrap_or(usize::MAX);
@@ -423,6 +450,93 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
         }
     }
     .boxed()
+}
+
+/// An age window as a walk checks it.
+struct WindowCheck {
+    /// Inclusive.
+    after: Option<Timestamp>,
+    /// Exclusive.
+    before: Option<Timestamp>,
+    /// The bound the walk's order goes towards, if it does.
+    stop: Option<Edge>,
+    /// The creation time of the last item seen, to check the order the stop relies on.
+    last: Option<Timestamp>,
+}
+
+impl WindowCheck {
+    /// The check for `window`; none for a walk without one.
+    fn new(window: &Window, stop: Option<Edge>) -> Option<Self> {
+        if window.is_empty() {
+            return None;
+        }
+        Some(Self {
+            after: window.created_after,
+            before: window.created_before,
+            stop,
+            last: None,
+        })
+    }
+
+    /// Whether no time can be in the window (`after` at or past `before`).
+    fn is_empty_range(&self) -> bool {
+        matches!((self.after, self.before), (Some(after), Some(before)) if after >= before)
+    }
+
+    fn contains(&self, created: Timestamp) -> bool {
+        self.after.is_none_or(|after| created >= after)
+            && self.before.is_none_or(|before| created < before)
+    }
+
+    /// Whether `created` is past the bound the walk goes towards.
+    fn past(&self, edge: Edge, created: Timestamp) -> bool {
+        match edge {
+            Edge::Before => self.before.is_some_and(|before| created >= before),
+            Edge::After => self.after.is_some_and(|after| created < after),
+        }
+    }
+
+    /// Keeps the items of a page that are in the window; true when the walk is over:
+    /// an item is past the bound its order goes towards, so every later one is too.
+    /// Fails when the items are not in the order the stop relies on (a server that
+    /// ignored the sort): stopping there could miss backups of the window.
+    fn keep<T: Listed>(&mut self, items: &mut Vec<T>, number: u64) -> Result<bool> {
+        let mut end = None;
+        if let Some(edge) = self.stop {
+            for (index, item) in items.iter().enumerate() {
+                let Some(created) = item.created_at() else {
+                    continue;
+                };
+                let out_of_order = self.last.is_some_and(|last| match edge {
+                    Edge::Before => created < last,
+                    Edge::After => created > last,
+                });
+                if out_of_order {
+                    let order = match edge {
+                        Edge::Before => "created_at:asc",
+                        Edge::After => "created_at:desc",
+                    };
+                    return Err(Error::pagination(format!(
+                        "page {number}: the backups do not come in `{order}` order (the server \
+                         ignored the sort?), so the age window cannot end the walk early without \
+                         missing some: add a sort of your own to read every page and filter"
+                    )));
+                }
+                self.last = Some(created);
+                if end.is_none() && self.past(edge, created) {
+                    end = Some(index);
+                }
+            }
+        }
+        if let Some(end) = end {
+            items.truncate(end);
+        }
+        items.retain(|item| {
+            item.created_at()
+                .is_some_and(|created| self.contains(created))
+        });
+        Ok(end.is_some())
+    }
 }
 
 /// Makes `ids` hold `new` ids, reusing its strings: after the first page a walk copies
@@ -956,6 +1070,8 @@ pub mod fuzzing {
                 collection: Collection::of::<BackupSummary>(),
                 refusal: None,
                 filters: vec![("status".to_owned(), "error".to_owned())],
+                window: Window::default(),
+                stop: None,
                 paging: Paging {
                     page_size: 50,
                     offset: Some(3),
@@ -1013,6 +1129,8 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            window: Window::default(),
+            stop: None,
             paging: Paging {
                 page_size: 10,
                 ..Paging::default()
@@ -1126,6 +1244,62 @@ mod tests {
         assert_eq!(walk.unstable_sort(&[]), None);
         let carried = [("sort_key".to_owned(), "status".to_owned())];
         assert_eq!(walk.unstable_sort(&carried), Some("status"));
+    }
+
+    fn details(minutes: &[u32]) -> Vec<crate::model::BackupDetail> {
+        minutes
+            .iter()
+            .enumerate()
+            .map(|(index, minute)| {
+                serde_json::from_value(serde_json::json!({
+                    "id": format!("b{index}"),
+                    "status": "available",
+                    "created_at": format!("2024-01-01T00:{minute:02}:00.000000"),
+                }))
+                .expect("a backup")
+            })
+            .collect()
+    }
+
+    fn at(minute: u32) -> Timestamp {
+        format!("2024-01-01T00:{minute:02}:00Z")
+            .parse()
+            .expect("a timestamp")
+    }
+
+    #[test]
+    fn a_window_keeps_its_items_and_ends_at_the_first_past_the_bound() {
+        let window = Window {
+            created_after: None,
+            created_before: Some(at(3)),
+        };
+        let mut check = WindowCheck::new(&window, Some(Edge::Before)).expect("a window");
+        let mut items = details(&[1, 2, 2, 3, 3, 4]);
+        assert_eq!(check.keep(&mut items, 1).ok(), Some(true));
+        let ids: Vec<_> = items.iter().map(Listed::marker).collect();
+        assert_eq!(ids, ["b0", "b1", "b2"]);
+        // Without a stop, the same window filters and never ends the walk.
+        let mut filter = WindowCheck::new(&window, None).expect("a window");
+        let mut items = details(&[4, 1, 3, 2]);
+        assert_eq!(filter.keep(&mut items, 1).ok(), Some(false));
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn a_server_that_ignored_the_sort_ends_the_walk_instead_of_stopping_early() {
+        let window = Window {
+            created_after: None,
+            created_before: Some(at(3)),
+        };
+        let mut check = WindowCheck::new(&window, Some(Edge::Before)).expect("a window");
+        // Newest first, as a server that ignored `sort=created_at:asc` would send.
+        let mut items = details(&[5, 4, 2, 1]);
+        let err = check.keep(&mut items, 1).expect_err("out of order");
+        assert!(err.to_string().contains("created_at:asc"), "{err}");
+        // Across pages too.
+        let mut check = WindowCheck::new(&window, Some(Edge::Before)).expect("a window");
+        assert!(check.keep(&mut details(&[1, 2]), 1).is_ok());
+        assert!(check.keep(&mut details(&[1]), 2).is_err());
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::client::Client;
-use crate::cursor::{Cursor, FORMAT};
+use crate::cursor::{Cursor, FORMAT, Window};
 use crate::error::{Error, Result};
-use crate::model::Listed;
+use crate::model::{Listed, WindowPlan};
 use crate::pager::{Collection, ItemStream, PageStream, Paging, Walk};
 
 pub use backups::{ListBackups, SortDir, SortKey, VolumeBackup};
@@ -41,6 +41,8 @@ pub struct Listing<T> {
     client: Client,
     /// Query parameters in the order they were set; the same key may repeat.
     filters: Vec<(String, String)>,
+    /// The age window, checked on each item by the client (see `ListBackups::created_before`).
+    window: Window,
     paging: Paging,
     items: PhantomData<fn() -> T>,
 }
@@ -51,6 +53,7 @@ impl<T> Clone for Listing<T> {
         Self {
             client: self.client.clone(),
             filters: self.filters.clone(),
+            window: self.window,
             paging: self.paging.clone(),
             items: PhantomData,
         }
@@ -62,6 +65,7 @@ impl<T> fmt::Debug for Listing<T> {
         f.debug_struct("Listing")
             .field("items", &std::any::type_name::<T>())
             .field("filters", &self.filters)
+            .field("window", &self.window)
             .field("paging", &self.paging)
             .finish_non_exhaustive()
     }
@@ -73,6 +77,7 @@ impl<T: Listed> Listing<T> {
         Self {
             client,
             filters: Vec::new(),
+            window: Window::default(),
             paging: Paging::default(),
             items: PhantomData,
         }
@@ -115,6 +120,7 @@ impl<T: Listed> Listing<T> {
         Ok(Self {
             client: client.clone(),
             filters: cursor.filters,
+            window: cursor.window,
             paging: Paging {
                 page_size: cursor.page_size,
                 offset: cursor.offset,
@@ -158,6 +164,7 @@ impl<T: Listed> Listing<T> {
         Listing {
             client: self.client,
             filters: self.filters,
+            window: self.window,
             paging: self.paging,
             items: PhantomData,
         }
@@ -262,13 +269,41 @@ impl<T: Listed> Listing<T> {
         PageStream::new(self.into_walk())
     }
 
-    fn into_walk(self) -> Walk {
-        let refusal = T::refusal(&self.filters, self.client.microversion());
+    pub(crate) fn into_walk(mut self) -> Walk {
+        let mut stop = None;
+        let mut window_refusal = None;
+        if !self.window.is_empty() {
+            if !T::CREATED_AT {
+                window_refusal =
+                    Some("an age window needs items that carry created_at: use the detail listing");
+            }
+            let after = self.window.created_after;
+            let before = self.window.created_before;
+            match T::window_plan(&self.filters, after, before) {
+                WindowPlan::Filter => {}
+                WindowPlan::StopAt { add, edge } => {
+                    for (key, value) in add {
+                        self = self.set_filter(&key, value);
+                    }
+                    stop = Some(edge);
+                }
+                // Set, not appended: a resumed listing has them already.
+                WindowPlan::Server(params) => {
+                    for (key, value) in params {
+                        self = self.set_filter(&key, value);
+                    }
+                }
+            }
+        }
+        let refusal =
+            window_refusal.or_else(|| T::refusal(&self.filters, self.client.microversion()));
         Walk {
             client: self.client,
             collection: Collection::of::<T>(),
             refusal,
             filters: self.filters,
+            window: self.window,
+            stop,
             paging: self.paging,
         }
     }

@@ -5,7 +5,13 @@ use super::Listing;
 use crate::client::Client;
 use crate::cursor::Cursor;
 use crate::error::Result;
-use crate::model::{BackupDetail, BackupStatus, BackupSummary, Listed, Pagination, sealed};
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+
+use crate::model::{
+    BackupDetail, BackupStatus, BackupSummary, Edge, Listed, Pagination, WindowPlan, sealed,
+};
 
 /// A listing of backups: [`Listing`] with the backup filters (`name`, `status`,
 /// `volume_id`, `sort`, `with_count`). `T` is [`BackupSummary`] (`/backups`) or, after
@@ -39,9 +45,10 @@ pub type ListBackups<T = BackupSummary> = Listing<T>;
 /// ```
 pub trait VolumeBackup: Listed {}
 
-/// The two views of one collection: the same items key, links and filters, at two paths.
+/// The two views of one collection: the same items key, links, filters and window
+/// plan, at two paths; only the detail view carries `created_at`.
 macro_rules! backups_collection {
-    ($item:ty, $path:literal) => {
+    ($item:ty, $path:literal, $created_at:expr) => {
         impl sealed::Sealed for $item {}
         impl VolumeBackup for $item {}
 
@@ -49,6 +56,7 @@ macro_rules! backups_collection {
             const COLLECTION: &'static str = $path;
             const ITEMS_KEY: &'static str = "backups";
             const PAGINATION: Pagination = Pagination::NextLink;
+            const CREATED_AT: bool = $created_at;
 
             fn marker(&self) -> &str {
                 &self.id
@@ -60,12 +68,81 @@ macro_rules! backups_collection {
             ) -> Option<&'static str> {
                 with_count_refusal(filters, microversion)
             }
+
+            fn created_at(&self) -> Option<Timestamp> {
+                <$item as CreatedAt>::created_at(self)
+            }
+
+            fn window_plan(
+                filters: &[(String, String)],
+                created_after: Option<Timestamp>,
+                created_before: Option<Timestamp>,
+            ) -> WindowPlan {
+                window_plan(filters, created_after.is_some(), created_before.is_some())
+            }
         }
     };
 }
 
-backups_collection!(BackupSummary, "backups");
-backups_collection!(BackupDetail, "backups/detail");
+backups_collection!(BackupSummary, "backups", false);
+backups_collection!(BackupDetail, "backups/detail", true);
+
+/// The creation time of a backup, where its view has one.
+trait CreatedAt {
+    fn created_at(&self) -> Option<Timestamp>;
+}
+
+impl CreatedAt for BackupSummary {
+    fn created_at(&self) -> Option<Timestamp> {
+        None
+    }
+}
+
+impl CreatedAt for BackupDetail {
+    fn created_at(&self) -> Option<Timestamp> {
+        self.created_at
+    }
+}
+
+/// Cinder / VBS cannot filter backups by time, but can sort by `created_at`: with no
+/// sort of the caller's, walk towards a bound and stop there (newest first when there
+/// is a lower bound, oldest first for an upper bound alone). A caller's sort that starts
+/// with `created_at` in the direction of a bound still stops there; any other sort
+/// makes the window a plain filter.
+fn window_plan(filters: &[(String, String)], after: bool, before: bool) -> WindowPlan {
+    let sorts = |key: &str| filters.iter().any(|(k, _)| k == key);
+    if sorts("sort_key") || sorts("sort_dir") {
+        return WindowPlan::Filter;
+    }
+    let Some((_, sort)) = filters.iter().find(|(k, _)| k == "sort") else {
+        let (dir, edge) = if after {
+            ("desc", Edge::After)
+        } else {
+            ("asc", Edge::Before)
+        };
+        return WindowPlan::StopAt {
+            add: vec![("sort".to_owned(), format!("created_at:{dir}"))],
+            edge,
+        };
+    };
+    let first = sort.split(',').next().unwrap_or_default();
+    let (key, dir) = first.split_once(':').unwrap_or((first, "desc"));
+    if key.trim() != "created_at" {
+        return WindowPlan::Filter;
+    }
+    match dir.trim() {
+        // Cinder's default direction is `desc`.
+        "desc" | "" if after => WindowPlan::StopAt {
+            add: Vec::new(),
+            edge: Edge::After,
+        },
+        "asc" if before => WindowPlan::StopAt {
+            add: Vec::new(),
+            edge: Edge::Before,
+        },
+        _ => WindowPlan::Filter,
+    }
+}
 
 /// Older servers take `with_count` for a filter and silently return nothing.
 fn with_count_refusal(
@@ -169,6 +246,11 @@ impl<T: VolumeBackup> Listing<T> {
     /// [`Pagination`](crate::ErrorKind::Pagination) error and a cursor instead of
     /// guessing.
     ///
+    /// With an age window ([`created_before`](Listing::created_before) /
+    /// [`created_after`](Listing::created_after)), a sort of your own makes the window a
+    /// plain filter over every page, unless it starts with `CreatedAt` in the direction
+    /// of a bound.
+    ///
     /// ```no_run
     /// # fn f(client: vbs_backups::Client) {
     /// use vbs_backups::{SortDir, SortKey};
@@ -235,6 +317,95 @@ impl Listing<BackupSummary> {
     pub fn detail(self) -> ListBackups<BackupDetail> {
         self.retype()
     }
+}
+
+/// Age windows. They need each backup's `created_at`, which only the detail listing
+/// carries, so they are set on [`detail`](Listing::detail) listings: a window on a
+/// summary listing does not compile.
+///
+/// Only backups created at or after [`created_after`](Self::created_after) and
+/// strictly before [`created_before`](Self::created_before) are yielded: the window is
+/// half-open, so `created_before(t)` and `created_after(t)` split a project's backups
+/// in two without gap or overlap. A backup without a creation time is in no window.
+///
+/// Cinder and VBS cannot filter backups by time, so the client checks every backup;
+/// what it can save is requests:
+///
+/// - **No sort of yours** (the usual case): the walk goes in `created_at` order towards
+///   the bound and **ends at the first backup past it**, without requesting more pages:
+///   `sort=created_at:asc` (oldest first) for `created_before` alone, and
+///   `sort=created_at:desc` (newest first) for `created_after`, alone or with
+///   `created_before` (then backups newer than `created_before` are read and dropped
+///   until the walk reaches the window). A 60-day cleanup of a project with a year of
+///   backups fetches about 60 days of pages.
+/// - **Your own [`sort`](Self::sort)**: the window is a plain filter, every page is
+///   read; except that a sort starting with `created_at` in the direction of a bound
+///   (`CreatedAt, Asc` with `created_before`, `CreatedAt, Desc` with `created_after`)
+///   still ends at that bound.
+/// - **A server that ignores `sort`** (some older v2 deployments): the walk notices that
+///   the backups do not come in `created_at` order and ends with a
+///   [`Pagination`](crate::ErrorKind::Pagination) error rather than stop at the wrong
+///   place; add a sort of your own (say `.sort(SortKey::Id, SortDir::Desc)`) to read
+///   every page with the window as a plain filter.
+///
+/// The window is part of the walk's [`Cursor`]: a resumed walk keeps it, and stops
+/// where the original would have. `max_items` counts the backups yielded, those in
+/// the window.
+///
+/// ```no_run
+/// # async fn run(client: vbs_backups::Client) -> vbs_backups::Result<()> {
+/// use std::time::{Duration, SystemTime};
+/// use futures::StreamExt;
+///
+/// // Backups older than 60 days, oldest first: the walk ends at the first newer one.
+/// let cutoff = SystemTime::now() - Duration::from_secs(60 * 86_400);
+/// let mut old = client.backups().detail().created_before(cutoff).stream();
+/// while let Some(backup) = old.next().await {
+///     let backup = backup?;
+///     println!("{} {:?}", backup.id, backup.created_at);
+/// }
+/// # Ok(()) }
+/// ```
+impl Listing<BackupDetail> {
+    /// Only backups created strictly before `time`. See the window rules above.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let cutoff = SystemTime::now() - Duration::from_secs(60 * 86_400);
+    /// let q = client.backups().detail().created_before(cutoff);
+    /// # }
+    /// ```
+    pub fn created_before(mut self, time: SystemTime) -> Self {
+        self.window.created_before = Some(timestamp(time));
+        self
+    }
+
+    /// Only backups created at or after `time`. See the window rules above.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let last_day = SystemTime::now() - Duration::from_secs(86_400);
+    /// let q = client.backups().detail().created_after(last_day);
+    /// # }
+    /// ```
+    pub fn created_after(mut self, time: SystemTime) -> Self {
+        self.window.created_after = Some(timestamp(time));
+        self
+    }
+}
+
+/// `time` as a timestamp; one beyond the range of years -9999 to 9999 (far beyond any
+/// backup) is clamped to its end, which selects the same backups.
+fn timestamp(time: SystemTime) -> Timestamp {
+    Timestamp::try_from(time).unwrap_or(if time > SystemTime::UNIX_EPOCH {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    })
 }
 
 /// What to sort a listing by (Cinder's `sort=key:dir`).
