@@ -24,7 +24,7 @@ pub const MAX_DEMO_BACKUPS: u64 = 1_000_000;
 /// ~/.huaweicloud/credentials. With AK/SK, --region (or HW_REGION_NAME, OS_REGION_NAME)
 /// picks the endpoints, --project-id (or HUAWEICLOUD_SDK_PROJECT_ID) the project, else IAM
 /// finds the project named after the region; --endpoint (or
-/// HUAWEICLOUD_SDK_REGION_VBS_{REGION}) and HUAWEICLOUD_SDK_IAM_ENDPOINT override.
+/// HUAWEICLOUD_SDK_REGION_VBS_{REGION}, or _CBR_ with --service cbr) and HUAWEICLOUD_SDK_IAM_ENDPOINT override.
 #[derive(Parser)]
 #[command(name = "vbs-backups", version, propagate_version = true)]
 #[command(
@@ -65,8 +65,8 @@ pub struct GlobalArgs {
     )]
     pub region: Option<String>,
 
-    /// The backup service to list: vbs (volume backups), or cbr (Cloud Backup and Recovery,
-    /// not available in this build yet)
+    /// The backup service to list: vbs (volume backups, or any OpenStack Cinder), or cbr
+    /// (Huawei Cloud Backup and Recovery, VBS's successor)
     #[arg(long, global = true, help_heading = "Connection", value_enum, value_name = "SERVICE", default_value_t = Service::Vbs)]
     pub service: Service,
 
@@ -289,28 +289,31 @@ impl Service {
     }
 }
 
-/// Why `--service cbr` and the CBR-only flags are refused in this build.
-pub const CBR_UNAVAILABLE: &str = "CBR listing (--service cbr) is not available in this build \
-     of vbs-backups: it lists VBS volume backups only (--service vbs, the default)";
-
-/// Checks that the listing's flags fit `--service`: the CBR-only flags, and `--status`
-/// more than once, need CBR; CBR itself is refused until the library lists it (then this
-/// is where `--service cbr` is let through).
+/// Checks that the listing's flags fit `--service`: the CBR-only flags (and `--status`
+/// more than once) need CBR, and what only VBS / Cinder has is refused for CBR.
 pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String> {
-    let cbr_only = [
-        ("--vault-id", list.vault_id.is_some()),
-        ("--resource-id", list.resource_id.is_some()),
-        ("--resource-type", list.resource_type.is_some()),
-        ("--status given more than once", list.status.len() > 1),
-    ];
-    match global.service {
-        Service::Cbr => Err(CBR_UNAVAILABLE.to_owned()),
-        Service::Vbs => match cbr_only.iter().find(|(_, given)| *given) {
-            Some((flag, _)) => Err(format!(
-                "{flag} applies to CBR backups only (--service cbr); {CBR_UNAVAILABLE}"
-            )),
-            None => Ok(()),
-        },
+    let (only_elsewhere, service): (&[(&str, bool)], &str) = match global.service {
+        Service::Vbs => (
+            &[
+                ("--vault-id", list.vault_id.is_some()),
+                ("--resource-id", list.resource_id.is_some()),
+                ("--resource-type", list.resource_type.is_some()),
+                ("--status given more than once", list.status.len() > 1),
+            ],
+            "CBR backups only (--service cbr)",
+        ),
+        Service::Cbr => (
+            &[
+                ("--volume-id", list.volume_id.is_some()),
+                ("--detail", list.detail),
+                ("--api-version", global.api_version.is_some()),
+            ],
+            "VBS / Cinder backups only (--service vbs): CBR pages always carry every field",
+        ),
+    };
+    match only_elsewhere.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(format!("{flag} applies to {service}")),
+        None => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@
 use vbs_backups::OpenStackConfig;
 use vbs_backups_testing::FakeServer;
 
-use crate::args::{DemoArgs, GlobalArgs};
+use crate::args::{DemoArgs, GlobalArgs, Service};
 use crate::list::{self, Plan, plural};
 use crate::report;
 use crate::ui::{Exit, Ui};
@@ -17,6 +17,7 @@ pub fn check(global: &GlobalArgs) -> Result<(), String> {
         ("--token", global.token.is_some()),
         ("--os-cloud", global.os_cloud.is_some()),
         ("--region", global.region.is_some()),
+        ("--service cbr", global.service == Service::Cbr),
     ];
     match elsewhere.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!(
@@ -71,7 +72,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
         after: args.list.after.as_deref(),
         csv_raw: args.list.csv_raw,
     };
-    let walked = list::list(&client, &args.list, &plan, ui).await;
+    let walked = list::list(&client, Service::Vbs, &args.list, &plan, ui).await;
     if walked.exit != Exit::Ok {
         return walked.exit;
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use vbs_backups::huawei::{HuaweiConfig, Service as HuaweiService};
-use vbs_backups::{Client, Cursor, HttpOptions, ListBackups, Listed, OpenStackConfig};
+use vbs_backups::{Client, Cursor, HttpOptions, Listed, Listing, OpenStackConfig};
 
 use crate::args::{Format, GlobalArgs, ListArgs, Service};
 use crate::output::{self, Record};
@@ -38,7 +38,7 @@ pub async fn run(global: &GlobalArgs, args: &ListArgs, ui: &Ui) -> Exit {
         after: args.after.as_deref(),
         csv_raw: args.csv_raw,
     };
-    let walked = list(&client, args, &plan, ui).await;
+    let walked = list(&client, global.service, args, &plan, ui).await;
     if walked.exit == Exit::Ok && !walked.reader_gone && ui.progress_enabled() {
         ui.say(format_args!(
             "listed {} in {} in {:.1?}",
@@ -105,7 +105,7 @@ async fn connect(global: &GlobalArgs) -> vbs_backups::Result<Client> {
 ///
 /// The flags then win: `--region` over `HW_REGION_NAME` over `OS_REGION_NAME`,
 /// `--project-id` over `HUAWEICLOUD_SDK_PROJECT_ID` (and the file's `project_id`), and
-/// `--endpoint` over `HUAWEICLOUD_SDK_REGION_VBS_{REGION}` and the region's endpoint.
+/// `--endpoint` over `HUAWEICLOUD_SDK_REGION_{VBS,CBR}_{REGION}` and the region's endpoint.
 pub fn huawei_config(
     global: &GlobalArgs,
     vars: &[(String, String)],
@@ -217,7 +217,7 @@ fn refused(message: &str) -> Walked {
     refused_quietly()
 }
 
-fn with_prefetch<T: Listed>(query: ListBackups<T>, args: &ListArgs) -> ListBackups<T> {
+fn with_prefetch<T: Listed>(query: Listing<T>, args: &ListArgs) -> Listing<T> {
     match args.prefetch {
         Some(prefetch) => query.prefetch(prefetch),
         None => query,
@@ -226,11 +226,20 @@ fn with_prefetch<T: Listed>(query: ListBackups<T>, args: &ListArgs) -> ListBacku
 
 /// Builds the listing `args` describe on `client` (or continues the one of `--resume`)
 /// and walks it.
-pub async fn list(client: &Client, args: &ListArgs, plan: &Plan<'_>, ui: &Ui) -> Walked {
+pub async fn list(
+    client: &Client,
+    service: Service,
+    args: &ListArgs,
+    plan: &Plan<'_>,
+    ui: &Ui,
+) -> Walked {
     let cursor = match resume_cursor(args) {
         Ok(cursor) => cursor,
         Err(message) => return refused(&message),
     };
+    if service == Service::Cbr {
+        return list_cbr(client, cursor, args, plan, ui).await;
+    }
     if let Some(cursor) = cursor {
         let resumed = if args.detail {
             match client.resume_detail(cursor) {
@@ -259,21 +268,7 @@ pub async fn list(client: &Client, args: &ListArgs, plan: &Plan<'_>, ui: &Ui) ->
     if let Some(volume_id) = &args.volume_id {
         query = query.volume_id(volume_id);
     }
-    if let Some(offset) = args.offset {
-        query = query.offset(offset);
-    }
-    if let Some(page_size) = args.page_size {
-        query = query.page_size(page_size);
-    }
-    if let Some(max_items) = args.max_items {
-        query = query.max_items(max_items);
-    }
-    if let Some(after) = &args.after {
-        query = query.after(after);
-    }
-    if let Some(prefetch) = args.prefetch {
-        query = query.prefetch(prefetch);
-    }
+    query = paged(query, args);
     if args.count {
         if client.microversion() >= Some((3, 45)) {
             query = query.with_count();
@@ -291,6 +286,62 @@ pub async fn list(client: &Client, args: &ListArgs, plan: &Plan<'_>, ui: &Ui) ->
     }
 }
 
+/// Lists Huawei CBR backups: the CBR filters (`--status` repeatable), or the walk of
+/// `--resume`. CBR pages always say the total, so the progress line has a percentage.
+async fn list_cbr(
+    client: &Client,
+    cursor: Option<Cursor>,
+    args: &ListArgs,
+    plan: &Plan<'_>,
+    ui: &Ui,
+) -> Walked {
+    if let Some(cursor) = cursor {
+        return match client.resume_cbr(cursor) {
+            Ok(query) => walk(with_prefetch(query, args), plan, ui).await,
+            Err(err) => {
+                report::error(&err, None);
+                refused_quietly()
+            }
+        };
+    }
+    let mut query = client.cbr_backups();
+    for status in &args.status {
+        query = query.status(status.as_str());
+    }
+    if let Some(name) = &args.name {
+        query = query.name(name);
+    }
+    if let Some(vault_id) = &args.vault_id {
+        query = query.vault_id(vault_id);
+    }
+    if let Some(resource_id) = &args.resource_id {
+        query = query.resource_id(resource_id);
+    }
+    if let Some(resource_type) = &args.resource_type {
+        query = query.resource_type(resource_type);
+    }
+    walk(paged(query, args), plan, ui).await
+}
+
+/// The paging flags every collection takes: offset, page size, `--max-items`, `--after`
+/// and prefetch.
+fn paged<T: Listed>(query: Listing<T>, args: &ListArgs) -> Listing<T> {
+    let mut query = query;
+    if let Some(offset) = args.offset {
+        query = query.offset(offset);
+    }
+    if let Some(page_size) = args.page_size {
+        query = query.page_size(page_size);
+    }
+    if let Some(max_items) = args.max_items {
+        query = query.max_items(max_items);
+    }
+    if let Some(after) = &args.after {
+        query = query.after(after);
+    }
+    with_prefetch(query, args)
+}
+
 /// How the loop over the pages ended.
 enum End {
     Done,
@@ -301,7 +352,7 @@ enum End {
 
 /// Walks `query` page by page, writing each page to stdout as it arrives, until the end,
 /// an error, Ctrl-C, or a closed stdout.
-async fn walk<T: Record>(query: ListBackups<T>, plan: &Plan<'_>, ui: &Ui) -> Walked {
+async fn walk<T: Record>(query: Listing<T>, plan: &Plan<'_>, ui: &Ui) -> Walked {
     let stdout = io::stdout();
     let mut sink = output::sink_with::<T, _>(
         plan.format,

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use vbs_backups::{BackupDetail, BackupSummary, Listed};
+use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed};
 
 use crate::args::Format;
 
@@ -121,6 +121,71 @@ impl Record for BackupDetail {
             } else {
                 serde_json::to_string(&self.metadata).unwrap_or_default()
             },
+        ]
+    }
+
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+impl Record for CbrBackup {
+    const TABLE_HEADER: &'static [&'static str] = &[
+        "ID",
+        "STATUS",
+        "SIZE",
+        "RESOURCE_TYPE",
+        "RESOURCE",
+        "CREATED_AT",
+        "NAME",
+    ];
+    const TABLE_RIGHT: &'static [bool] = &[false, false, true, false, false, false, false];
+    const CSV_HEADER: &'static [&'static str] = &[
+        "id",
+        "name",
+        "status",
+        "resource_id",
+        "resource_type",
+        "resource_name",
+        "resource_size",
+        "vault_id",
+        "image_type",
+        "created_at",
+        "expired_at",
+    ];
+
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            printable(&self.id),
+            printable(self.status.as_str()),
+            shown(self.resource_size),
+            optional(self.resource_type.as_deref()),
+            optional(
+                self.resource_name
+                    .as_deref()
+                    .or(self.resource_id.as_deref()),
+            ),
+            self.created_at
+                .map(|at| at.to_string())
+                .unwrap_or_else(|| "-".to_owned()),
+            optional(self.name.as_deref()),
+        ]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        vec![
+            self.id.clone(),
+            text(&self.name),
+            self.status.as_str().to_owned(),
+            text(&self.resource_id),
+            text(&self.resource_type),
+            text(&self.resource_name),
+            shown(self.resource_size),
+            text(&self.vault_id),
+            text(&self.image_type),
+            shown(self.created_at),
+            shown(self.expired_at),
         ]
     }
 

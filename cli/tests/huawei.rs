@@ -435,19 +435,153 @@ fn vv_shows_the_signed_requests_without_any_secret() {
     assert!(!run.stderr.contains("signed the request"), "{}", run.stderr);
 }
 
+/// A fake CBR behind the signing gateway, on its own runtime.
+fn cbr_gateway(backups: usize) -> Served {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime
+        .block_on(
+            FakeServer::builder()
+                .backups(backups)
+                .cbr()
+                .huawei(HuaweiGateway::new(AK, SK))
+                .start(),
+        )
+        .expect("fake server starts");
+    Served {
+        server: Arc::new(server),
+        _runtime: runtime,
+    }
+}
+
 #[test]
-fn cbr_is_refused_as_a_usage_error_until_this_build_lists_it() {
-    let served = gateway(3, HuaweiGateway::new(AK, SK));
+fn service_cbr_lists_every_cbr_backup_signed_with_repeated_statuses_and_cbr_filters() {
+    let served = cbr_gateway(40);
     let home = tempfile::tempdir().unwrap();
-    let cases: [&[&str]; 6] = [
-        &["--service", "cbr", "list"],
-        &["list", "--service", "cbr", "--vault-id", "v"],
-        &["list", "--vault-id", "v"],
-        &["list", "--resource-id", "r"],
-        &["list", "--resource-type", "OS::Cinder::Volume"],
-        &["list", "--status", "available", "--status", "error"],
+    let env = |served: &Served| {
+        vec![
+            ("HUAWEICLOUD_SDK_AK".to_owned(), AK.to_owned()),
+            ("HUAWEICLOUD_SDK_SK".to_owned(), SK.to_owned()),
+            (
+                "HUAWEICLOUD_SDK_IAM_ENDPOINT".to_owned(),
+                served.server.endpoint(),
+            ),
+            (
+                "HUAWEICLOUD_SDK_REGION_CBR_CN_NORTH_4".to_owned(),
+                served.server.endpoint(),
+            ),
+        ]
+    };
+    let truth = served.server.cbr_backups();
+    let all = Run::ok(
+        vbs(home.path())
+            .envs(env(&served))
+            .args(["--region", REGION, "--service", "cbr", "list"])
+            .args(["--format", "ndjson", "--page-size", "7"]),
+    );
+    let ids: Vec<_> = truth.iter().map(|backup| backup.id.clone()).collect();
+    assert_eq!(all.ids(), ids, "every CBR backup once, in order");
+    all.assert_no_secret(&[SK]);
+    let listings: Vec<_> = served
+        .server
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.ends_with("/backups"))
+        .collect();
+    assert_eq!(
+        listings.len(),
+        40 / 7 + 1,
+        "marker = last id until a short page ends it"
+    );
+    assert!(
+        listings
+            .iter()
+            .all(|request| request.path == format!("/v3/{}/backups", served.server.project_id()))
+    );
+
+    served.server.clear_requests();
+    let some = Run::ok(
+        vbs(home.path())
+            .envs(env(&served))
+            .args(["--region", REGION, "--service", "cbr", "list"])
+            .args([
+                "--status",
+                "available",
+                "--status",
+                "error",
+                "--format",
+                "ndjson",
+            ]),
+    );
+    let wanted: Vec<_> = truth
+        .iter()
+        .filter(|backup| matches!(backup.status, "available" | "error"))
+        .map(|backup| backup.id.clone())
+        .collect();
+    assert!(!wanted.is_empty());
+    assert_eq!(some.ids(), wanted);
+    let query = served.server.requests()[1]
+        .raw_query
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        query.contains("status=available") && query.contains("status=error"),
+        "{query}"
+    );
+
+    let vault = truth[0].vault_id;
+    let in_vault = Run::ok(
+        vbs(home.path())
+            .envs(env(&served))
+            .args(["--region", REGION, "--service", "cbr", "list"])
+            .args(["--vault-id", vault, "--format", "ndjson"]),
+    );
+    let wanted: Vec<_> = truth
+        .iter()
+        .filter(|backup| backup.vault_id == vault)
+        .map(|backup| backup.id.clone())
+        .collect();
+    assert_eq!(in_vault.ids(), wanted);
+}
+
+#[test]
+fn flags_of_the_other_service_are_usage_errors_before_any_request() {
+    let served = cbr_gateway(3);
+    let home = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["list", "--vault-id", "v"],
+            "--vault-id applies to CBR backups only",
+        ),
+        (
+            &["list", "--resource-id", "r"],
+            "--resource-id applies to CBR",
+        ),
+        (
+            &["list", "--resource-type", "OS::Cinder::Volume"],
+            "--resource-type applies to CBR",
+        ),
+        (
+            &["list", "--status", "available", "--status", "error"],
+            "--status given more than once applies to CBR",
+        ),
+        (
+            &["--service", "cbr", "list", "--volume-id", "v"],
+            "--volume-id applies to VBS / Cinder backups only",
+        ),
+        (
+            &["--service", "cbr", "list", "--detail"],
+            "--detail applies to VBS / Cinder",
+        ),
+        (
+            &["--service", "cbr", "--api-version", "3.45", "list"],
+            "--api-version applies to VBS / Cinder",
+        ),
     ];
-    for args in cases {
+    for (args, expected) in cases {
         let run = Run::of(
             vbs(home.path())
                 .envs(served.env(AK, SK))
@@ -455,13 +589,8 @@ fn cbr_is_refused_as_a_usage_error_until_this_build_lists_it() {
                 .args(args),
         );
         assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "no fake output: {}", run.stdout);
-        assert!(
-            run.stderr
-                .contains("CBR listing (--service cbr) is not available in this build"),
-            "{args:?}: {}",
-            run.stderr
-        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
     }
     assert_eq!(
         served.server.request_count(),

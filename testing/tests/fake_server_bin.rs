@@ -150,7 +150,11 @@ async fn huawei_mode_prints_the_ak_sk_region_and_iam_and_refuses_unsigned_reques
     );
     assert_eq!(printed["ak"], "HPUAFAKEACCESSKEY0001");
     assert!(!printed["sk"].is_empty());
-    assert_eq!(printed["region"], vbs_backups_testing::DEFAULT_REGION);
+    assert_eq!(printed["region"], "cn-north-4");
+    assert_eq!(
+        printed["region"],
+        vbs_backups_testing::DEFAULT_HUAWEI_REGION
+    );
     assert_eq!(printed["iam_endpoint"], printed["endpoint"]);
     let listing = format!(
         "{}/v2/{}/backups",
@@ -162,6 +166,20 @@ async fn huawei_mode_prints_the_ak_sk_region_and_iam_and_refuses_unsigned_reques
     let projects = format!("{}/v3/projects?name=cn-north-4", printed["iam_endpoint"]);
     let (status, _) = get(&projects, "").await;
     assert_eq!(status, 401, "IAM's list is signed too");
+}
+
+#[tokio::test]
+async fn cbr_mode_serves_cbr_pages_with_a_count_and_no_links() {
+    let (_running, printed) = start(&["--backups", "5", "--cbr", "--no-auth"], 3);
+    let page = format!(
+        "{}/v3/{}/backups?limit=2",
+        printed["endpoint"], printed["project_id"]
+    );
+    let (status, body) = get(&page, "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 5);
+    assert_eq!(body["backups"].as_array().map(Vec::len), Some(2));
+    assert!(body.get("backups_links").is_none(), "{body}");
 }
 
 #[test]

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use vbs_backups_testing::{
-    DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_MAX_LIMIT, DEFAULT_PASSWORD,
-    DEFAULT_PROJECT_NAME, DEFAULT_REGION, DEFAULT_SEED, DEFAULT_USER_NAME, FakeKeystone,
+    DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_HUAWEI_REGION, DEFAULT_MAX_LIMIT,
+    DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_USER_NAME, FakeKeystone,
     FakeServer, HuaweiGateway,
 };
 
@@ -43,6 +43,8 @@ Options:
                        (verified), and IAM's project list on the same address
   --clock-offset <S>   with --huawei: the gateway's clock runs S seconds ahead (negative:
                        behind) [default: 0]
+  --cbr                serve Huawei CBR's backup list (GET /v3/{project_id}/backups, marker
+                       = the last id, backups and count, no links) instead of Cinder's
   -h, --help           print this help
 
 Prints one key=value per line: endpoint, project_id, token (empty with --no-auth), and with
@@ -62,6 +64,7 @@ struct Args {
     keystone: bool,
     huawei: bool,
     clock_offset: i64,
+    cbr: bool,
 }
 
 /// What to do after parsing.
@@ -83,6 +86,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         keystone: false,
         huawei: false,
         clock_offset: 0,
+        cbr: false,
     };
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
@@ -115,6 +119,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             "--no-auth" => parsed.no_auth = true,
             "--keystone" => parsed.keystone = true,
             "--huawei" => parsed.huawei = true,
+            "--cbr" => parsed.cbr = true,
             "--clock-offset" => {
                 parsed.clock_offset = number("--clock-offset", value("--clock-offset")?)?;
             }
@@ -180,6 +185,9 @@ async fn serve(args: Args) -> io::Result<()> {
     if args.no_auth {
         builder = builder.no_auth();
     }
+    if args.cbr {
+        builder = builder.cbr();
+    }
     if args.huawei {
         builder = builder
             .huawei(HuaweiGateway::new(HUAWEI_AK, HUAWEI_SK).clock_offset_secs(args.clock_offset));
@@ -194,7 +202,7 @@ async fn serve(args: Args) -> io::Result<()> {
         lines.extend([
             format!("ak={HUAWEI_AK}"),
             format!("sk={HUAWEI_SK}"),
-            format!("region={DEFAULT_REGION}"),
+            format!("region={DEFAULT_HUAWEI_REGION}"),
             format!("iam_endpoint={}", server.endpoint()),
         ]);
     }
