@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::{Listed, WindowPlan};
 use crate::pager::{Collection, ItemStream, PageStream, Paging, Walk};
 
-pub use backups::{ListBackups, SortDir, SortKey, VolumeBackup};
+pub use backups::{ListBackups, SortKey, VolumeBackup};
 pub use cbr::{CbrSortKey, ListCbrBackups};
 
 /// A listing of one collection: its filters, page size, limits and starting point,
@@ -157,6 +157,20 @@ impl<T: Listed> Listing<T> {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, value)| value.as_str())
+    }
+
+    /// Adds `key:dir` to the `sort` filter (`sort=key:dir,key:dir`, the syntax Cinder and
+    /// CBR share): later terms break the ties of earlier ones.
+    pub(crate) fn sort_term(self, key: &str, dir: SortDir) -> Self {
+        let dir = match dir {
+            SortDir::Asc => "asc",
+            SortDir::Desc => "desc",
+        };
+        let terms = match self.filter("sort") {
+            Some(earlier) => format!("{earlier},{key}:{dir}"),
+            None => format!("{key}:{dir}"),
+        };
+        self.set_filter("sort", terms)
     }
 
     /// The same listing over another item type of the same filters (summary → detail).
@@ -307,4 +321,17 @@ impl<T: Listed> Listing<T> {
             paging: self.paging,
         }
     }
+}
+
+/// A sort direction.
+///
+/// ```
+/// assert_ne!(vbs_backups::SortDir::Asc, vbs_backups::SortDir::Desc);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortDir {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
 }

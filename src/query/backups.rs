@@ -1,14 +1,14 @@
 //! The VBS / Cinder backups collection: `GET /{v2|v3}/{project_id}/backups` and
 //! `…/backups/detail`, their filters, and the client's entry points to them.
 
-use super::Listing;
-use crate::client::Client;
-use crate::cursor::Cursor;
-use crate::error::Result;
 use std::time::SystemTime;
 
 use jiff::Timestamp;
 
+use super::{Listing, SortDir};
+use crate::client::Client;
+use crate::cursor::Cursor;
+use crate::error::Result;
 use crate::model::{
     BackupDetail, BackupStatus, BackupSummary, Edge, Listed, Pagination, WindowPlan, sealed,
 };
@@ -259,16 +259,7 @@ impl<T: VolumeBackup> Listing<T> {
     /// # }
     /// ```
     pub fn sort(self, key: SortKey, dir: SortDir) -> Self {
-        let dir = match dir {
-            SortDir::Asc => "asc",
-            SortDir::Desc => "desc",
-        };
-        let term = format!("{}:{dir}", key.as_str());
-        let terms = match self.filter("sort") {
-            Some(earlier) => format!("{earlier},{term}"),
-            None => term,
-        };
-        self.set_filter("sort", terms)
+        self.sort_term(key.as_str(), dir)
     }
 
     /// Asks the server to count all matching backups (Cinder `with_count`, which
@@ -449,17 +440,4 @@ impl SortKey {
             Self::VolumeId => "volume_id",
         }
     }
-}
-
-/// A sort direction.
-///
-/// ```
-/// assert_ne!(vbs_backups::SortDir::Asc, vbs_backups::SortDir::Desc);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SortDir {
-    /// Smallest first.
-    Asc,
-    /// Largest first.
-    Desc,
 }

@@ -227,16 +227,7 @@ impl Listing<CbrBackup> {
     /// # }
     /// ```
     pub fn sort(self, key: CbrSortKey, dir: SortDir) -> Self {
-        let dir = match dir {
-            SortDir::Asc => "asc",
-            SortDir::Desc => "desc",
-        };
-        let term = format!("{}:{dir}", key.as_str());
-        let terms = match self.filter("sort") {
-            Some(earlier) => format!("{earlier},{term}"),
-            None => term,
-        };
-        self.set_filter("sort", terms)
+        self.sort_term(key.as_str(), dir)
     }
 }
 
