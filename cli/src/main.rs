@@ -17,6 +17,7 @@ mod output;
 mod progress;
 mod report;
 mod ui;
+mod when;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,9 @@ fn main() -> ExitCode {
         Command::Demo(demo) => &demo.list,
     };
     if let Err(message) = args::check_service(&cli.global, listing) {
+        args::usage_error(message);
+    }
+    if let Err(message) = list::check(&cli.global, listing) {
         args::usage_error(message);
     }
     init_logging(cli.global.verbose);
