@@ -1,4 +1,4 @@
-//! The command line: `vbs-backups [global flags] list|demo [flags]`.
+//! The command line: `vbs-backups [global flags] list|demo|completions|man [flags]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -119,6 +119,15 @@ pub enum Command {
     /// Start an embedded fake VBS server on 127.0.0.1 and list its backups: the tool at
     /// work with nothing set up
     Demo(DemoArgs),
+    /// Print a shell completion script to stdout, generated from this command's own
+    /// definition: `vbs-backups completions bash > /etc/bash_completion.d/vbs-backups`
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print this command's man page (roff) to stdout: `vbs-backups man | man -l -`
+    Man,
 }
 
 /// What to list and how to print it.

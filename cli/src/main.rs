@@ -12,6 +12,7 @@
 
 mod args;
 mod demo;
+mod generate;
 mod list;
 mod output;
 mod progress;
@@ -26,6 +27,9 @@ use ui::{Exit, Ui};
 
 fn main() -> ExitCode {
     let cli = <args::Cli as clap::Parser>::parse();
+    if let Some(exit) = generate::run(&cli.command) {
+        return exit.code();
+    }
     if let Command::Demo(_) = &cli.command {
         if let Err(message) = demo::check(&cli.global) {
             args::usage_error(message);
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let listing = match &cli.command {
         Command::List(list) => list,
         Command::Demo(demo) => &demo.list,
+        Command::Completions { .. } | Command::Man => return Exit::Ok.code(),
     };
     if let Err(message) = args::check_service(&cli.global, listing) {
         args::usage_error(message);
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
+            Command::Completions { .. } | Command::Man => Exit::Ok,
         }
     });
     // Whatever is still running (a request being cancelled) is not waited for.

@@ -1,6 +1,6 @@
 //! What operators ask of `list`, end to end with the built binary against the fake server
 //! on 127.0.0.1: age windows (`--created-before` / `--created-after`, with the requests
-//! the early stop saves), and `--fields`.
+//! the early stop saves), `--fields`, and the generated completions and man page.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
 
 use std::path::Path;
@@ -420,4 +420,36 @@ fn fields_choose_the_columns_and_detail_fields_read_the_detail_listing() {
         assert!(line.starts_with(&backup.id), "{line}");
         assert!(line.ends_with(&backup.size.to_string()), "{line}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Completions and the man page
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn completions_for_each_shell_come_from_the_command_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let run = Run::ok(vbs().args(["completions", shell]));
+        assert!(!run.stdout.is_empty(), "{shell}");
+        assert!(run.stdout.contains("vbs-backups"), "{shell}");
+        assert!(run.stdout.contains("page-size"), "{shell}");
+        assert!(run.stdout.contains("created-before"), "{shell}");
+        assert_eq!(run.stderr, "", "{shell}");
+    }
+    assert_eq!(Run::of(vbs().args(["completions", "tcsh"])).code, Some(2));
+}
+
+#[test]
+fn the_man_page_is_roff_and_names_the_subcommands() {
+    let run = Run::ok(vbs().arg("man"));
+    // The page opens with `.TH`; before it clap_mangen only defines the string it uses
+    // for apostrophes (`.ie \n(.g .ds Aq …`), which is not a macro of the page.
+    let first_macro = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(".TH") || line.starts_with(".SH"))
+        .unwrap();
+    assert!(first_macro.starts_with(".TH vbs-backups"), "{first_macro}");
+    assert!(run.stdout.contains("list"));
+    assert!(run.stdout.contains("completions"));
 }
