@@ -237,6 +237,31 @@ fn created_after_lists_the_newer_backups_newest_first_with_the_fields_asked_for(
     }
 }
 
+/// The README's figure: a year of backups at ten a "day" (3,650, the fake's dates being
+/// minutes apart), pages of 50, and a cleanup of the 60 oldest "days".
+#[test]
+fn a_sixty_day_cleanup_over_a_year_reads_13_pages_instead_of_74() {
+    let served = serve(FakeServer::builder().backups(3650));
+    let ascending = served.server.backups_sorted("created_at:asc").unwrap();
+    let flags = ["--page-size", "50", "--format", "ndjson"];
+    let all = Run::ok(vbs().arg("list").args(served.flags()).args(flags));
+    assert_eq!(all.ids().len(), 3650);
+    assert_eq!(served.listings(false).len(), 74);
+
+    served.server.clear_requests();
+    // 601 backups: the cutoff is the first of a pair sharing a minute.
+    let cutoff = created(&ascending[601].created_at).to_string();
+    let old = Run::ok(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(flags)
+            .args(["--created-before", &cutoff]),
+    );
+    assert_eq!(old.ids(), ids(&ascending[..601]));
+    assert_eq!(served.listings(true).len(), 13, "61 requests saved");
+}
+
 #[test]
 fn relative_ages_count_back_from_now() {
     // The fake's backups are from 2024: all of them are older than a day, none newer.
