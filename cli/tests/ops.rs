@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use jiff::Timestamp;
 use serde_json::Value;
 use vbs_backups_testing::{
-    FakeBackup, FakeServer, FakeServerBuilder, HuaweiGateway, RecordedRequest,
+    CannedResponse, FakeBackup, FakeServer, FakeServerBuilder, HuaweiGateway, RecordedRequest,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_vbs-backups");
@@ -260,6 +260,57 @@ fn a_sixty_day_cleanup_over_a_year_reads_13_pages_instead_of_74() {
     );
     assert_eq!(old.ids(), ids(&ascending[..601]));
     assert_eq!(served.listings(true).len(), 13, "61 requests saved");
+}
+
+#[test]
+fn a_window_walk_that_fails_midway_resumes_on_the_detail_listing_and_stops_at_the_bound() {
+    let served = serve(FakeServer::builder().backups(100));
+    let ascending = served.server.backups_sorted("created_at:asc").unwrap();
+    let bound = created(&ascending[51].created_at).to_string();
+    served.server.push_response(CannedResponse::passthrough());
+    served.server.push_response(CannedResponse::json(
+        403,
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow backup:get_all."}}"#,
+    ));
+    let first = Run::of(
+        vbs()
+            .arg("list")
+            .args(["--endpoint", &served.server.endpoint()])
+            .args(["--project-id", served.server.project_id()])
+            .env("OS_AUTH_TOKEN", served.server.token().unwrap())
+            .args(["--page-size", "10", "--format", "ndjson"])
+            .args(["--created-before", &bound]),
+    );
+    assert_eq!(first.code, Some(1), "{}", first.stderr);
+    let line = first
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("resume with: vbs-backups "))
+        .unwrap_or_else(|| panic!("no resume hint in {}", first.stderr));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert!(
+        !words.contains(&"--created-before"),
+        "the window is in the token"
+    );
+    served.server.clear_requests();
+    let rest = Run::ok(
+        vbs()
+            .args(&words)
+            .env("OS_AUTH_TOKEN", served.server.token().unwrap()),
+    );
+    assert_eq!(
+        [first.ids(), rest.ids()].concat(),
+        ids(&ascending[..51]),
+        "the rest of the window, still shown as id and name"
+    );
+    for object in rest.objects() {
+        assert_eq!(object.as_object().unwrap().len(), 2, "{object}");
+    }
+    let requests = served.listings(true);
+    assert!(
+        requests.len() <= 5,
+        "the resumed walk stops at the bound too"
+    );
 }
 
 #[test]
