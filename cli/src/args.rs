@@ -1,10 +1,12 @@
-//! The command line: `vbs-backups [global flags] list|demo [flags]`.
+//! The command line: `vbs-backups [global flags] list|demo|completions|man [flags]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::RangedU64ValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::when::When;
 
 /// The most backups `demo` will generate: enough to watch a long walk, little enough to
 /// keep the fake server's memory in bounds.
@@ -117,6 +119,15 @@ pub enum Command {
     /// Start an embedded fake VBS server on 127.0.0.1 and list its backups: the tool at
     /// work with nothing set up
     Demo(DemoArgs),
+    /// Print a shell completion script to stdout, generated from this command's own
+    /// definition: `vbs-backups completions bash > /etc/bash_completion.d/vbs-backups`
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print this command's man page (roff) to stdout: `vbs-backups man | man -l -`
+    Man,
 }
 
 /// What to list and how to print it.
@@ -170,6 +181,24 @@ pub struct ListArgs {
     #[arg(long)]
     pub detail: bool,
 
+    /// Only backups created strictly before T: an RFC 3339 time (2026-10-01T00:00:00Z) or
+    /// an age counted back from now (60d, 12h, 30m, 2w). VBS / Cinder: walks the detail
+    /// listing oldest first and stops at the first newer backup (the output keeps the id
+    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time
+    #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
+    pub created_before: Option<When>,
+
+    /// Only backups created at or after T (same forms as --created-before). VBS / Cinder:
+    /// walks the detail listing newest first and stops at the first older backup; CBR:
+    /// sent as start_time
+    #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
+    pub created_after: Option<When>,
+
+    /// The columns to print, comma-separated, in that order (id,name,status,size,…; a bad
+    /// name lists the valid ones). VBS: any field but id and name reads the detail listing
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub fields: Option<Vec<String>>,
+
     /// Ask the server for the total, for a percentage in the progress line (needs
     /// --api-version 3.45 or later)
     #[arg(long)]
@@ -200,7 +229,9 @@ pub struct ListArgs {
 }
 
 /// What `--resume` replaces: the listing is the token's.
-const RESUME_CONFLICTS: [&str; 12] = [
+const RESUME_CONFLICTS: [&str; 14] = [
+    "created_before",
+    "created_after",
     "status",
     "name",
     "volume_id",
@@ -214,7 +245,9 @@ const RESUME_CONFLICTS: [&str; 12] = [
     "count",
     "resume_file",
 ];
-const RESUME_FILE_CONFLICTS: [&str; 11] = [
+const RESUME_FILE_CONFLICTS: [&str; 13] = [
+    "created_before",
+    "created_after",
     "status",
     "name",
     "volume_id",

@@ -12,11 +12,13 @@
 
 mod args;
 mod demo;
+mod generate;
 mod list;
 mod output;
 mod progress;
 mod report;
 mod ui;
+mod when;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,9 @@ use ui::{Exit, Ui};
 
 fn main() -> ExitCode {
     let cli = <args::Cli as clap::Parser>::parse();
+    if let Some(exit) = generate::run(&cli.command) {
+        return exit.code();
+    }
     if let Command::Demo(_) = &cli.command {
         if let Err(message) = demo::check(&cli.global) {
             args::usage_error(message);
@@ -33,8 +38,12 @@ fn main() -> ExitCode {
     let listing = match &cli.command {
         Command::List(list) => list,
         Command::Demo(demo) => &demo.list,
+        Command::Completions { .. } | Command::Man => return Exit::Ok.code(),
     };
     if let Err(message) = args::check_service(&cli.global, listing) {
+        args::usage_error(message);
+    }
+    if let Err(message) = list::check(&cli.global, listing) {
         args::usage_error(message);
     }
     init_logging(cli.global.verbose);
@@ -54,6 +63,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
+            Command::Completions { .. } | Command::Man => Exit::Ok,
         }
     });
     // Whatever is still running (a request being cancelled) is not waited for.

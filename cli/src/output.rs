@@ -13,7 +13,9 @@ use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed};
 use crate::args::Format;
 
 /// An item the command can print: a summary or a detail record.
-pub trait Record: Listed {
+///
+/// Its fields, for `--fields`, are the columns of its CSV header.
+pub trait Record: Listed + Serialize {
     /// The table's column titles; the last column is not padded.
     const TABLE_HEADER: &'static [&'static str];
     /// Columns whose values are aligned to the right.
@@ -194,6 +196,72 @@ impl Record for CbrBackup {
     }
 }
 
+/// Fields whose table cells are aligned to the right.
+const NUMERIC_FIELDS: [&str; 3] = ["size", "object_count", "resource_size"];
+
+/// Checks `--fields` against the fields of `T` (the columns of its CSV header), for the
+/// usage error that names the valid ones.
+pub fn check_fields<T: Record>(fields: &[String], service: &str) -> Result<(), String> {
+    if fields.is_empty() {
+        return Err(format!(
+            "--fields needs at least one field; valid fields for {service}: {}",
+            T::CSV_HEADER.join(",")
+        ));
+    }
+    match fields
+        .iter()
+        .find(|field| !T::CSV_HEADER.contains(&field.as_str()))
+    {
+        Some(bad) => Err(format!(
+            "--fields: no field `{}` for {service}; valid fields: {}",
+            printable(bad),
+            T::CSV_HEADER.join(",")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The chosen fields of `item`, as its CSV row has them (nulls are empty).
+fn chosen_cells<T: Record>(item: &T, fields: &[String]) -> Vec<String> {
+    let row = item.csv_row();
+    fields
+        .iter()
+        .map(|field| {
+            T::CSV_HEADER
+                .iter()
+                .position(|name| name == field)
+                .and_then(|index| row.get(index).cloned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The chosen fields of `item` as one JSON object, values keeping their JSON types.
+fn write_chosen_json<T: Record>(
+    item: &T,
+    fields: &[String],
+    out: &mut dyn Write,
+) -> serde_json::Result<()> {
+    let mut whole = match serde_json::to_value(item)? {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    let mut chosen = serde_json::Map::new();
+    for field in fields {
+        let value = whole
+            .remove(field.as_str())
+            // The detail record serializes its project as Cinder names it.
+            .or_else(|| {
+                (field == "project_id")
+                    .then(|| whole.remove("os-backup-project-attr:project_id"))
+                    .flatten()
+            })
+            .unwrap_or(serde_json::Value::Null);
+        chosen.insert(field.clone(), value);
+    }
+    serde_json::to_writer(out, &chosen)
+}
+
 /// A value for CSV: empty when there is none.
 fn shown<V: std::fmt::Display>(value: Option<V>) -> String {
     value.map(|value| value.to_string()).unwrap_or_default()
@@ -233,31 +301,53 @@ pub trait Sink<T> {
 /// A sink writing `format` to `out`, CSV cells guarded against formula injection.
 #[cfg(test)]
 pub fn sink<'a, T: Record, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink<T> + 'a> {
-    sink_with(format, out, true)
+    sink_with(format, out, true, None)
 }
 
 /// A sink writing `format` to `out`; with `guard_csv`, CSV cells that a spreadsheet would
-/// run as a formula are written as text (see [`csv_cell`]).
+/// run as a formula are written as text (see [`csv_cell`]). With `fields` (checked with
+/// [`check_fields`]), only those fields are written, in that order, in every format;
+/// without, the item type's own columns.
 pub fn sink_with<'a, T: Record, W: Write + 'a>(
     format: Format,
     out: W,
     guard_csv: bool,
+    fields: Option<Vec<String>>,
 ) -> Box<dyn Sink<T> + 'a> {
     match format {
-        Format::Ndjson => Box::new(Ndjson { out }),
-        Format::Json => Box::new(JsonArray { out, items: 0 }),
+        Format::Ndjson => Box::new(Ndjson { out, fields }),
+        Format::Json => Box::new(JsonArray {
+            out,
+            items: 0,
+            fields,
+        }),
         Format::Csv => Box::new(Csv {
             out: csv::WriterBuilder::new()
                 .has_headers(false)
                 .from_writer(out),
             header_written: false,
             guard: guard_csv,
+            fields,
         }),
         Format::Table => Box::new(Table {
             out,
             widths: Vec::new(),
+            fields,
         }),
     }
+}
+
+/// Writes `item` as one line of JSON: all of it, or the chosen fields.
+fn write_json_item<T: Record>(
+    item: &T,
+    fields: Option<&[String]>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match fields {
+        Some(fields) => write_chosen_json(item, fields, out),
+        None => item.write_json(out),
+    }
+    .map_err(json_error)
 }
 
 fn json_error(err: serde_json::Error) -> io::Error {
@@ -270,12 +360,13 @@ fn json_error(err: serde_json::Error) -> io::Error {
 
 struct Ndjson<W> {
     out: W,
+    fields: Option<Vec<String>>,
 }
 
 impl<T: Record, W: Write> Sink<T> for Ndjson<W> {
     fn page(&mut self, items: &[T]) -> io::Result<()> {
         for item in items {
-            item.write_json(&mut self.out).map_err(json_error)?;
+            write_json_item(item, self.fields.as_deref(), &mut self.out)?;
             self.out.write_all(b"\n")?;
         }
         self.out.flush()
@@ -291,6 +382,7 @@ impl<T: Record, W: Write> Sink<T> for Ndjson<W> {
 struct JsonArray<W> {
     out: W,
     items: u64,
+    fields: Option<Vec<String>>,
 }
 
 impl<T: Record, W: Write> Sink<T> for JsonArray<W> {
@@ -298,7 +390,7 @@ impl<T: Record, W: Write> Sink<T> for JsonArray<W> {
         for item in items {
             let separator: &[u8] = if self.items == 0 { b"[\n  " } else { b",\n  " };
             self.out.write_all(separator)?;
-            item.write_json(&mut self.out).map_err(json_error)?;
+            write_json_item(item, self.fields.as_deref(), &mut self.out)?;
             self.items += 1;
         }
         self.out.flush()
@@ -316,6 +408,8 @@ struct Csv<W: Write> {
     header_written: bool,
     /// Whether cells are guarded against formula injection.
     guard: bool,
+    /// `--fields`, or the item type's CSV header.
+    fields: Option<Vec<String>>,
 }
 
 /// A CSV cell as a spreadsheet should read it: one starting with `=`, `+`, `-`, `@`, a
@@ -333,7 +427,11 @@ pub fn csv_cell(cell: String) -> String {
 impl<W: Write> Csv<W> {
     fn header(&mut self, header: &[&str]) -> io::Result<()> {
         if !self.header_written {
-            self.out.write_record(header).map_err(csv_error)?;
+            match &self.fields {
+                Some(fields) => self.out.write_record(fields),
+                None => self.out.write_record(header),
+            }
+            .map_err(csv_error)?;
             self.header_written = true;
         }
         Ok(())
@@ -351,7 +449,10 @@ impl<T: Record, W: Write> Sink<T> for Csv<W> {
     fn page(&mut self, items: &[T]) -> io::Result<()> {
         self.header(T::CSV_HEADER)?;
         for item in items {
-            let mut row = item.csv_row();
+            let mut row = match &self.fields {
+                Some(fields) => chosen_cells(item, fields),
+                None => item.csv_row(),
+            };
             if self.guard {
                 row = row.into_iter().map(csv_cell).collect();
             }
@@ -372,6 +473,8 @@ impl<T: Record, W: Write> Sink<T> for Csv<W> {
 struct Table<W> {
     out: W,
     widths: Vec<usize>,
+    /// `--fields`, or the item type's table columns.
+    fields: Option<Vec<String>>,
 }
 
 impl<W: Write> Table<W> {
@@ -403,13 +506,42 @@ impl<T: Record, W: Write> Sink<T> for Table<W> {
         if items.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Vec<String>> = items.iter().map(Record::table_row).collect();
+        let (header, right): (Vec<String>, Vec<bool>) = match &self.fields {
+            Some(fields) => fields
+                .iter()
+                .map(|field| {
+                    (
+                        field.to_uppercase(),
+                        NUMERIC_FIELDS.contains(&field.as_str()),
+                    )
+                })
+                .unzip(),
+            None => (
+                T::TABLE_HEADER.iter().map(|t| (*t).to_owned()).collect(),
+                T::TABLE_RIGHT.to_vec(),
+            ),
+        };
+        let rows: Vec<Vec<String>> = match &self.fields {
+            Some(fields) => items
+                .iter()
+                .map(|item| {
+                    chosen_cells(item, fields)
+                        .into_iter()
+                        .map(|cell| {
+                            if cell.is_empty() {
+                                "-".to_owned()
+                            } else {
+                                printable(&cell)
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+            None => items.iter().map(Record::table_row).collect(),
+        };
         let first = self.widths.is_empty();
         if first {
-            self.widths = T::TABLE_HEADER
-                .iter()
-                .map(|title| title.chars().count())
-                .collect();
+            self.widths = header.iter().map(|title| title.chars().count()).collect();
         }
         for row in &rows {
             for (width, cell) in self.widths.iter_mut().zip(row) {
@@ -417,11 +549,10 @@ impl<T: Record, W: Write> Sink<T> for Table<W> {
             }
         }
         if first {
-            let header: Vec<String> = T::TABLE_HEADER.iter().map(|t| (*t).to_owned()).collect();
-            self.line(&header, T::TABLE_RIGHT)?;
+            self.line(&header, &right)?;
         }
         for row in &rows {
-            self.line(row, T::TABLE_RIGHT)?;
+            self.line(row, &right)?;
         }
         self.out.flush()
     }
@@ -499,7 +630,7 @@ mod tests {
         );
         let mut raw = Vec::new();
         {
-            let mut sink = sink_with::<BackupSummary, _>(Format::Csv, &mut raw, false);
+            let mut sink = sink_with::<BackupSummary, _>(Format::Csv, &mut raw, false, None);
             sink.page(&evil[..2]).unwrap();
             sink.finish().unwrap();
         }

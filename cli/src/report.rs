@@ -135,6 +135,7 @@ pub fn resume_command(global: &GlobalArgs, list: &ListArgs, cursor: &Cursor) -> 
         detail: list.detail,
         format: list.format,
         csv_raw: list.csv_raw,
+        fields: list.fields.clone(),
         resume: Some(cursor.to_string()),
         ..ListArgs::default()
     };
@@ -173,6 +174,18 @@ pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -
         ("--max-items", number(list.max_items)),
         ("--prefetch", list.prefetch.map(|n| n.to_string())),
         ("--format", list.format.map(|f| f.as_str().to_owned())),
+        (
+            "--fields",
+            list.fields.as_ref().map(|fields| fields.join(",")),
+        ),
+        (
+            "--created-before",
+            list.created_before.map(|when| when.0.to_string()),
+        ),
+        (
+            "--created-after",
+            list.created_after.map(|when| when.0.to_string()),
+        ),
     ];
     let switches = [
         ("--detail", list.detail),
