@@ -170,6 +170,18 @@ pub struct ListArgs {
     #[arg(long)]
     pub detail: bool,
 
+    /// Administrators: every project's backups (Cinder's all_tenants=1), with a PROJECT
+    /// column; implies --detail and needs --api-version 3.18 or later, where Cinder says
+    /// each backup's project. A non-admin's request, which Cinder silently answers with
+    /// the caller's own project, is an error instead
+    #[arg(long, help_heading = "Whole cloud (administrators)")]
+    pub all_projects: bool,
+
+    /// Administrators: only this project's backups (all_tenants=1&project_id=ID); as
+    /// --all-projects
+    #[arg(long, value_name = "ID", help_heading = "Whole cloud (administrators)")]
+    pub project_filter: Option<String>,
+
     /// Ask the server for the total, for a percentage in the progress line (needs
     /// --api-version 3.45 or later)
     #[arg(long)]
@@ -197,6 +209,19 @@ pub struct ListArgs {
     /// machine consumers may want the raw values
     #[arg(long)]
     pub csv_raw: bool,
+}
+
+impl ListArgs {
+    /// Whether the listing is `/backups/detail`: `--detail`, or a whole-cloud listing,
+    /// which needs each backup's project.
+    pub fn wants_detail(&self) -> bool {
+        self.detail || self.whole_cloud()
+    }
+
+    /// Whether the listing spans projects (`--all-projects`, `--project-filter`).
+    pub fn whole_cloud(&self) -> bool {
+        self.all_projects || self.project_filter.is_some()
+    }
 }
 
 /// What `--resume` replaces: the listing is the token's.
@@ -307,6 +332,8 @@ pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String>
                 ("--volume-id", list.volume_id.is_some()),
                 ("--detail", list.detail),
                 ("--api-version", global.api_version.is_some()),
+                ("--all-projects", list.all_projects),
+                ("--project-filter", list.project_filter.is_some()),
             ],
             "VBS / Cinder backups only (--service vbs): CBR pages always carry every field",
         ),

@@ -241,7 +241,7 @@ pub async fn list(
         return list_cbr(client, cursor, args, plan, ui).await;
     }
     if let Some(cursor) = cursor {
-        let resumed = if args.detail {
+        let resumed = if args.wants_detail() {
             match client.resume_detail(cursor) {
                 Ok(query) => Ok(walk(with_prefetch(query, args), plan, ui).await),
                 Err(err) => Err(err),
@@ -279,11 +279,36 @@ pub async fn list(
             );
         }
     }
-    if args.detail {
+    if args.whole_cloud() {
+        match whole_cloud(client, query.detail(), args) {
+            Ok(query) => walk(query, plan, ui).await,
+            Err(message) => refused(&message),
+        }
+    } else if args.detail {
         walk(query.detail(), plan, ui).await
     } else {
         walk(query, plan, ui).await
     }
+}
+
+/// `--all-projects` / `--project-filter` on a detail listing, or why not: the library
+/// refuses them below microversion 3.18 too; this says it in the command's terms.
+pub fn whole_cloud(
+    client: &Client,
+    query: Listing<vbs_backups::BackupDetail>,
+    args: &ListArgs,
+) -> Result<Listing<vbs_backups::BackupDetail>, String> {
+    if client
+        .microversion()
+        .is_none_or(|version| version < (3, 18))
+    {
+        return Err("--all-projects and --project-filter need --api-version 3.18 or later:              Cinder says which project a backup belongs to only from 3.18 (and only to              admins), and without it a non-admin's own project, which Cinder lists instead              of the whole cloud, could not be told apart"
+            .to_owned());
+    }
+    Ok(match &args.project_filter {
+        Some(project) => query.project_id(project),
+        None => query.all_projects(),
+    })
 }
 
 /// Lists Huawei CBR backups: the CBR filters (`--status` repeatable), or the walk of
@@ -354,10 +379,11 @@ enum End {
 /// an error, Ctrl-C, or a closed stdout.
 async fn walk<T: Record>(query: Listing<T>, plan: &Plan<'_>, ui: &Ui) -> Walked {
     let stdout = io::stdout();
-    let mut sink = output::sink_with::<T, _>(
+    let mut sink = output::sink_for::<T, _>(
         plan.format,
         BufWriter::with_capacity(64 * 1024, stdout.lock()),
         !plan.csv_raw,
+        T::spans_projects(&query),
     );
     let mut progress = Progress::new(ui.progress_enabled());
     let mut interrupt = ui.interrupt();

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed};
+use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed, Listing};
 
 use crate::args::Format;
 
@@ -27,6 +27,16 @@ pub trait Record: Listed {
     fn csv_row(&self) -> Vec<String>;
     /// Writes the item as one line of JSON (no newline).
     fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()>;
+
+    /// The project the item belongs to, where the server said (an admin's detail listing).
+    fn project(&self) -> Option<&str> {
+        None
+    }
+
+    /// Whether `query` lists several projects' items, so that a table needs their project.
+    fn spans_projects(_query: &Listing<Self>) -> bool {
+        false
+    }
 }
 
 /// What `list` prints of a summary: its id and name, nothing else.
@@ -59,6 +69,14 @@ impl Record for BackupSummary {
 }
 
 impl Record for BackupDetail {
+    fn project(&self) -> Option<&str> {
+        self.project_id.as_deref()
+    }
+
+    fn spans_projects(query: &Listing<Self>) -> bool {
+        query.spans_projects()
+    }
+
     const TABLE_HEADER: &'static [&'static str] = &["ID", "STATUS", "SIZE", "CREATED_AT", "NAME"];
     const TABLE_RIGHT: &'static [bool] = &[false, false, true, false, false];
     const CSV_HEADER: &'static [&'static str] = &[
@@ -238,10 +256,22 @@ pub fn sink<'a, T: Record, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sin
 
 /// A sink writing `format` to `out`; with `guard_csv`, CSV cells that a spreadsheet would
 /// run as a formula are written as text (see [`csv_cell`]).
+#[cfg(test)]
 pub fn sink_with<'a, T: Record, W: Write + 'a>(
     format: Format,
     out: W,
     guard_csv: bool,
+) -> Box<dyn Sink<T> + 'a> {
+    sink_for(format, out, guard_csv, false)
+}
+
+/// [`sink_with`], with a PROJECT column first in a table when `projects` (a listing of
+/// several projects; CSV and JSON always carry the project of a detail record).
+pub fn sink_for<'a, T: Record, W: Write + 'a>(
+    format: Format,
+    out: W,
+    guard_csv: bool,
+    projects: bool,
 ) -> Box<dyn Sink<T> + 'a> {
     match format {
         Format::Ndjson => Box::new(Ndjson { out }),
@@ -256,6 +286,7 @@ pub fn sink_with<'a, T: Record, W: Write + 'a>(
         Format::Table => Box::new(Table {
             out,
             widths: Vec::new(),
+            project: projects,
         }),
     }
 }
@@ -372,6 +403,8 @@ impl<T: Record, W: Write> Sink<T> for Csv<W> {
 struct Table<W> {
     out: W,
     widths: Vec<usize>,
+    /// Whether a PROJECT column comes first.
+    project: bool,
 }
 
 impl<W: Write> Table<W> {
@@ -403,13 +436,32 @@ impl<T: Record, W: Write> Sink<T> for Table<W> {
         if items.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Vec<String>> = items.iter().map(Record::table_row).collect();
+        let project = self.project;
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|item| {
+                let row = item.table_row();
+                if project {
+                    let cell = item.project().map_or_else(|| "-".to_owned(), printable);
+                    std::iter::once(cell).chain(row).collect()
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let titles: Vec<&str> = project
+            .then_some("PROJECT")
+            .into_iter()
+            .chain(T::TABLE_HEADER.iter().copied())
+            .collect();
+        let right: Vec<bool> = project
+            .then_some(false)
+            .into_iter()
+            .chain(T::TABLE_RIGHT.iter().copied())
+            .collect();
         let first = self.widths.is_empty();
         if first {
-            self.widths = T::TABLE_HEADER
-                .iter()
-                .map(|title| title.chars().count())
-                .collect();
+            self.widths = titles.iter().map(|title| title.chars().count()).collect();
         }
         for row in &rows {
             for (width, cell) in self.widths.iter_mut().zip(row) {
@@ -417,11 +469,11 @@ impl<T: Record, W: Write> Sink<T> for Table<W> {
             }
         }
         if first {
-            let header: Vec<String> = T::TABLE_HEADER.iter().map(|t| (*t).to_owned()).collect();
-            self.line(&header, T::TABLE_RIGHT)?;
+            let header: Vec<String> = titles.iter().map(|t| (*t).to_owned()).collect();
+            self.line(&header, &right)?;
         }
         for row in &rows {
-            self.line(row, T::TABLE_RIGHT)?;
+            self.line(row, &right)?;
         }
         self.out.flush()
     }

@@ -431,6 +431,20 @@ impl Listing<BackupDetail> {
         self.set_filter(ALL_TENANTS, "1")
             .set_filter(PROJECT_ID, project_id)
     }
+
+    /// Whether the listing reaches beyond the client's project
+    /// ([`all_projects`](Self::all_projects) or [`project_id`](Self::project_id), also
+    /// when resumed from a [`Cursor`]).
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// assert!(client.backups().detail().all_projects().spans_projects());
+    /// assert!(!client.backups().detail().spans_projects());
+    /// # }
+    /// ```
+    pub fn spans_projects(&self) -> bool {
+        self.filter(ALL_TENANTS).is_some()
+    }
 }
 
 impl Listing<BackupSummary> {
