@@ -80,7 +80,7 @@ pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
 /// Authenticates as `global` and the environment say and returns the client: signed
 /// with Huawei Cloud AK/SK when [`huawei_config`] finds them, else through Keystone or a
 /// token.
-async fn connect(global: &GlobalArgs) -> vbs_backups::Result<Client> {
+pub async fn connect(global: &GlobalArgs) -> vbs_backups::Result<Client> {
     let vars: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
         .collect();

@@ -16,6 +16,7 @@ mod list;
 mod output;
 mod progress;
 mod report;
+mod stats;
 mod ui;
 
 use std::process::ExitCode;
@@ -31,10 +32,15 @@ fn main() -> ExitCode {
         }
     }
     let listing = match &cli.command {
-        Command::List(list) => list,
-        Command::Demo(demo) => &demo.list,
+        Command::List(list) => Some(list),
+        Command::Demo(demo) => Some(&demo.list),
+        Command::Stats(_) => None,
     };
-    if let Err(message) = args::check_service(&cli.global, listing) {
+    let checked = match listing {
+        Some(listing) => args::check_service(&cli.global, listing),
+        None => args::check_stats_service(&cli.global),
+    };
+    if let Err(message) = checked {
         args::usage_error(message);
     }
     init_logging(cli.global.verbose);
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
+            Command::Stats(stats) => stats::run(&cli.global, stats, &ui).await,
         }
     });
     // Whatever is still running (a request being cancelled) is not waited for.
