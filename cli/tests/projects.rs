@@ -154,3 +154,63 @@ fn whole_cloud_flags_need_3_18_and_the_volume_service() {
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("--project-filter"), "{}", run.stderr);
 }
+
+#[test]
+fn an_interrupted_whole_cloud_listing_resumes_as_one_with_the_printed_command() {
+    let served = serve(several_projects());
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::passthrough());
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(
+            403,
+            r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow backup:get_all."}}"#,
+        ));
+    let token = served.server.token().unwrap().to_owned();
+    let run = Run::of(
+        vbs()
+            .arg("list")
+            .args(["--endpoint", &served.server.endpoint()])
+            .args(["--project-id", served.server.project_id()])
+            .env("OS_AUTH_TOKEN", &token)
+            .args([
+                "--api-version",
+                "3.18",
+                "--all-projects",
+                "--page-size",
+                "8",
+            ])
+            .args(["--format", "ndjson"]),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let ids = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|line| {
+                let value: Value = serde_json::from_str(line).unwrap();
+                value["id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    let first = ids(&run.stdout);
+    assert_eq!(first.len(), 8);
+    let line = run
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("resume with: vbs-backups "))
+        .unwrap_or_else(|| panic!("no resume hint in {}", run.stderr));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert!(words.contains(&"--detail"), "{line}");
+    served.server.clear_requests();
+    let rest = Run::ok(vbs().args(&words).env("OS_AUTH_TOKEN", &token));
+    let truth: Vec<String> = served
+        .server
+        .all_backups()
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!([first, ids(&rest.stdout)].concat(), truth);
+    for request in served.detail_listings() {
+        assert_eq!(request.param("all_tenants").as_deref(), Some("1"));
+    }
+}

@@ -206,3 +206,31 @@ fn stats_refuses_cbr_as_a_usage_error() {
         run.stderr
     );
 }
+
+#[test]
+fn server_text_in_the_summary_cannot_drive_the_terminal() {
+    let served = serve(FakeServer::builder().backups(0));
+    let page = r#"{"backups": [{"id": "b\u001b[2J", "status": "error\u001b]0;owned\u0007",
+        "size": 3, "volume_id": "v\u001b[31m", "created_at": "2024-01-01T00:00:00.000000"}]}"#;
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()));
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(!run.stdout.contains('\u{7}'), "{:?}", run.stdout);
+    assert!(run.stdout.contains("b\\u{1b}[2J"), "{}", run.stdout);
+    assert!(run.stdout.contains("v\\u{1b}[31m"), "{}", run.stdout);
+    // JSON escapes them its own way.
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let json = Run::ok(
+        vbs()
+            .arg("stats")
+            .args(served.flags())
+            .args(["--format", "json"]),
+    );
+    assert!(!json.stdout.contains('\u{1b}'));
+    let figures: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(figures["largest_volumes"][0]["volume_id"], "v\u{1b}[31m");
+}
