@@ -68,7 +68,9 @@ struct Inner {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The client or the query was configured wrongly; caught before any request.
+    /// The client or the query was configured wrongly; caught before any request, except
+    /// for a whole-cloud listing ([`all_projects`](crate::ListBackups::all_projects)) whose
+    /// credentials turn out not to be an admin's, found on its first page.
     Config,
     /// The request could not be sent or the response could not be read.
     Transport,

@@ -146,6 +146,14 @@ pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static 
         None
     }
 
+    /// Why the walk with these filters must end at this item, if it must: the server did
+    /// not honour a filter the walk cannot do without (Cinder's `all_tenants` for a
+    /// non-admin caller), so the item proves the listing is not what was asked for.
+    #[doc(hidden)]
+    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<String> {
+        None
+    }
+
     /// Whether the items carry their creation time ([`created_at`](Self::created_at)),
     /// so that an age window can be checked on them.
     #[doc(hidden)]

@@ -392,6 +392,10 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
                 }
                 fetched => fetched?,
             };
+            let unhonoured = page.items.iter().find_map(|item| item.unhonoured(&walk.filters));
+            if let Some(problem) = unhonoured {
+                Err(Error::config(format!("page {number}: {problem}")))?;
+            }
             let received = page.items.len();
             if received > 0 {
                 overwrite_ids(&mut recent_ids, page.items.iter().map(Listed::marker));

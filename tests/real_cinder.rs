@@ -384,3 +384,63 @@ async fn next_links_to_an_unreachable_public_endpoint_are_origin_pinned() {
         "the walk never left the configured endpoint"
     );
 }
+
+/// The noauth Cinder makes the caller an admin: `all_tenants=1` lists every project, each
+/// backup with its project, and `project_id` picks one; the seeded database holds the other
+/// project's rows (`REAL_CINDER_OTHER_PROJECT`).
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn an_admin_lists_every_project_with_each_backups_project() {
+    let cinder = real_cinder();
+    let other = var("REAL_CINDER_OTHER_PROJECT");
+    let client = cinder.builder().microversion("3.18").build().unwrap();
+    let all: Vec<vbs_backups::BackupDetail> = client
+        .backups()
+        .detail()
+        .all_projects()
+        .page_size(1000)
+        .stream()
+        .try_collect()
+        .await
+        .expect("an admin's whole-cloud listing");
+    assert!(
+        all.iter().all(|b| b.project_id.is_some()),
+        "every backup says its project"
+    );
+    let of = |project: &str| -> Vec<String> {
+        all.iter()
+            .filter(|b| b.project_id.as_deref() == Some(project))
+            .map(|b| b.id.clone())
+            .collect()
+    };
+    let main = of(&cinder.project);
+    let mut sorted_main = main.clone();
+    sorted_main.sort();
+    let mut truth = cinder.all_ids();
+    truth.sort();
+    assert_eq!(sorted_main, truth, "the main project's backups, each once");
+    let others = of(&other);
+    assert!(
+        !others.is_empty(),
+        "the other project's seeded rows are listed"
+    );
+
+    let one: Vec<vbs_backups::BackupDetail> = client
+        .backups()
+        .detail()
+        .project_id(&other)
+        .page_size(7)
+        .stream()
+        .try_collect()
+        .await
+        .expect("an admin's one-project listing");
+    assert!(
+        one.iter()
+            .all(|b| b.project_id.as_deref() == Some(other.as_str()))
+    );
+    let mut one_ids: Vec<String> = one.into_iter().map(|b| b.id).collect();
+    let mut others = others;
+    one_ids.sort();
+    others.sort();
+    assert_eq!(one_ids, others);
+}

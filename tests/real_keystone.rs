@@ -951,3 +951,39 @@ async fn every_token_revoked_mid_walk_is_one_401_one_reauthentication_exactly_on
     let second = auth.token().await.unwrap().expect("a token");
     assert_ne!(first, second);
 }
+
+/// Alice is a member, not an admin: the Keystone-validated Cinder silently ignores her
+/// `all_tenants=1` and lists her own project, without the project attribute; the walk says
+/// so instead of passing her project off as the whole cloud.
+#[tokio::test]
+#[ignore = "needs a running real Keystone: see scripts/real-keystone.sh"]
+async fn a_non_admins_whole_cloud_listing_ends_with_a_clear_error() {
+    let _turn = SERIAL.lock().await;
+    let real = real();
+    let auth = KeystoneAuth::builder(&real.auth_url)
+        .password(alice_by_name(&real), real.password.as_str())
+        .project(Project::name(&real.project, Domain::id("default")))
+        .http(once())
+        .build()
+        .unwrap();
+    let client = auth
+        .connect_with(
+            &EndpointFilter::new().region("RegionOne"),
+            Client::builder()
+                .api_version(ApiVersion::V3)
+                .microversion("3.18"),
+        )
+        .await
+        .unwrap();
+    let err = client
+        .backups()
+        .detail()
+        .all_projects()
+        .page_size(50)
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("a non-admin cannot list the whole cloud");
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("ignored all_tenants"), "{err}");
+}

@@ -128,6 +128,61 @@ pub enum Command {
     },
     /// Print this command's man page (roff) to stdout: `vbs-backups man | man -l -`
     Man,
+    /// Sum up the backups: count and size, by status, oldest and newest, the largest
+    /// volumes, backups per volume, and a histogram of creation times
+    Stats(StatsArgs),
+}
+
+/// `stats`: the filters of `list`, and how to print the figures.
+///
+/// One walk over the detail listing, aggregated as the pages come in: memory holds one
+/// counter per distinct status, volume, project and day of creation (at most 366 a year
+/// of history) and one page, however many backups. Volumes without any backup listed
+/// are not counted: a backup listing does not see them.
+#[derive(Args, Clone, Default)]
+pub struct StatsArgs {
+    /// Only backups in this status
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+
+    /// Only backups with exactly this name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Only backups of this volume
+    #[arg(long, value_name = "ID")]
+    pub volume_id: Option<String>,
+
+    /// Administrators: every project's backups, with figures per project (as list
+    /// --all-projects; needs --api-version 3.18 or later)
+    #[arg(long, help_heading = "Whole cloud (administrators)")]
+    pub all_projects: bool,
+
+    /// Administrators: only this project's backups (as list --project-filter)
+    #[arg(long, value_name = "ID", help_heading = "Whole cloud (administrators)")]
+    pub project_filter: Option<String>,
+
+    /// Backups per request (the server may cap it; default 1000)
+    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<u32>::new().range(1..=u64::from(u32::MAX)))]
+    pub page_size: Option<u32>,
+
+    /// Pages fetched ahead while earlier ones are counted (0 to 64; default 1)
+    #[arg(long, value_name = "PAGES", value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
+    pub prefetch: Option<usize>,
+
+    /// text: figures, tables and bars for people; json: the same figures as one object
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = StatsFormat::Text)]
+    pub format: StatsFormat,
+}
+
+/// How `stats` prints its figures.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatsFormat {
+    /// For people, with an age histogram in bars
+    #[default]
+    Text,
+    /// One JSON object
+    Json,
 }
 
 /// What to list and how to print it.
@@ -198,6 +253,17 @@ pub struct ListArgs {
     /// name lists the valid ones). VBS: any field but id and name reads the detail listing
     #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
+    /// Administrators: every project's backups (Cinder's all_tenants=1), with a PROJECT
+    /// column; implies --detail and needs --api-version 3.18 or later, where Cinder says
+    /// each backup's project. A non-admin's request, which Cinder silently answers with
+    /// the caller's own project, is an error instead
+    #[arg(long, help_heading = "Whole cloud (administrators)")]
+    pub all_projects: bool,
+
+    /// Administrators: only this project's backups (all_tenants=1&project_id=ID); as
+    /// --all-projects
+    #[arg(long, value_name = "ID", help_heading = "Whole cloud (administrators)")]
+    pub project_filter: Option<String>,
 
     /// Ask the server for the total, for a percentage in the progress line (needs
     /// --api-version 3.45 or later)
@@ -226,6 +292,19 @@ pub struct ListArgs {
     /// machine consumers may want the raw values
     #[arg(long)]
     pub csv_raw: bool,
+}
+
+impl ListArgs {
+    /// Whether the listing is `/backups/detail`: `--detail`, or a whole-cloud listing,
+    /// which needs each backup's project.
+    pub fn wants_detail(&self) -> bool {
+        self.detail || self.whole_cloud()
+    }
+
+    /// Whether the listing spans projects (`--all-projects`, `--project-filter`).
+    pub fn whole_cloud(&self) -> bool {
+        self.all_projects || self.project_filter.is_some()
+    }
 }
 
 /// What `--resume` replaces: the listing is the token's.
@@ -340,6 +419,8 @@ pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String>
                 ("--volume-id", list.volume_id.is_some()),
                 ("--detail", list.detail),
                 ("--api-version", global.api_version.is_some()),
+                ("--all-projects", list.all_projects),
+                ("--project-filter", list.project_filter.is_some()),
             ],
             "VBS / Cinder backups only (--service vbs): CBR pages always carry every field",
         ),
@@ -347,6 +428,16 @@ pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String>
     match only_elsewhere.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!("{flag} applies to {service}")),
         None => Ok(()),
+    }
+}
+
+/// `stats` sums up the VBS / Cinder detail listing; CBR is not summed up yet.
+pub fn check_stats_service(global: &GlobalArgs) -> Result<(), String> {
+    match global.service {
+        Service::Vbs => Ok(()),
+        Service::Cbr => {
+            Err("stats applies to VBS / Cinder backups only (--service vbs)".to_owned())
+        }
     }
 }
 

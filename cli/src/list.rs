@@ -83,7 +83,7 @@ pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
 /// Authenticates as `global` and the environment say and returns the client: signed
 /// with Huawei Cloud AK/SK when [`huawei_config`] finds them, else through Keystone or a
 /// token.
-async fn connect(global: &GlobalArgs) -> vbs_backups::Result<Client> {
+pub async fn connect(global: &GlobalArgs) -> vbs_backups::Result<Client> {
     let vars: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
         .collect();
@@ -242,7 +242,10 @@ fn detail_walk(args: &ListArgs) -> bool {
         .iter()
         .flatten()
         .any(|field| !BackupSummary::CSV_HEADER.contains(&field.as_str()));
-    args.detail || args.created_before.is_some() || args.created_after.is_some() || detail_fields
+    args.wants_detail()
+        || args.created_before.is_some()
+        || args.created_after.is_some()
+        || detail_fields
 }
 
 /// The columns to print: `--fields`, else the summary's when the walk reads the detail
@@ -250,7 +253,7 @@ fn detail_walk(args: &ListArgs) -> bool {
 fn view(args: &ListArgs, detail_walk: bool) -> Option<Vec<String>> {
     args.fields
         .clone()
-        .or_else(|| (detail_walk && !args.detail).then(summary_view))
+        .or_else(|| (detail_walk && !args.wants_detail()).then(summary_view))
 }
 
 /// A walk that failed before it began, its error reported.
@@ -341,10 +344,36 @@ pub async fn list(
         if let Some(after) = args.created_after {
             query = query.created_after(after.system_time());
         }
+        if args.whole_cloud() {
+            query = match whole_cloud(client, query, args) {
+                Ok(query) => query,
+                Err(message) => return refused(&message),
+            };
+        }
         walk(query, plan, view(args, true), ui).await
     } else {
         walk(query, plan, view(args, false), ui).await
     }
+}
+
+/// `--all-projects` / `--project-filter` on a detail listing, or why not: the library
+/// refuses them below microversion 3.18 too; this says it in the command's terms.
+pub fn whole_cloud(
+    client: &Client,
+    query: Listing<vbs_backups::BackupDetail>,
+    args: &ListArgs,
+) -> Result<Listing<vbs_backups::BackupDetail>, String> {
+    if client
+        .microversion()
+        .is_none_or(|version| version < (3, 18))
+    {
+        return Err("--all-projects and --project-filter need --api-version 3.18 or later:              Cinder says which project a backup belongs to only from 3.18 (and only to              admins), and without it a non-admin's own project, which Cinder lists instead              of the whole cloud, could not be told apart"
+            .to_owned());
+    }
+    Ok(match &args.project_filter {
+        Some(project) => query.project_id(project),
+        None => query.all_projects(),
+    })
 }
 
 /// Lists Huawei CBR backups: the CBR filters (`--status` repeatable), or the walk of
@@ -429,11 +458,12 @@ async fn walk<T: Record>(
     ui: &Ui,
 ) -> Walked {
     let stdout = io::stdout();
-    let mut sink = output::sink_with::<T, _>(
+    let mut sink = output::sink_for::<T, _>(
         plan.format,
         BufWriter::with_capacity(64 * 1024, stdout.lock()),
         !plan.csv_raw,
         fields,
+        T::spans_projects(&query),
     );
     let mut progress = Progress::new(ui.progress_enabled());
     let mut interrupt = ui.interrupt();

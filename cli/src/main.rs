@@ -17,6 +17,7 @@ mod list;
 mod output;
 mod progress;
 mod report;
+mod stats;
 mod ui;
 mod when;
 
@@ -36,15 +37,22 @@ fn main() -> ExitCode {
         }
     }
     let listing = match &cli.command {
-        Command::List(list) => list,
-        Command::Demo(demo) => &demo.list,
+        Command::List(list) => Some(list),
+        Command::Demo(demo) => Some(&demo.list),
+        Command::Stats(_) => None,
         Command::Completions { .. } | Command::Man => return Exit::Ok.code(),
     };
-    if let Err(message) = args::check_service(&cli.global, listing) {
+    let checked = match listing {
+        Some(listing) => args::check_service(&cli.global, listing),
+        None => args::check_stats_service(&cli.global),
+    };
+    if let Err(message) = checked {
         args::usage_error(message);
     }
-    if let Err(message) = list::check(&cli.global, listing) {
-        args::usage_error(message);
+    if let Some(listing) = listing {
+        if let Err(message) = list::check(&cli.global, listing) {
+            args::usage_error(message);
+        }
     }
     init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -64,6 +72,7 @@ fn main() -> ExitCode {
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
             Command::Completions { .. } | Command::Man => Exit::Ok,
+            Command::Stats(stats) => stats::run(&cli.global, stats, &ui).await,
         }
     });
     // Whatever is still running (a request being cancelled) is not waited for.

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed};
+use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed, Listing};
 
 use crate::args::Format;
 
@@ -29,6 +29,16 @@ pub trait Record: Listed + Serialize {
     fn csv_row(&self) -> Vec<String>;
     /// Writes the item as one line of JSON (no newline).
     fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()>;
+
+    /// The project the item belongs to, where the server said (an admin's detail listing).
+    fn project(&self) -> Option<&str> {
+        None
+    }
+
+    /// Whether `query` lists several projects' items, so that a table needs their project.
+    fn spans_projects(_query: &Listing<Self>) -> bool {
+        false
+    }
 }
 
 /// What `list` prints of a summary: its id and name, nothing else.
@@ -61,6 +71,14 @@ impl Record for BackupSummary {
 }
 
 impl Record for BackupDetail {
+    fn project(&self) -> Option<&str> {
+        self.project_id.as_deref()
+    }
+
+    fn spans_projects(query: &Listing<Self>) -> bool {
+        query.spans_projects()
+    }
+
     const TABLE_HEADER: &'static [&'static str] = &["ID", "STATUS", "SIZE", "CREATED_AT", "NAME"];
     const TABLE_RIGHT: &'static [bool] = &[false, false, true, false, false];
     const CSV_HEADER: &'static [&'static str] = &[
@@ -308,11 +326,25 @@ pub fn sink<'a, T: Record, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sin
 /// run as a formula are written as text (see [`csv_cell`]). With `fields` (checked with
 /// [`check_fields`]), only those fields are written, in that order, in every format;
 /// without, the item type's own columns.
+#[cfg(test)]
 pub fn sink_with<'a, T: Record, W: Write + 'a>(
     format: Format,
     out: W,
     guard_csv: bool,
     fields: Option<Vec<String>>,
+) -> Box<dyn Sink<T> + 'a> {
+    sink_for(format, out, guard_csv, fields, false)
+}
+
+/// [`sink_with`], with a PROJECT column first in a table when `projects` (a listing of
+/// several projects; CSV and JSON always carry the project of a detail record) and no
+/// `fields` were chosen.
+pub fn sink_for<'a, T: Record, W: Write + 'a>(
+    format: Format,
+    out: W,
+    guard_csv: bool,
+    fields: Option<Vec<String>>,
+    projects: bool,
 ) -> Box<dyn Sink<T> + 'a> {
     match format {
         Format::Ndjson => Box::new(Ndjson { out, fields }),
@@ -333,6 +365,7 @@ pub fn sink_with<'a, T: Record, W: Write + 'a>(
             out,
             widths: Vec::new(),
             fields,
+            project: projects,
         }),
     }
 }
@@ -475,6 +508,8 @@ struct Table<W> {
     widths: Vec<usize>,
     /// `--fields`, or the item type's table columns.
     fields: Option<Vec<String>>,
+    /// Whether a PROJECT column comes first (without `--fields`).
+    project: bool,
 }
 
 impl<W: Write> Table<W> {
@@ -506,38 +541,61 @@ impl<T: Record, W: Write> Sink<T> for Table<W> {
         if items.is_empty() {
             return Ok(());
         }
-        let (header, right): (Vec<String>, Vec<bool>) = match &self.fields {
-            Some(fields) => fields
-                .iter()
-                .map(|field| {
-                    (
-                        field.to_uppercase(),
-                        NUMERIC_FIELDS.contains(&field.as_str()),
-                    )
-                })
-                .unzip(),
-            None => (
-                T::TABLE_HEADER.iter().map(|t| (*t).to_owned()).collect(),
-                T::TABLE_RIGHT.to_vec(),
-            ),
-        };
-        let rows: Vec<Vec<String>> = match &self.fields {
-            Some(fields) => items
-                .iter()
-                .map(|item| {
-                    chosen_cells(item, fields)
-                        .into_iter()
-                        .map(|cell| {
-                            if cell.is_empty() {
-                                "-".to_owned()
-                            } else {
-                                printable(&cell)
-                            }
-                        })
-                        .collect()
-                })
-                .collect(),
-            None => items.iter().map(Record::table_row).collect(),
+        let (header, right, rows): (Vec<String>, Vec<bool>, Vec<Vec<String>>) = match &self.fields {
+            Some(fields) => {
+                let (header, right) = fields
+                    .iter()
+                    .map(|field| {
+                        (
+                            field.to_uppercase(),
+                            NUMERIC_FIELDS.contains(&field.as_str()),
+                        )
+                    })
+                    .unzip();
+                let rows = items
+                    .iter()
+                    .map(|item| {
+                        chosen_cells(item, fields)
+                            .into_iter()
+                            .map(|cell| {
+                                if cell.is_empty() {
+                                    "-".to_owned()
+                                } else {
+                                    printable(&cell)
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                (header, right, rows)
+            }
+            None => {
+                let project = self.project;
+                let rows = items
+                    .iter()
+                    .map(|item| {
+                        let row = item.table_row();
+                        if project {
+                            let cell = item.project().map_or_else(|| "-".to_owned(), printable);
+                            std::iter::once(cell).chain(row).collect()
+                        } else {
+                            row
+                        }
+                    })
+                    .collect();
+                let header = project
+                    .then_some("PROJECT")
+                    .into_iter()
+                    .chain(T::TABLE_HEADER.iter().copied())
+                    .map(str::to_owned)
+                    .collect();
+                let right = project
+                    .then_some(false)
+                    .into_iter()
+                    .chain(T::TABLE_RIGHT.iter().copied())
+                    .collect();
+                (header, right, rows)
+            }
         };
         let first = self.widths.is_empty();
         if first {

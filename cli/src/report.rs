@@ -132,7 +132,8 @@ pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
 pub fn resume_command(global: &GlobalArgs, list: &ListArgs, cursor: &Cursor) -> String {
     let resumed = ListArgs {
         prefetch: list.prefetch,
-        detail: list.detail,
+        // The token holds a whole-cloud listing's filters, not that it is one of details.
+        detail: list.wants_detail(),
         format: list.format,
         csv_raw: list.csv_raw,
         fields: list.fields.clone(),

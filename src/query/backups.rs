@@ -67,6 +67,11 @@ macro_rules! backups_collection {
                 microversion: Option<(u32, u32)>,
             ) -> Option<&'static str> {
                 with_count_refusal(filters, microversion)
+                    .or_else(|| all_projects_refusal(filters, microversion, $created_at))
+            }
+
+            fn unhonoured(&self, filters: &[(String, String)]) -> Option<String> {
+                <$item as ProjectOf>::unhonoured(self, filters)
             }
 
             fn created_at(&self) -> Option<Timestamp> {
@@ -102,6 +107,75 @@ impl CreatedAt for BackupDetail {
     fn created_at(&self) -> Option<Timestamp> {
         self.created_at
     }
+}
+
+/// The project a backup belongs to, where its view says (the detail view, to admins, from
+/// microversion 3.18).
+trait ProjectOf {
+    fn unhonoured(&self, filters: &[(String, String)]) -> Option<String>;
+}
+
+impl ProjectOf for BackupSummary {
+    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<String> {
+        // Refused before any request (`all_projects_refusal`).
+        None
+    }
+}
+
+impl ProjectOf for BackupDetail {
+    /// An admin's whole-cloud listing at 3.18 or later gives every backup its project: a
+    /// backup without one means the caller is not an admin and Cinder listed the
+    /// caller's own project instead (it ignores `all_tenants` for non-admins, silently).
+    fn unhonoured(&self, filters: &[(String, String)]) -> Option<String> {
+        let value = |key: &str| {
+            filters
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        value(ALL_TENANTS)?;
+        let Some(project) = self.project_id.as_deref() else {
+            return Some(format!(
+                "the server ignored all_tenants: backup `{}` came without its project                  (os-backup-project-attr:project_id), which Cinder shows only to admins, so the                  caller is not an admin and the server listed the caller's own project instead of                  the whole cloud; use admin credentials",
+                self.id
+            ));
+        };
+        match value(PROJECT_ID) {
+            Some(wanted) if wanted != project => Some(format!(
+                "the server ignored the project_id filter: backup `{}` belongs to project                  `{project}`, not `{wanted}`",
+                self.id
+            )),
+            _ => None,
+        }
+    }
+}
+
+const ALL_TENANTS: &str = "all_tenants";
+const PROJECT_ID: &str = "project_id";
+
+/// A whole-cloud listing is refused where the walk could not tell it from the caller's
+/// own project: on the summary view, which never says a backup's project, and below
+/// microversion 3.18, where the detail view does not either.
+fn all_projects_refusal(
+    filters: &[(String, String)],
+    microversion: Option<(u32, u32)>,
+    detail: bool,
+) -> Option<&'static str> {
+    if !filters
+        .iter()
+        .any(|(key, _)| key == ALL_TENANTS || key == PROJECT_ID)
+    {
+        return None;
+    }
+    if !detail {
+        return Some(
+            "all_projects / project_id need the detail listing (detail()): Cinder silently              ignores all_tenants for a non-admin caller, and only the detail view says which              project a backup belongs to, which is how the walk tells the whole cloud from the              caller's own project",
+        );
+    }
+    microversion.is_none_or(|version| version < (3, 18)).then_some(
+        "all_projects / project_id need microversion 3.18 or later (ClientBuilder::microversion):          below it no backup says its project, so a non-admin caller's own project (Cinder          silently ignores all_tenants for non-admins) could not be told from the whole cloud",
+    )
 }
 
 /// Cinder / VBS cannot filter backups by time, but can sort by `created_at`: with no
@@ -287,6 +361,80 @@ impl<T: VolumeBackup> Listing<T> {
     /// ```
     pub fn with_count(self) -> Self {
         self.set_filter("with_count", "true")
+    }
+}
+
+/// Whole-cloud listings, for administrators: every project's backups
+/// ([`all_projects`](Self::all_projects), Cinder's `all_tenants=1`), or one other
+/// project's ([`project_id`](Self::project_id)). Each backup then says its project in
+/// [`BackupDetail::project_id`] (`os-backup-project-attr:project_id`).
+///
+/// Cinder **silently ignores** `all_tenants` and `project_id` for a caller who is not an
+/// admin, and lists the caller's own project instead. The walk never passes that off as
+/// the whole cloud:
+///
+/// - It needs the detail listing (these setters exist only there) and microversion 3.18
+///   or later ([`ClientBuilder::microversion`](crate::ClientBuilder::microversion)), where
+///   Cinder gives each backup its project, to admins only; otherwise the first item of
+///   the stream is an [`ErrorKind::Config`](crate::ErrorKind::Config) error and nothing
+///   is sent.
+/// - A backup without its project on the page means the caller is not an admin: the
+///   walk ends with an [`ErrorKind::Config`](crate::ErrorKind::Config) error ("the server
+///   ignored all_tenants: …") before handing out any item of that page. So does a
+///   backup of another project than [`project_id`](Self::project_id) asked for.
+/// - A non-admin whose own project holds no backups gets an empty page, which says
+///   nothing either way: the walk ends with no items and no error.
+///
+/// ```no_run
+/// # async fn run() -> vbs_backups::Result<()> {
+/// use futures::StreamExt;
+///
+/// let client = vbs_backups::Client::builder()
+///     .endpoint("http://127.0.0.1:8776/v3/admin-project")
+///     .microversion("3.18")
+///     .build()?;
+/// let mut backups = client.backups().detail().all_projects().stream();
+/// while let Some(backup) = backups.next().await {
+///     let backup = backup?;
+///     println!("{} {:?}", backup.id, backup.project_id);
+/// }
+/// # Ok(()) }
+/// ```
+impl Listing<BackupDetail> {
+    /// Every project's backups (`all_tenants=1`); admins only, see above.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) { let q = client.backups().detail().all_projects(); }
+    /// ```
+    pub fn all_projects(self) -> Self {
+        self.set_filter(ALL_TENANTS, "1")
+    }
+
+    /// Only this project's backups (`all_tenants=1&project_id=…`: Cinder looks at the
+    /// filter only in a whole-cloud listing); admins only, see above.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// let q = client.backups().detail().project_id("ffffffffffffffffffffffffffffffff");
+    /// # }
+    /// ```
+    pub fn project_id(self, project_id: impl Into<String>) -> Self {
+        self.set_filter(ALL_TENANTS, "1")
+            .set_filter(PROJECT_ID, project_id)
+    }
+
+    /// Whether the listing reaches beyond the client's project
+    /// ([`all_projects`](Self::all_projects) or [`project_id`](Self::project_id), also
+    /// when resumed from a [`Cursor`]).
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// assert!(client.backups().detail().all_projects().spans_projects());
+    /// assert!(!client.backups().detail().spans_projects());
+    /// # }
+    /// ```
+    pub fn spans_projects(&self) -> bool {
+        self.filter(ALL_TENANTS).is_some()
     }
 }
 

@@ -84,12 +84,13 @@ impl Dataset {
     /// Creation number `k` (0 is the oldest) is created at `2024-01-01T00:00` plus
     /// `(k + 1) / 2` minutes, so backups come in pairs sharing a timestamp. The first nine
     /// backups created cover every name kind and the first six every status.
-    pub(super) fn generate(count: usize, seed: u64) -> Self {
+    pub(super) fn generate(count: usize, seed: u64, project: &str) -> Self {
         let mut generator = Generator {
             rng: SplitMix64::new(seed),
             detail_seed: mix(seed ^ DETAIL_SALT),
             issued: HashSet::with_capacity(count),
             created: 0,
+            project: project.to_owned(),
         };
         let mut backups: Vec<FakeBackup> = (0..count as u64)
             .map(|number| generator.backup(number.div_ceil(2)))
@@ -125,6 +126,29 @@ impl Dataset {
         self.reindex(0);
         self.forget_orders();
         backups
+    }
+
+    /// Adds `each` backups to every project of `projects` (other projects than the served
+    /// one), spread over the same minutes as the served project's, from the same seeded
+    /// sequence (so the served project's initial backups stay what they were). Backups
+    /// created later ([`create`](Self::create)) belong to the served project again.
+    pub(super) fn add_other_projects(&mut self, projects: &[String], each: usize) {
+        let own = std::mem::take(&mut self.generator.project);
+        let span = self.next_minute.max(1);
+        let mut backups: Vec<FakeBackup> = self.rows.drain(..).map(|row| row.backup).collect();
+        for project in projects {
+            self.generator.project.clone_from(project);
+            for index in 0..each as u64 {
+                let minutes = index.saturating_mul(span) / (each as u64).max(1);
+                backups.push(self.generator.backup(minutes));
+            }
+        }
+        self.generator.project = own;
+        sort_server_order(&mut backups);
+        self.rows = backups.into_iter().map(Row::new).collect();
+        self.positions.clear();
+        self.reindex(0);
+        self.forget_orders();
     }
 
     /// Removes the backup with this id; returns whether there was one.
@@ -219,6 +243,8 @@ struct Generator {
     issued: HashSet<u128>,
     /// How many backups were created so far: the next creation number.
     created: usize,
+    /// The project the next backups belong to.
+    project: String,
 }
 
 impl Generator {
@@ -268,6 +294,7 @@ impl Generator {
                 metadata: BTreeMap::new(),
                 user_id: String::new(),
                 encryption_key_id: None,
+                project_id: self.project.clone(),
             },
             number,
             minutes,
@@ -485,7 +512,7 @@ mod tests {
             (1000, 7, 0x9a95_9326_be72_d3b7),
         ];
         for (count, seed, expected) in cases {
-            let mut data = Dataset::generate(count, seed);
+            let mut data = Dataset::generate(count, seed, "p");
             let hash = summary_fingerprint(&data.backups(), 0xcbf2_9ce4_8422_2325);
             let created = data.create(5);
             assert_eq!(summary_fingerprint(&created, hash), expected, "seed {seed}");
@@ -494,7 +521,7 @@ mod tests {
 
     #[test]
     fn the_first_backups_cover_every_detail_variant() {
-        let backups = Dataset::generate(6, 99).backups();
+        let backups = Dataset::generate(6, 99, "p").backups();
         let description_kinds: HashSet<&str> = backups
             .iter()
             .map(|b| match b.description.as_deref() {

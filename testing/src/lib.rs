@@ -19,7 +19,9 @@
 //!   after it; `offset` is applied *after* the marker and is copied into the next link, so a
 //!   client that follows next links verbatim after `offset=k` skips `k` items on every page.
 //! - The `name`, `status` and `volume_id` filters match exactly (the last value wins);
-//!   `all_tenants` is accepted and ignored; any other key, or a repeated `limit`, `offset`,
+//!   `all_tenants=1` lists every project's backups to an admin caller (then `project_id=…`
+//!   picks one), and is silently ignored for a non-admin (see
+//!   [`FakeServerBuilder::other_projects`] and [`FakeServerBuilder::non_admin`]); any other key, or a repeated `limit`, `offset`,
 //!   `marker`, `sort`, `sort_key`, `sort_dir` or `with_count`, gives an empty list (Cinder's
 //!   behaviour for an admin caller).
 //! - The order is Cinder's default, `created_at` then `id`, both descending, unless `sort`
@@ -419,7 +421,34 @@ impl FakeServer {
     /// # }
     /// ```
     pub fn backups(&self) -> Vec<FakeBackup> {
+        let mut backups = self.shared.data().backups();
+        backups.retain(|backup| backup.project_id == self.project_id());
+        backups
+    }
+
+    /// Every project's backups in server order (newest first): what an admin lists with
+    /// `all_tenants=1`. The same as [`backups`](Self::backups) without
+    /// [`FakeServerBuilder::other_projects`].
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(4).other_projects(2, 3).start().await?;
+    /// assert_eq!(server.backups().len(), 4);
+    /// assert_eq!(server.all_backups().len(), 10);
+    /// assert_eq!(server.other_project_ids().len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn all_backups(&self) -> Vec<FakeBackup> {
         self.shared.data().backups()
+    }
+
+    /// The ids of the other projects ([`FakeServerBuilder::other_projects`]), in order.
+    pub fn other_project_ids(&self) -> &[String] {
+        &self.shared.settings.other_projects
     }
 
     /// The backups as the CBR mode ([`FakeServerBuilder::cbr`]) serves them, in its default
@@ -486,11 +515,13 @@ impl FakeServer {
     pub fn backups_sorted(&self, sort: &str) -> Result<Vec<FakeBackup>, InvalidSort> {
         let terms = sort::parse(sort).map_err(InvalidSort)?;
         let data = self.shared.data();
-        Ok(if sort::is_default(&terms) {
+        let mut backups = if sort::is_default(&terms) {
             data.backups()
         } else {
             data.backups_sorted(&terms)
-        })
+        };
+        backups.retain(|backup| backup.project_id == self.project_id());
+        Ok(backups)
     }
 
     /// Deletes the backup with this id, as if it were deleted while a client is paging; returns
@@ -816,6 +847,8 @@ pub struct FakeServerBuilder {
     verifier: Option<server::Verifier>,
     huawei: Option<HuaweiGateway>,
     cbr: bool,
+    other_projects: (usize, usize),
+    non_admin: bool,
 }
 
 impl Default for FakeServerBuilder {
@@ -834,6 +867,8 @@ impl Default for FakeServerBuilder {
             verifier: None,
             huawei: None,
             cbr: false,
+            other_projects: (0, 0),
+            non_admin: false,
         }
     }
 }
@@ -856,6 +891,56 @@ impl FakeServerBuilder {
     /// ```
     pub fn backups(mut self, count: usize) -> Self {
         self.backups = count;
+        self
+    }
+
+    /// Adds `projects` other projects holding `each` backups apiece, created over the same
+    /// time as the served project's (default none). They are listed only as Cinder lists
+    /// them: to an admin caller with `all_tenants=1` (then `project_id=…` picks one project);
+    /// every other listing shows the served project alone. Their ids are
+    /// [`FakeServer::other_project_ids`], their backups in [`FakeServer::all_backups`].
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # use vbs_backups_testing::doc_support::{get, ids};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(3).other_projects(2, 4).start().await?;
+    /// let url = format!("{}/v3/{}/backups", server.endpoint(), server.project_id());
+    /// assert_eq!(ids(&[get(&server, &url).await?.1]).len(), 3);
+    /// assert_eq!(ids(&[get(&server, &format!("{url}?all_tenants=1")).await?.1]).len(), 11);
+    /// let other = &server.other_project_ids()[1];
+    /// let one = format!("{url}?all_tenants=1&project_id={other}");
+    /// assert_eq!(ids(&[get(&server, &one).await?.1]).len(), 4);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn other_projects(mut self, projects: usize, each: usize) -> Self {
+        self.other_projects = (projects, each);
+        self
+    }
+
+    /// Makes the caller a non-admin, as the keystone-validated real Cinder does (default: an
+    /// admin, as noauth Cinder makes every caller). Like Cinder for a non-admin,
+    /// `all_tenants` is then accepted and silently ignored (the caller's own project is
+    /// listed), `os-backup-project-attr:project_id` is left out of detail entries, and the
+    /// `project_id` filter is dropped below microversion 3.31 and refused with a 400 from it.
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # use vbs_backups_testing::doc_support::{get, ids};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().backups(3).other_projects(2, 4).non_admin().start().await?;
+    /// let url = format!("{}/v3/{}/backups?all_tenants=1", server.endpoint(), server.project_id());
+    /// assert_eq!(ids(&[get(&server, &url).await?.1]).len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn non_admin(mut self) -> Self {
+        self.non_admin = true;
         self
     }
 
@@ -1247,8 +1332,15 @@ impl FakeServerBuilder {
             verifier: self.verifier,
             huawei: self.huawei.map(huawei::Gateway::new),
             cbr: self.cbr,
+            other_projects: (0..self.other_projects.0)
+                .map(|index| other_project_id(self.seed, index))
+                .collect(),
+            admin: !self.non_admin,
         };
-        let data = Dataset::generate(self.backups, self.seed);
+        let mut data = Dataset::generate(self.backups, self.seed, &settings.project_id);
+        if !settings.other_projects.is_empty() {
+            data.add_other_projects(&settings.other_projects, self.other_projects.1);
+        }
         let shared = Arc::new(Shared::new(
             settings,
             data,
@@ -1273,6 +1365,12 @@ impl FakeServerBuilder {
             shutdown: Some(shutdown),
         })
     }
+}
+
+/// The id of another project: 32 hex digits, like Keystone's, the same for a seed.
+fn other_project_id(seed: u64, index: usize) -> String {
+    let high = dataset::mix(seed ^ 0x07E4_0000_0000_0000 ^ index as u64);
+    format!("{high:016x}{:016x}", dataset::mix(high))
 }
 
 /// One backup held by a [`FakeServer`]: every field the summary and detail listings show,
@@ -1356,6 +1454,10 @@ pub struct FakeBackup {
     /// The encryption key, for about one backup in four, served from microversion 3.64 and only
     /// when set.
     pub encryption_key_id: Option<String>,
+    /// The project owning the backup: the served one ([`FakeServer::project_id`]), or one of
+    /// [`FakeServer::other_project_ids`]. Served as `os-backup-project-attr:project_id` from
+    /// microversion 3.18, to an admin caller only.
+    pub project_id: String,
 }
 
 /// A sort [`FakeServer::backups_sorted`] cannot say the order of, because Cinder refuses it

@@ -131,8 +131,9 @@ fn push_detail_entry(out: &mut String, row: &Row, links: &ItemLinks, fields: &De
         out.push_str(", \"user_id\": ");
         push_json_string(out, &backup.user_id);
     }
-    if let Some(attribute) = &fields.project_attribute {
-        out.push_str(attribute);
+    if fields.project_attribute {
+        out.push_str(", \"os-backup-project-attr:project_id\": ");
+        push_json_string(out, &backup.project_id);
     }
     out.push('}');
 }
@@ -146,17 +147,8 @@ pub(super) struct DetailFields {
     pub(super) metadata: bool,
     /// `user_id` (3.56).
     pub(super) user_id: bool,
-    /// `, "os-backup-project-attr:project_id": "<project>"`, already rendered (3.18).
-    pub(super) project_attribute: Option<String>,
-}
-
-impl DetailFields {
-    /// The project attribute as it is pasted into every entry.
-    pub(super) fn project_attribute(project_id: &str) -> String {
-        let mut piece = String::from(", \"os-backup-project-attr:project_id\": ");
-        push_json_string(&mut piece, project_id);
-        piece
-    }
+    /// `os-backup-project-attr:project_id`, the backup's project (3.18, admins only).
+    pub(super) project_attribute: bool,
 }
 
 /// What the entries of a listing page hold.

@@ -33,9 +33,6 @@ const DB_MAX_INT: i64 = 0x7FFF_FFFF;
 /// not exist, which matches nothing.
 const SINGLE_PARAMS: [&str; 6] = ["limit", "offset", "marker", "sort", "sort_key", "sort_dir"];
 
-/// Parameters accepted and ignored: with a single project `all_tenants` changes nothing.
-const IGNORED_PARAMS: [&str; 1] = ["all_tenants"];
-
 /// oslo's boolean strings, lowercase: `true` ones first.
 const BOOLEAN_STRINGS: [&str; 12] = [
     "1", "t", "true", "on", "y", "yes", "0", "f", "false", "off", "n", "no",
@@ -68,6 +65,10 @@ pub(super) struct Settings {
     pub(super) huawei: Option<Gateway>,
     /// See [`super::FakeServerBuilder::cbr`].
     pub(super) cbr: bool,
+    /// See [`super::FakeServerBuilder::other_projects`].
+    pub(super) other_projects: Vec<String>,
+    /// Whether the caller is an admin (see [`super::FakeServerBuilder::non_admin`]).
+    pub(super) admin: bool,
 }
 
 impl Settings {
@@ -252,12 +253,15 @@ impl Shared {
                     .collect()
             })
             .unwrap_or_default();
-        let query = match ListQuery::parse(&pairs, version) {
+        let mut query = match ListQuery::parse(&pairs, version) {
             Ok(query) => query,
             Err(message) => {
                 return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
             }
         };
+        if let Err(message) = self.scope(&mut query, version) {
+            return render::fault(StatusCode::BAD_REQUEST, "badRequest", &message);
+        }
         if query.matches_nothing {
             return render::empty_page(query.with_count);
         }
@@ -319,14 +323,39 @@ impl Shared {
                 encryption_key_id: version >= Microversion::ENCRYPTION_KEY_ID,
                 metadata: version >= Microversion::METADATA,
                 user_id: version >= Microversion::USER_ID,
-                project_attribute: (version >= Microversion::PROJECT_ATTRIBUTE)
-                    .then(|| DetailFields::project_attribute(&self.settings.project_id)),
+                project_attribute: self.settings.admin
+                    && version >= Microversion::PROJECT_ATTRIBUTE,
             };
             Entries::Detail(&fields)
         } else {
             Entries::Summary
         };
         render::page(&page.rows, &entries, &links, next_href.as_deref(), count)
+    }
+
+    /// Which projects the listing shows, as Cinder's `backup.api.get_all` decides: every
+    /// project (or the one of `project_id`) for an admin asking `all_tenants`; the caller's
+    /// own otherwise, where an admin's `project_id` is overwritten and a non-admin's is
+    /// dropped below 3.31 and refused from it. `None`: no project filter is needed.
+    fn scope<'a>(&'a self, query: &mut ListQuery<'a>, version: Microversion) -> Result<(), String> {
+        if let Some(raw) = query.all_tenants {
+            if parse_bool(raw).is_none() {
+                return Err(format!("all_tenants must be a boolean, got '{raw}'."));
+            }
+        }
+        let all_tenants = query.all_tenants.and_then(parse_bool) == Some(true);
+        if !self.settings.admin
+            && query.project.is_some()
+            && version >= Microversion::FILTER_VALIDATION
+        {
+            return Err("Invalid filters project_id are found in query options.".to_owned());
+        }
+        if !(self.settings.admin && all_tenants) {
+            // The caller's own project; no filter needed while it is the only one.
+            query.project = (!self.settings.other_projects.is_empty())
+                .then_some(self.settings.project_id.as_str());
+        }
+        Ok(())
     }
 
     /// Cinder's next href: the request's parameters in order, `marker` replaced and last; then
@@ -759,6 +788,10 @@ struct ListQuery<'a> {
     name: Option<&'a str>,
     status: Option<&'a str>,
     volume_id: Option<&'a str>,
+    /// Only this project's backups (`project_id`, or the caller's own: see `FakeServer::scope`).
+    project: Option<&'a str>,
+    /// The raw `all_tenants` value (its last occurrence).
+    all_tenants: Option<&'a str>,
     /// The sort keys, tie-breakers included, with whether each is descending; not yet checked
     /// against the columns (see [`sort::terms`]).
     sort: Vec<(&'a str, bool)>,
@@ -834,7 +867,8 @@ impl<'a> ListQuery<'a> {
                 "name" => query.name = Some(value),
                 "status" => query.status = Some(value),
                 "volume_id" => query.volume_id = Some(value),
-                key if IGNORED_PARAMS.contains(&key) => {}
+                "project_id" => query.project = Some(value),
+                "all_tenants" => query.all_tenants = Some(value),
                 _ => query.matches_nothing = true,
             }
         }
@@ -849,7 +883,10 @@ impl<'a> ListQuery<'a> {
     }
 
     fn has_filters(&self) -> bool {
-        self.name.is_some() || self.status.is_some() || self.volume_id.is_some()
+        self.name.is_some()
+            || self.status.is_some()
+            || self.volume_id.is_some()
+            || self.project.is_some()
     }
 
     fn matches(&self, backup: &FakeBackup) -> bool {
@@ -859,6 +896,9 @@ impl<'a> ListQuery<'a> {
             && self
                 .volume_id
                 .is_none_or(|volume| backup.volume_id == volume)
+            && self
+                .project
+                .is_none_or(|project| backup.project_id == project)
     }
 }
 

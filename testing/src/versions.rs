@@ -25,6 +25,8 @@ impl Microversion {
     pub(super) const MAX: Self = Self::new(3, 71);
     /// Detail entries carry `os-backup-project-attr:project_id`.
     pub(super) const PROJECT_ATTRIBUTE: Self = Self::new(3, 18);
+    /// Non-admin filters are checked against the allowed ones (Cinder's `resource_filters`).
+    pub(super) const FILTER_VALIDATION: Self = Self::new(3, 31);
     /// `sort=name` means `display_name`.
     pub(super) const NAME_SORT: Self = Self::new(3, 37);
     /// Detail entries carry `metadata`.

@@ -45,6 +45,10 @@ Options:
                        behind) [default: 0]
   --cbr                serve Huawei CBR's backup list (GET /v3/{project_id}/backups, marker
                        = the last id, backups and count, no links) instead of Cinder's
+  --other-projects <N> also hold N other projects of --backups backups each, listed to an
+                       admin with all_tenants=1 (Cinder's whole-cloud listing)
+  --non-admin          the caller is not an admin: all_tenants is silently ignored and
+                       detail entries have no os-backup-project-attr:project_id
   -h, --help           print this help
 
 Prints one key=value per line: endpoint, project_id, token (empty with --no-auth), and with
@@ -65,6 +69,8 @@ struct Args {
     huawei: bool,
     clock_offset: i64,
     cbr: bool,
+    other_projects: usize,
+    non_admin: bool,
 }
 
 /// What to do after parsing.
@@ -87,6 +93,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         huawei: false,
         clock_offset: 0,
         cbr: false,
+        other_projects: 0,
+        non_admin: false,
     };
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
@@ -120,6 +128,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             "--keystone" => parsed.keystone = true,
             "--huawei" => parsed.huawei = true,
             "--cbr" => parsed.cbr = true,
+            "--other-projects" => {
+                parsed.other_projects = number("--other-projects", value("--other-projects")?)?;
+            }
+            "--non-admin" => parsed.non_admin = true,
             "--clock-offset" => {
                 parsed.clock_offset = number("--clock-offset", value("--clock-offset")?)?;
             }
@@ -187,6 +199,12 @@ async fn serve(args: Args) -> io::Result<()> {
     }
     if args.cbr {
         builder = builder.cbr();
+    }
+    if args.other_projects > 0 {
+        builder = builder.other_projects(args.other_projects, args.backups);
+    }
+    if args.non_admin {
+        builder = builder.non_admin();
     }
     if args.huawei {
         builder = builder

@@ -1,0 +1,91 @@
+//! What the whole-cloud and `stats` tests share: the built binary with an empty
+//! environment, and a fake server on its own runtime.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use vbs_backups_testing::{FakeServer, FakeServerBuilder, RecordedRequest};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vbs-backups");
+
+/// A fake server running on its own runtime while the test thread waits for the binary.
+pub struct Served {
+    pub server: Arc<FakeServer>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn serve(builder: FakeServerBuilder) -> Served {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime
+        .block_on(builder.start())
+        .expect("fake server starts");
+    Served {
+        server: Arc::new(server),
+        _runtime: runtime,
+    }
+}
+
+impl Served {
+    /// `--endpoint`, `--project-id` and `--token` for this server.
+    pub fn flags(&self) -> Vec<String> {
+        vec![
+            "--endpoint".into(),
+            self.server.endpoint(),
+            "--project-id".into(),
+            self.server.project_id().into(),
+            "--token".into(),
+            self.server.token().unwrap_or_default().into(),
+        ]
+    }
+
+    /// The detail listing requests received.
+    pub fn detail_listings(&self) -> Vec<RecordedRequest> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|request| request.path.ends_with("/backups/detail"))
+            .collect()
+    }
+}
+
+fn empty_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
+/// The binary with an empty environment, in an empty directory.
+pub fn vbs() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(BIN);
+    command.env_clear().current_dir(empty_dir());
+    command
+}
+
+/// What a run left behind.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn of(command: &mut assert_cmd::Command) -> Self {
+        let output = command.output().expect("the binary runs");
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+        }
+    }
+
+    pub fn ok(command: &mut assert_cmd::Command) -> Self {
+        let run = Self::of(command);
+        assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+        run
+    }
+}

@@ -1,0 +1,236 @@
+//! `vbs-backups stats`: the built binary against the fake server; every JSON figure is
+//! checked against the figures computed here from `FakeServer::backups()`.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+
+use common::{Run, serve, vbs};
+use serde_json::{Value, json};
+use vbs_backups_testing::{FakeBackup, FakeServer};
+
+/// Cinder's zone-less `2024-01-01T20:49:00.000000` as the RFC 3339 the command prints.
+fn rfc3339(naive: &str) -> String {
+    let civil: jiff::civil::DateTime = naive.parse().unwrap();
+    jiff::tz::Offset::UTC
+        .to_timestamp(civil)
+        .unwrap()
+        .to_string()
+}
+
+/// The figures `stats --format json` should print for `backups`, computed independently.
+fn expected(backups: &[FakeBackup]) -> Value {
+    let tally = |list: &[&FakeBackup]| json!({"backups": list.len(), "size_gib": list.iter().map(|b| b.size).sum::<u64>()});
+    let mut by_status: BTreeMap<&str, Vec<&FakeBackup>> = BTreeMap::new();
+    let mut by_volume: HashMap<&str, Vec<&FakeBackup>> = HashMap::new();
+    let mut by_day: BTreeMap<&str, Vec<&FakeBackup>> = BTreeMap::new();
+    for backup in backups {
+        by_status.entry(&backup.status).or_default().push(backup);
+        by_volume.entry(&backup.volume_id).or_default().push(backup);
+        by_day
+            .entry(&backup.created_at[..10])
+            .or_default()
+            .push(backup);
+    }
+    let oldest = backups
+        .iter()
+        .min_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)))
+        .unwrap();
+    let newest = backups
+        .iter()
+        .max_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)))
+        .unwrap();
+    let mut volumes: Vec<(&str, u64, u64)> = by_volume
+        .iter()
+        .map(|(id, list)| (*id, list.len() as u64, list.iter().map(|b| b.size).sum()))
+        .collect();
+    volumes.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(b.0)));
+    let mut counts: Vec<u64> = volumes.iter().map(|v| v.1).collect();
+    counts.sort_unstable();
+    json!({
+        "backups": backups.len(),
+        "size_gib": backups.iter().map(|b| b.size).sum::<u64>(),
+        "without_size": 0,
+        "by_status": by_status.iter().map(|(k, v)| (k.to_string(), tally(v))).collect::<serde_json::Map<_, _>>(),
+        "oldest": {"id": oldest.id, "created_at": rfc3339(&oldest.created_at)},
+        "newest": {"id": newest.id, "created_at": rfc3339(&newest.created_at)},
+        "without_created_at": 0,
+        "volumes": volumes.len(),
+        "without_volume": 0,
+        "backups_per_volume": {
+            "min": counts[0],
+            "median": counts[(counts.len() - 1) / 2],
+            "max": counts[counts.len() - 1],
+        },
+        "largest_volumes": volumes.iter().take(10).map(|(id, n, size)| json!({"volume_id": id, "backups": n, "size_gib": size})).collect::<Vec<_>>(),
+        "histogram": {
+            "unit": "day",
+            "buckets": by_day.iter().map(|(day, list)| {
+                let mut bucket = tally(list);
+                bucket["start"] = json!(day);
+                bucket
+            }).collect::<Vec<_>>(),
+        },
+    })
+}
+
+#[test]
+fn json_figures_equal_those_of_the_servers_backups_and_every_page_is_a_detail_page() {
+    // 6,000 backups a minute apart by pairs: about two days, so two day buckets.
+    let served = serve(FakeServer::builder().backups(6000));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()).args([
+        "--format",
+        "json",
+        "--page-size",
+        "1000",
+    ]));
+    let got: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    let want = expected(&served.server.backups());
+    assert_eq!(got, want);
+    assert_eq!(got["histogram"]["buckets"].as_array().unwrap().len(), 3);
+    let requests = served.detail_listings();
+    // 6,000 in pages of 1,000, then the empty page after the exactly full last one.
+    assert_eq!(requests.len(), 7);
+    assert_eq!(
+        served.server.request_count(),
+        7,
+        "nothing but the detail listing"
+    );
+}
+
+#[test]
+fn filters_are_sent_on_every_page_and_the_figures_follow_them() {
+    let served = serve(FakeServer::builder().backups(900));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()).args([
+        "--status",
+        "error",
+        "--page-size",
+        "50",
+        "--format",
+        "json",
+    ]));
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let errors: Vec<FakeBackup> = served
+        .server
+        .backups()
+        .into_iter()
+        .filter(|b| b.status == "error")
+        .collect();
+    assert_eq!(got, expected(&errors));
+    let requests = served.detail_listings();
+    assert!(requests.len() > 1);
+    for request in requests {
+        assert_eq!(request.param("status").as_deref(), Some("error"));
+        assert_eq!(request.param("limit").as_deref(), Some("50"));
+    }
+}
+
+#[test]
+fn the_text_summary_has_every_section_and_bars() {
+    let served = serve(FakeServer::builder().backups(3000));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()));
+    let text = &run.stdout;
+    for section in [
+        "total     3,000 backups",
+        "oldest    2024-01-01T00:00:00Z",
+        "by status",
+        "largest volumes, by backup size",
+        "backups per volume: 4 volumes",
+        "created per day",
+        "  2024-01-01  ####",
+    ] {
+        assert!(text.contains(section), "{section:?} in\n{text}");
+    }
+    // Not a terminal: no progress line, nothing on stderr.
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn whole_cloud_stats_count_per_project_and_a_non_admin_gets_an_error() {
+    let served = serve(FakeServer::builder().backups(40).other_projects(2, 7));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()).args([
+        "--api-version",
+        "3.18",
+        "--all-projects",
+        "--format",
+        "json",
+    ]));
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let all = served.server.all_backups();
+    assert_eq!(got["backups"], json!(54));
+    let mut want = expected(&all);
+    let mut projects: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for backup in &all {
+        let entry = projects.entry(backup.project_id.clone()).or_default();
+        entry.0 += 1;
+        entry.1 += backup.size;
+    }
+    want["by_project"] = projects
+        .into_iter()
+        .map(|(project, (n, size))| (project, json!({"backups": n, "size_gib": size})))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    assert_eq!(got, want);
+    for request in served.detail_listings() {
+        assert_eq!(request.param("all_tenants").as_deref(), Some("1"));
+    }
+
+    let refused = serve(
+        FakeServer::builder()
+            .backups(40)
+            .other_projects(2, 7)
+            .non_admin(),
+    );
+    let run = Run::of(vbs().arg("stats").args(refused.flags()).args([
+        "--api-version",
+        "3.18",
+        "--all-projects",
+    ]));
+    assert_eq!(run.code, Some(1));
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("the server ignored all_tenants"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn stats_refuses_cbr_as_a_usage_error() {
+    let run = Run::of(vbs().args(["stats", "--service", "cbr"]));
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("stats applies to VBS"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn server_text_in_the_summary_cannot_drive_the_terminal() {
+    let served = serve(FakeServer::builder().backups(0));
+    let page = r#"{"backups": [{"id": "b\u001b[2J", "status": "error\u001b]0;owned\u0007",
+        "size": 3, "volume_id": "v\u001b[31m", "created_at": "2024-01-01T00:00:00.000000"}]}"#;
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()));
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(!run.stdout.contains('\u{7}'), "{:?}", run.stdout);
+    assert!(run.stdout.contains("b\\u{1b}[2J"), "{}", run.stdout);
+    assert!(run.stdout.contains("v\\u{1b}[31m"), "{}", run.stdout);
+    // JSON escapes them its own way.
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let json = Run::ok(
+        vbs()
+            .arg("stats")
+            .args(served.flags())
+            .args(["--format", "json"]),
+    );
+    assert!(!json.stdout.contains('\u{1b}'));
+    let figures: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(figures["largest_volumes"][0]["volume_id"], "v\u{1b}[31m");
+}
