@@ -1,10 +1,11 @@
-//! What the whole-cloud and `stats` tests share: the built binary with an empty
+//! What the command's end-to-end tests share: the built binary with an empty
 //! environment, and a fake server on its own runtime.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use serde_json::Value;
 use vbs_backups_testing::{FakeServer, FakeServerBuilder, RecordedRequest};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vbs-backups");
@@ -45,15 +46,26 @@ impl Served {
 
     /// The detail listing requests received.
     pub fn detail_listings(&self) -> Vec<RecordedRequest> {
+        self.listings(true)
+    }
+
+    /// The listing requests received, on the summary (`…/backups`) or the detail
+    /// (`…/backups/detail`) listing.
+    pub fn listings(&self, detail: bool) -> Vec<RecordedRequest> {
+        let tail = if detail {
+            "/backups/detail"
+        } else {
+            "/backups"
+        };
         self.server
             .requests()
             .into_iter()
-            .filter(|request| request.path.ends_with("/backups/detail"))
+            .filter(|request| request.path.ends_with(tail))
             .collect()
     }
 }
 
-fn empty_dir() -> &'static Path {
+pub fn empty_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
         .path()
@@ -87,5 +99,21 @@ impl Run {
         let run = Self::of(command);
         assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
         run
+    }
+
+    /// The NDJSON objects of stdout.
+    pub fn objects(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect()
+    }
+
+    /// The `id` of every NDJSON object of stdout.
+    pub fn ids(&self) -> Vec<String> {
+        self.objects()
+            .iter()
+            .map(|object| object["id"].as_str().expect("an id").to_owned())
+            .collect()
     }
 }
