@@ -153,6 +153,16 @@ pub struct StatsArgs {
     #[arg(long, value_name = "ID")]
     pub volume_id: Option<String>,
 
+    /// Only backups created strictly before T (as list --created-before: RFC 3339 or an
+    /// age such as 60d); the walk stops at the first newer backup
+    #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
+    pub created_before: Option<When>,
+
+    /// Only backups created at or after T (as list --created-after); the walk stops at
+    /// the first older backup
+    #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
+    pub created_after: Option<When>,
+
     /// Administrators: every project's backups, with figures per project (as list
     /// --all-projects; needs --api-version 3.18 or later)
     #[arg(long, help_heading = "Whole cloud (administrators)")]

@@ -129,7 +129,13 @@ fn query(client: &Client, args: &StatsArgs) -> Result<Listing<BackupDetail>, Str
     if let Some(prefetch) = args.prefetch {
         query = query.prefetch(prefetch);
     }
-    let query = query.detail();
+    let mut query = query.detail();
+    if let Some(before) = args.created_before {
+        query = query.created_before(before.system_time());
+    }
+    if let Some(after) = args.created_after {
+        query = query.created_after(after.system_time());
+    }
     let whole = ListArgs {
         all_projects: args.all_projects,
         project_filter: args.project_filter.clone(),

@@ -234,3 +234,41 @@ fn server_text_in_the_summary_cannot_drive_the_terminal() {
     let figures: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(figures["largest_volumes"][0]["volume_id"], "v\u{1b}[31m");
 }
+
+#[test]
+fn an_age_window_counts_only_its_backups_and_stops_at_the_bound() {
+    let served = serve(FakeServer::builder().backups(900));
+    let mut backups = served.server.backups();
+    backups.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    // The creation time of the 301st-oldest backup: strictly before it are the first 300
+    // (ties on created_at fall on one side of the bound together).
+    let bound = &backups[300].created_at;
+    let inside: Vec<FakeBackup> = backups
+        .iter()
+        .filter(|backup| &backup.created_at < bound)
+        .cloned()
+        .collect();
+    let run = Run::ok(vbs().arg("stats").args(served.flags()).args([
+        "--created-before",
+        &rfc3339(bound),
+        "--page-size",
+        "50",
+        "--format",
+        "json",
+    ]));
+    let got: Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(got, expected(&inside));
+    let requests = served.detail_listings();
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.param("sort").as_deref() == Some("created_at:asc")),
+        "oldest first, towards the bound"
+    );
+    assert!(
+        requests.len() <= inside.len() / 50 + 2,
+        "stopped at the bound: {} pages for {} backups",
+        requests.len(),
+        inside.len()
+    );
+}
