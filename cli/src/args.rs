@@ -230,12 +230,12 @@ pub struct ListArgs {
     /// Continue an interrupted listing from the token its `resume with:` line printed;
     /// the filters, page size and what --max-items still allows come from the token, and
     /// it works even if the last backup listed was deleted since
-    #[arg(long, value_name = "TOKEN", conflicts_with_all = RESUME_CONFLICTS)]
+    #[arg(long, value_name = "TOKEN", conflicts_with_all = RESUME_CONFLICTS, conflicts_with = "resume_file")]
     pub resume: Option<String>,
 
     /// Like --resume, with the token read from a file (or a cursor saved as JSON by a
     /// program using the library)
-    #[arg(long, value_name = "PATH", conflicts_with_all = RESUME_FILE_CONFLICTS)]
+    #[arg(long, value_name = "PATH", conflicts_with_all = RESUME_CONFLICTS)]
     pub resume_file: Option<PathBuf>,
 
     /// Pages fetched ahead while earlier ones are printed (0 to 64; default 1)
@@ -318,23 +318,9 @@ impl ListArgs {
 }
 
 /// What `--resume` replaces: the listing is the token's.
-const RESUME_CONFLICTS: [&str; 14] = [
-    "created_before",
-    "created_after",
-    "status",
-    "name",
-    "volume_id",
-    "vault_id",
-    "resource_id",
-    "resource_type",
-    "offset",
-    "page_size",
-    "max_items",
-    "after",
-    "count",
-    "resume_file",
-];
-const RESUME_FILE_CONFLICTS: [&str; 13] = [
+/// (Conflicts are mutual in clap, so `--resume` and `--resume-file` share the list and
+/// `--resume` alone names the other.)
+const RESUME_CONFLICTS: [&str; 13] = [
     "created_before",
     "created_after",
     "status",
