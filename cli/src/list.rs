@@ -225,8 +225,13 @@ pub fn whole_cloud(
         .microversion()
         .is_none_or(|version| version < (3, 18))
     {
-        return Err("--all-projects and --project-filter need --api-version 3.18 or later:              Cinder says which project a backup belongs to only from 3.18 (and only to              admins), and without it a non-admin's own project, which Cinder lists instead              of the whole cloud, could not be told apart"
-            .to_owned());
+        return Err(
+            "--all-projects and --project-filter need --api-version 3.18 or later: Cinder \
+             says which project a backup belongs to only from 3.18 (and only to admins), and \
+             without it a non-admin's own project, which Cinder lists instead of the whole \
+             cloud, could not be told apart"
+                .to_owned(),
+        );
     }
     Ok(match &args.project_filter {
         Some(project) => query.project_id(project),
