@@ -149,6 +149,17 @@ async fn resume_vbs(
     if detail {
         return match client.resume_detail(cursor.clone()) {
             Ok(query) => walk(with_prefetch(query, args), plan, view(args, true), ui).await,
+            Err(_) if client.resume(cursor.clone()).is_ok() => {
+                report::stderr_line(
+                    "error: --resume: the token continues a listing of ids and names, which \
+                     has none of the other fields --detail or --fields asks for",
+                );
+                report::stderr_line(
+                    "hint: resume without --detail and with at most --fields id,name (the token \
+                     decides which listing continues), or start a new listing with --detail",
+                );
+                Walked::refused()
+            }
             Err(err) => {
                 report::error(&err, None);
                 Walked::refused()

@@ -54,3 +54,40 @@ fn a_token_decides_the_projects_so_whole_cloud_flags_beside_it_are_a_usage_error
     }
     assert!(served.server.requests().is_empty(), "nothing was listed");
 }
+
+#[test]
+fn detail_with_a_token_of_ids_and_names_is_refused_with_a_hint_about_detail() {
+    let served = serve(FakeServer::builder().backups(20));
+    forbid_after(&served, 1);
+    let run = Run::of(vbs().arg("list").args(served.flags()).args([
+        "--page-size",
+        "5",
+        "--format",
+        "ndjson",
+    ]));
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let token = run.resume_token();
+    for extra in [vec!["--detail"], vec!["--fields", "id,status"]] {
+        let refused = Run::of(
+            vbs()
+                .arg("list")
+                .args(served.flags())
+                .args(["--resume", &token])
+                .args(&extra),
+        );
+        assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+        let lines: Vec<&str> = refused.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", refused.stderr);
+        assert!(lines[0].starts_with("error: "), "{}", refused.stderr);
+        assert!(
+            lines[1].starts_with("hint: ") && lines[1].contains(extra[0]),
+            "{extra:?}: {}",
+            refused.stderr
+        );
+        assert!(
+            !lines[1].contains("OS_") && !lines[1].contains("clouds.yaml"),
+            "not the settings hint: {}",
+            refused.stderr
+        );
+    }
+}
