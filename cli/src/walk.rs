@@ -138,12 +138,14 @@ fn report_end(read: &Read, cursor: Cursor, plan: &Plan<'_>, ui: &Ui) -> Exit {
     }
 }
 
-/// `resume with: …`, once the walk has listed something.
+/// `resume with: …`, once the walk has listed something or was itself resumed: a resumed
+/// run that fails before its first backup still has the rest to list.
 fn say_resume(plan: &Plan<'_>, items: u64, cursor: Cursor) {
     let Some((global, args)) = plan.resume else {
         return;
     };
-    if items > 0 {
+    let resumed = args.resume.is_some() || args.resume_file.is_some();
+    if items > 0 || resumed {
         report::stderr_line(format_args!(
             "resume with: {}",
             output::printable(&report::resume_command(global, args, &cursor))

@@ -91,3 +91,52 @@ fn detail_with_a_token_of_ids_and_names_is_refused_with_a_hint_about_detail() {
         );
     }
 }
+
+#[test]
+fn a_resumed_run_that_fails_before_printing_anything_still_says_how_to_continue() {
+    let served = serve(FakeServer::builder().backups(23));
+    let truth: Vec<String> = served.server.backups().into_iter().map(|b| b.id).collect();
+    forbid_after(&served, 2);
+    let first = Run::of(vbs().arg("list").args(served.flags()).args([
+        "--page-size",
+        "5",
+        "--format",
+        "ndjson",
+    ]));
+    assert_eq!(first.code, Some(1), "{}", first.stderr);
+    let token = first.resume_token();
+
+    // The resumed run fails at its first request: nothing printed, but the way on is.
+    forbid_after(&served, 0);
+    let again = Run::of(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--format", "ndjson", "--resume", &token]),
+    );
+    assert_eq!(again.code, Some(1), "{}", again.stderr);
+    assert_eq!(again.stdout, "");
+    let words = again.resume_words();
+
+    // The same from a token file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("resume.token");
+    std::fs::write(&file, &token).unwrap();
+    forbid_after(&served, 0);
+    let from_file = Run::of(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--format", "ndjson", "--resume-file"])
+            .arg(&file),
+    );
+    assert_eq!(from_file.code, Some(1), "{}", from_file.stderr);
+    assert_eq!(from_file.resume_token(), again.resume_token());
+
+    let rest = Run::ok(
+        vbs()
+            .args(&words)
+            .env("OS_AUTH_TOKEN", served.server.token().unwrap()),
+    );
+    assert_eq!([first.ids(), rest.ids()].concat(), truth);
+}
