@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Run, forbid_after, serve, vbs};
-use vbs_backups_testing::{CannedResponse, FakeServer};
+use vbs_backups_testing::{CannedResponse, FakeServer, Quirk};
 
 /// A run of two or more spaces between words of `line` (indentation aside).
 fn inner_space_run(line: &str) -> bool {
@@ -130,4 +130,60 @@ fn invisible_and_bidi_characters_in_a_servers_error_are_shown_escaped() {
         "{}",
         run.stderr
     );
+}
+
+/// The `hint:` line of a failed run.
+fn hint_line(run: &Run) -> String {
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("hint: "))
+        .unwrap_or_else(|| panic!("no hint in {}", run.stderr))
+        .to_owned()
+}
+
+#[test]
+fn each_failure_of_a_walk_gets_the_hint_that_fits_it() {
+    // An age window against a server that ignored the sort: nothing about loops.
+    let served = serve(FakeServer::builder().backups(0));
+    let newest_first = r#"{"backups": [
+        {"id": "b2", "status": "available", "created_at": "2024-01-02T00:00:00.000000"},
+        {"id": "b1", "status": "available", "created_at": "2024-01-01T00:00:00.000000"}
+    ]}"#;
+    served
+        .server
+        .push_response(CannedResponse::json(200, newest_first));
+    let window = hint_line(&Run::of(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--created-before", "2030-01-01T00:00:00Z"]),
+    ));
+    assert!(window.contains("--created-before"), "{window}");
+    assert!(!window.contains("loop"), "{window}");
+
+    // Next links that loop: a server bug, for the operator.
+    let served = serve(FakeServer::builder().backups(30).quirk(Quirk::RepeatMarker));
+    let looping = hint_line(&Run::of(vbs().arg("list").args(served.flags()).args([
+        "--page-size",
+        "5",
+        "--format",
+        "ndjson",
+    ])));
+    assert!(looping.contains("operator"), "{looping}");
+
+    // A non-admin's whole-cloud listing: about admin credentials, not every setting.
+    let served = serve(
+        FakeServer::builder()
+            .backups(5)
+            .other_projects(1, 2)
+            .non_admin(),
+    );
+    let not_admin = hint_line(&Run::of(vbs().arg("list").args(served.flags()).args([
+        "--api-version",
+        "3.18",
+        "--all-projects",
+    ])));
+    assert!(not_admin.contains("admin"), "{not_admin}");
+    assert!(!not_admin.contains("clouds.yaml"), "{not_admin}");
 }
