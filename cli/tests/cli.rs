@@ -1325,3 +1325,57 @@ fn a_slow_server_is_a_timeout_with_its_hint() {
     );
     assert!(lines[1].contains("--timeout"), "{}", run.stderr);
 }
+
+#[test]
+fn a_field_named_twice_is_a_usage_error() {
+    let served = serve_backups(3);
+    for fields in ["id,id", "id,name,id", "status,size,status"] {
+        let run = Run::of(
+            vbs()
+                .arg("list")
+                .args(served.flags())
+                .args(["--fields", fields, "--format", "json"]),
+        );
+        assert_eq!(run.code, Some(2), "{fields}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{fields}");
+        assert!(run.stderr.contains("twice"), "{fields}: {}", run.stderr);
+    }
+    assert!(served.server.requests().is_empty());
+}
+
+#[test]
+fn bidi_overrides_and_invisible_characters_in_the_table_are_shown_escaped() {
+    let served = serve_backups(0);
+    let page = r#"{"backups": [
+        {"id": "x\u202egnp.exe", "name": "a\u200bb\u2067c\u200e\u061c", "links": []},
+        {"id": "b2", "name": "\ufeffplain\u2028line", "links": []}
+    ]}"#;
+    served.server.push_response(CannedResponse::json(200, page));
+    let run = Run::ok(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--format", "table"]),
+    );
+    for hidden in [
+        '\u{202e}', '\u{200b}', '\u{2067}', '\u{200e}', '\u{61c}', '\u{feff}', '\u{2028}',
+    ] {
+        assert!(
+            !run.stdout.contains(hidden),
+            "{hidden:?} in {:?}",
+            run.stdout
+        );
+    }
+    assert!(run.stdout.contains("x\\u{202e}gnp.exe"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("a\\u{200b}b\\u{2067}c\\u{200e}\\u{61c}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\\u{feff}plain\\u{2028}line"),
+        "{}",
+        run.stdout
+    );
+}
