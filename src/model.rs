@@ -6,6 +6,7 @@ mod cbr;
 mod detail;
 mod lenient;
 mod page_decoder;
+mod volume;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
+pub use volume::Volume;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
 /// its name and its links.
