@@ -96,6 +96,7 @@ mod auth;
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod client;
+pub mod coverage;
 mod cursor;
 mod error;
 mod http;

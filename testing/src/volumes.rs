@@ -28,8 +28,16 @@ pub const DELETED_VOLUME_ID: &str = VOLUME_IDS[3];
 /// The parameters the fake's volume list takes.
 const KNOWN: [&str; 5] = ["limit", "marker", "status", "name", "metadata"];
 
-/// How the data set's volumes that still exist look (name, status, type, metadata).
-const KEPT: [(&str, &str, &str, &[(&str, &str)]); 3] = [
+/// How one of the data set's volumes that still exist looks: name, status, type, metadata.
+type Kept = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The data set's volumes that still exist, in the order of its volume ids.
+const KEPT: [Kept; 3] = [
     ("db-data", "in-use", "SSD", &[("team", "db")]),
     (
         "web-root",
