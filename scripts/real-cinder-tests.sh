@@ -23,4 +23,13 @@ REAL_CINDER_HOME="$pinned_home" REAL_CINDER_VENV="$PWD/target/real-cinder/venv" 
 eval "$(bash scripts/real-cinder.sh env)"
 export REAL_CINDER_PINNED_ENDPOINT="http://127.0.0.1:$pinned_port"
 export REAL_CINDER_PINNED_PUBLIC="$unreachable"
+
+# --- Coverage audit (issue 18): the volumes seed.py adds beside the backups, walked and
+# audited, checked against the database (tests/real_cinder_coverage.rs).
+coverage_tests() {
+  cargo test --all-features --test real_cinder_coverage -- --ignored "$@"
+}
+# --- end of the coverage block
+
 cargo test --all-features --test real_cinder -- --ignored "$@"
+coverage_tests "$@"
