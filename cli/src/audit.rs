@@ -16,7 +16,7 @@ use vbs_backups::huawei::Service as HuaweiService;
 use vbs_backups::{Client, Error};
 
 use crate::args::{GlobalArgs, Service};
-use crate::list;
+use crate::connect;
 use crate::report;
 use crate::ui::{Exit, Ui};
 
@@ -116,10 +116,8 @@ struct Clients {
 /// volumes), the project found once; otherwise the one OpenStack client, which serves
 /// both the volumes and the backups of one service.
 async fn connect(global: &GlobalArgs, services: &[Service]) -> Result<Clients, Error> {
-    let vars: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
-        .collect();
-    if let Some(config) = list::huawei_config(global, &vars)? {
+    let vars = connect::environment();
+    if let Some(config) = connect::huawei_config(global, &vars)? {
         let volumes = config.clone().service(HuaweiService::Evs).connect().await?;
         let config = config.project_id(volumes.project_id());
         let mut backups = Vec::new();
@@ -137,9 +135,9 @@ async fn connect(global: &GlobalArgs, services: &[Service]) -> Result<Clients, E
             backups,
         });
     }
-    let config = list::config(global)?;
+    let config = connect::config(global, &vars)?;
     let region = config.region_name.clone().unwrap_or_default();
-    let client = list::connect_with(&config).await?;
+    let client = connect::connect_with(&config).await?;
     let backups = services
         .iter()
         .map(|service| match service {
@@ -159,10 +157,7 @@ pub fn check(global: &GlobalArgs, args: &AuditArgs) -> Result<(), String> {
     if services(global, args).len() < 2 {
         return Ok(());
     }
-    let vars: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
-        .collect();
-    match list::huawei_config(global, &vars) {
+    match connect::huawei_config(global, &connect::environment()) {
         Ok(Some(_)) => Ok(()),
         _ => Err(
             "--services vbs,cbr needs Huawei Cloud AK/SK (HUAWEICLOUD_SDK_AK and \

@@ -13,14 +13,19 @@
 
 mod args;
 mod audit;
+mod connect;
 mod demo;
 mod generate;
+mod histogram;
 mod list;
+mod numbers;
 mod output;
+mod pages;
 mod progress;
 mod report;
 mod stats;
 mod ui;
+mod walk;
 mod when;
 
 use std::process::ExitCode;
