@@ -7,6 +7,7 @@ mod detail;
 mod lenient;
 mod page_decoder;
 mod status;
+mod volume;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ pub use detail::BackupDetail;
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
 use status::open_status;
+pub use volume::Volume;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
 /// its name and its links.

@@ -5,6 +5,7 @@
 
 mod backups;
 mod cbr;
+mod volumes;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -17,6 +18,7 @@ use crate::pager::{Collection, ItemStream, PageStream, Paging, Walk};
 
 pub use backups::{ListBackups, SortKey, VolumeBackup};
 pub use cbr::{CbrSortKey, ListCbrBackups};
+pub use volumes::ListVolumes;
 
 /// A listing of one collection: its filters, page size, limits and starting point,
 /// then [`stream`](Self::stream) for items or [`pages`](Self::pages) for whole pages.

@@ -30,8 +30,9 @@ pub const MAX_DEMO_BACKUPS: u64 = 1_000_000;
 #[derive(Parser)]
 #[command(name = "vbs-backups", version, propagate_version = true)]
 #[command(
-    after_help = "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted \
-                        (Ctrl-C).\nTry it without a cloud: vbs-backups demo"
+    after_help = "Exit status: 0 done, 1 failed, 2 bad command line, 3 an audit found \
+                        volumes not protected, 130 interrupted (Ctrl-C).\nTry it without a \
+                        cloud: vbs-backups demo"
 )]
 pub struct Cli {
     /// Flags that apply to every command.
@@ -131,6 +132,10 @@ pub enum Command {
     /// Sum up the backups: count and size, by status, oldest and newest, the largest
     /// volumes, backups per volume, and a histogram of creation times
     Stats(StatsArgs),
+    /// Is every volume protected? Each volume's verdict (protected, stale, failing,
+    /// unprotected, unknown) against --max-age, and the backups of deleted volumes
+    #[command(after_help = crate::audit::EXIT_CODES)]
+    Audit(crate::audit::AuditArgs),
 }
 
 /// `stats`: the filters of `list`, and how to print the figures.

@@ -328,7 +328,8 @@ impl HuaweiConfig {
         self
     }
 
-    /// The service to list: [`Service::Vbs`] (the default) or [`Service::Cbr`].
+    /// The service to list: [`Service::Vbs`] (the default) or [`Service::Cbr`] for
+    /// backups, [`Service::Evs`] for volumes ([`Client::volumes`]).
     ///
     /// ```
     /// use vbs_backups::huawei::{HuaweiConfig, Service};

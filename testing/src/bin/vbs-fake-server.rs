@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use vbs_backups_testing::{
     DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_HUAWEI_REGION, DEFAULT_MAX_LIMIT,
-    DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_USER_NAME, FakeKeystone,
-    FakeServer, HuaweiGateway,
+    DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_SPARE_VOLUMES, DEFAULT_USER_NAME,
+    FakeKeystone, FakeServer, HuaweiGateway,
 };
 
 /// The access key the `--huawei` gateway accepts.
@@ -49,6 +49,9 @@ Options:
                        admin with all_tenants=1 (Cinder's whole-cloud listing)
   --non-admin          the caller is not an admin: all_tenants is silently ignored and
                        detail entries have no os-backup-project-attr:project_id
+  --volumes <N>        volumes never backed up, listed (GET /{v2|v3}/{project_id}/volumes/detail)
+                       beside three of the backups' four volumes (the fourth was deleted)
+                       [default: 2]
   -h, --help           print this help
 
 Prints one key=value per line: endpoint, project_id, token (empty with --no-auth), and with
@@ -71,6 +74,7 @@ struct Args {
     cbr: bool,
     other_projects: usize,
     non_admin: bool,
+    spare_volumes: usize,
 }
 
 /// What to do after parsing.
@@ -95,6 +99,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         cbr: false,
         other_projects: 0,
         non_admin: false,
+        spare_volumes: DEFAULT_SPARE_VOLUMES,
     };
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
@@ -132,6 +137,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                 parsed.other_projects = number("--other-projects", value("--other-projects")?)?;
             }
             "--non-admin" => parsed.non_admin = true,
+            "--volumes" => parsed.spare_volumes = number("--volumes", value("--volumes")?)?,
             "--clock-offset" => {
                 parsed.clock_offset = number("--clock-offset", value("--clock-offset")?)?;
             }
@@ -187,7 +193,8 @@ async fn serve(args: Args) -> io::Result<()> {
         .backups(args.backups)
         .seed(args.seed)
         .port(args.port)
-        .max_limit(args.page_limit);
+        .max_limit(args.page_limit)
+        .volumes_without_backups(args.spare_volumes);
     if let Some(project_id) = args.project_id {
         builder = builder.project_id(project_id);
     }
