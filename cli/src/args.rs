@@ -164,7 +164,7 @@ pub struct StatsArgs {
     pub created_after: Option<When>,
 
     /// Administrators: every project's backups, with figures per project (as list
-    /// --all-projects; needs --api-version 3.18 or later)
+    /// --all-projects; needs the v3 API, at 3.18 or later, which v3 asks for by itself)
     #[arg(long, help_heading = "Whole cloud (administrators)")]
     pub all_projects: bool,
 
@@ -264,8 +264,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
     /// Administrators: every project's backups (Cinder's all_tenants=1), with a PROJECT
-    /// column; implies --detail and needs --api-version 3.18 or later, where Cinder says
-    /// each backup's project. A non-admin's request, which Cinder silently answers with
+    /// column; implies --detail and needs the v3 API at microversion 3.18 or later (asked
+    /// for by itself unless --api-version names one), where Cinder says each backup's
+    /// project. A non-admin's request, which Cinder silently answers with
     /// the caller's own project, is an error instead
     #[arg(long, help_heading = "Whole cloud (administrators)")]
     pub all_projects: bool,

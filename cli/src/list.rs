@@ -356,19 +356,27 @@ pub async fn list(
     }
 }
 
-/// `--all-projects` / `--project-filter` on a detail listing, or why not: the library
-/// refuses them below microversion 3.18 too; this says it in the command's terms.
+/// `--all-projects` / `--project-filter` on a detail listing, or why not: on v3 without
+/// `--api-version` the library asks for 3.18 itself; a lower version, or v2, it refuses
+/// too, and this says so in the command's terms.
 pub fn whole_cloud(
     client: &Client,
     query: Listing<vbs_backups::BackupDetail>,
     args: &ListArgs,
 ) -> Result<Listing<vbs_backups::BackupDetail>, String> {
-    if client
-        .microversion()
-        .is_none_or(|version| version < (3, 18))
-    {
-        return Err("--all-projects and --project-filter need --api-version 3.18 or later:              Cinder says which project a backup belongs to only from 3.18 (and only to              admins), and without it a non-admin's own project, which Cinder lists instead              of the whole cloud, could not be told apart"
-            .to_owned());
+    let too_low = match client.microversion() {
+        Some(version) => version < (3, 18),
+        None => client.api_version() != vbs_backups::ApiVersion::V3,
+    };
+    if too_low {
+        return Err(
+            "--all-projects and --project-filter need the v3 API at microversion 3.18 \
+                    or later (--api-version 3 asks for 3.18 by itself; --api-version 3.18 or \
+                    later works too): Cinder says which project a backup belongs to only from \
+                    3.18 (and only to admins), and without it a non-admin's own project, which \
+                    Cinder lists instead of the whole cloud, could not be told apart"
+                .to_owned(),
+        );
     }
     Ok(match &args.project_filter {
         Some(project) => query.project_id(project),

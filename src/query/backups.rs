@@ -62,6 +62,10 @@ macro_rules! backups_collection {
                 &self.id
             }
 
+            fn microversion_needed(filters: &[(String, String)]) -> Option<(u32, u32)> {
+                spans_projects(filters).then_some(PROJECT_ATTRIBUTE)
+            }
+
             fn refusal(
                 filters: &[(String, String)],
                 microversion: Option<(u32, u32)>,
@@ -162,20 +166,36 @@ fn all_projects_refusal(
     microversion: Option<(u32, u32)>,
     detail: bool,
 ) -> Option<&'static str> {
-    if !filters
-        .iter()
-        .any(|(key, _)| key == ALL_TENANTS || key == PROJECT_ID)
-    {
+    if !spans_projects(filters) {
         return None;
     }
     if !detail {
         return Some(
-            "all_projects / project_id need the detail listing (detail()): Cinder silently              ignores all_tenants for a non-admin caller, and only the detail view says which              project a backup belongs to, which is how the walk tells the whole cloud from the              caller's own project",
+            "all_projects / project_id need the detail listing (detail()): Cinder silently \
+             ignores all_tenants for a non-admin caller, and only the detail view says which \
+             project a backup belongs to, which is how the walk tells the whole cloud from the \
+             caller's own project",
         );
     }
-    microversion.is_none_or(|version| version < (3, 18)).then_some(
-        "all_projects / project_id need microversion 3.18 or later (ClientBuilder::microversion):          below it no backup says its project, so a non-admin caller's own project (Cinder          silently ignores all_tenants for non-admins) could not be told from the whole cloud",
-    )
+    microversion
+        .is_none_or(|version| version < PROJECT_ATTRIBUTE)
+        .then_some(
+            "all_projects / project_id need microversion 3.18 or later of the v3 API (asked for \
+         by itself when the client names no microversion): below it no backup says its \
+         project, so a non-admin caller's own project (Cinder silently ignores all_tenants \
+         for non-admins) could not be told from the whole cloud",
+        )
+}
+
+/// The microversion from which Cinder says each backup's project (to admins):
+/// `os-backup-project-attr:project_id`.
+const PROJECT_ATTRIBUTE: (u32, u32) = (3, 18);
+
+/// Whether the filters reach beyond the client's project.
+fn spans_projects(filters: &[(String, String)]) -> bool {
+    filters
+        .iter()
+        .any(|(key, _)| key == ALL_TENANTS || key == PROJECT_ID)
 }
 
 /// Cinder / VBS cannot filter backups by time, but can sort by `created_at`: with no
@@ -374,10 +394,12 @@ impl<T: VolumeBackup> Listing<T> {
 /// the whole cloud:
 ///
 /// - It needs the detail listing (these setters exist only there) and microversion 3.18
-///   or later ([`ClientBuilder::microversion`](crate::ClientBuilder::microversion)), where
-///   Cinder gives each backup its project, to admins only; otherwise the first item of
-///   the stream is an [`ErrorKind::Config`](crate::ErrorKind::Config) error and nothing
-///   is sent.
+///   or later, where Cinder gives each backup its project, to admins only. A v3 client
+///   that names no microversion asks for 3.18 on these walks by itself (its other
+///   listings are unchanged); one that names a lower
+///   [`microversion`](crate::ClientBuilder::microversion), or speaks v2, gets an
+///   [`ErrorKind::Config`](crate::ErrorKind::Config) error as the first item of the
+///   stream, and nothing is sent.
 /// - A backup without its project on the page means the caller is not an admin: the
 ///   walk ends with an [`ErrorKind::Config`](crate::ErrorKind::Config) error ("the server
 ///   ignored all_tenants: …") before handing out any item of that page. So does a
@@ -391,8 +413,8 @@ impl<T: VolumeBackup> Listing<T> {
 ///
 /// let client = vbs_backups::Client::builder()
 ///     .endpoint("http://127.0.0.1:8776/v3/admin-project")
-///     .microversion("3.18")
 ///     .build()?;
+/// // Sent with `OpenStack-API-Version: volume 3.18`.
 /// let mut backups = client.backups().detail().all_projects().stream();
 /// while let Some(backup) = backups.next().await {
 ///     let backup = backup?;
