@@ -249,7 +249,8 @@ pub struct ListArgs {
     /// Only backups created strictly before T: an RFC 3339 time (2026-10-01T00:00:00Z) or
     /// an age counted back from now (60d, 12h, 30m, 2w). VBS / Cinder: walks the detail
     /// listing oldest first and stops at the first newer backup (the output keeps the id
-    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time
+    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time,
+    /// and backups CBR lets through at T dropped
     #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
     pub created_before: Option<When>,
 

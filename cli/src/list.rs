@@ -418,13 +418,13 @@ async fn list_cbr(
     if let Some(resource_type) = &args.resource_type {
         query = query.resource_type(resource_type);
     }
-    // CBR filters by time itself. Its end_time includes the second it names, where
-    // --created-before excludes it: the server's own rule, at one-second resolution.
+    // CBR filters by time itself, to the second and inclusively; the library's window
+    // keeps --created-before strict, so the two flags never overlap.
     if let Some(after) = args.created_after {
-        query = query.start_time(after.0);
+        query = query.created_after(after.system_time());
     }
     if let Some(before) = args.created_before {
-        query = query.end_time(before.0);
+        query = query.created_before(before.system_time());
     }
     walk(paged(query, args), plan, args.fields.clone(), ui).await
 }

@@ -561,7 +561,7 @@ impl Listing<BackupDetail> {
 
 /// `time` as a timestamp; one beyond the range of years -9999 to 9999 (far beyond any
 /// backup) is clamped to its end, which selects the same backups.
-fn timestamp(time: SystemTime) -> Timestamp {
+pub(super) fn timestamp(time: SystemTime) -> Timestamp {
     Timestamp::try_from(time).unwrap_or(if time > SystemTime::UNIX_EPOCH {
         Timestamp::MAX
     } else {
