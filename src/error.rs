@@ -194,7 +194,6 @@ impl Error {
 
     /// Puts `context` (what was being done, e.g. "Keystone at … refused password auth")
     /// in front of the message, keeping the kind, status, code and source.
-    #[cfg(any(feature = "keystone", feature = "huawei"))]
     pub(crate) fn with_context(mut self, context: impl fmt::Display) -> Self {
         self.inner.message = format!("{context}: {}", self.inner.message);
         self

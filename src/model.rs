@@ -157,7 +157,7 @@ pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static 
     /// not honour a filter the walk cannot do without (Cinder's `all_tenants` for a
     /// non-admin caller), so the item proves the listing is not what was asked for.
     #[doc(hidden)]
-    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<String> {
+    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<crate::Error> {
         None
     }
 

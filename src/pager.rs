@@ -394,7 +394,7 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Pag
             };
             let unhonoured = page.items.iter().find_map(|item| item.unhonoured(&walk.filters));
             if let Some(problem) = unhonoured {
-                Err(Error::config(format!("page {number}: {problem}")))?;
+                Err(problem.with_context(format!("page {number}")))?;
             }
             let received = page.items.len();
             if received > 0 {

@@ -195,6 +195,7 @@ async fn inside_a_tokio_runtime_it_says_so_instead_of_panicking() {
         .expect_err("refused inside a runtime");
     assert_eq!(err.kind(), ErrorKind::Runtime);
     assert!(err.to_string().contains("stream()"), "{err}");
+    assert!(!err.to_string().contains("  "), "one clean line: {err}");
     assert!(err.cursor().is_some());
     assert!(backups.next().is_none());
     // Dropped here, inside the runtime: no panic either.

@@ -135,6 +135,11 @@ fn a_non_admin_gets_an_error_not_its_own_project_passed_off_as_the_cloud() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.contains("hint: listing every project") && run.stderr.contains("admin role"),
+        "a hint about admin credentials, not settings: {}",
+        run.stderr
+    );
     assert_eq!(served.detail_listings().len(), 1);
 }
 

@@ -515,6 +515,7 @@ mod tests {
             })
             .unwrap();
         assert!(hint.contains("more than a day"), "{hint}");
+        assert!(!hint.contains("  "), "one clean line: {hint}");
         assert!(hint.contains("check the system clock"), "{hint}");
         // The dedicated gateway's spelling of the same code is the gateway's answer too.
         let hour = Timestamp::now() + jiff::SignedDuration::from_secs(3600);

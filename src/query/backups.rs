@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::{Listing, SortDir};
 use crate::client::Client;
 use crate::cursor::Cursor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     BackupDetail, BackupStatus, BackupSummary, Edge, Listed, Pagination, WindowPlan, sealed,
 };
@@ -74,7 +74,7 @@ macro_rules! backups_collection {
                     .or_else(|| all_projects_refusal(filters, microversion, $created_at))
             }
 
-            fn unhonoured(&self, filters: &[(String, String)]) -> Option<String> {
+            fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error> {
                 <$item as ProjectOf>::unhonoured(self, filters)
             }
 
@@ -116,11 +116,11 @@ impl CreatedAt for BackupDetail {
 /// The project a backup belongs to, where its view says (the detail view, to admins, from
 /// microversion 3.18).
 trait ProjectOf {
-    fn unhonoured(&self, filters: &[(String, String)]) -> Option<String>;
+    fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error>;
 }
 
 impl ProjectOf for BackupSummary {
-    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<String> {
+    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<Error> {
         // Refused before any request (`all_projects_refusal`).
         None
     }
@@ -130,7 +130,7 @@ impl ProjectOf for BackupDetail {
     /// An admin's whole-cloud listing at 3.18 or later gives every backup its project: a
     /// backup without one means the caller is not an admin and Cinder listed the
     /// caller's own project instead (it ignores `all_tenants` for non-admins, silently).
-    fn unhonoured(&self, filters: &[(String, String)]) -> Option<String> {
+    fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error> {
         let value = |key: &str| {
             filters
                 .iter()
@@ -140,19 +140,36 @@ impl ProjectOf for BackupDetail {
         };
         value(ALL_TENANTS)?;
         let Some(project) = self.project_id.as_deref() else {
-            return Some(format!(
-                "the server ignored all_tenants: backup `{}` came without its project                  (os-backup-project-attr:project_id), which Cinder shows only to admins, so the                  caller is not an admin and the server listed the caller's own project instead of                  the whole cloud; use admin credentials",
-                self.id
-            ));
+            return Some(ignored_all_tenants(&self.id));
         };
         match value(PROJECT_ID) {
-            Some(wanted) if wanted != project => Some(format!(
-                "the server ignored the project_id filter: backup `{}` belongs to project                  `{project}`, not `{wanted}`",
-                self.id
-            )),
+            Some(wanted) if wanted != project => Some(
+                Error::config(format!(
+                    "the server ignored the project_id filter: backup `{}` belongs to project \
+                     `{project}`, not `{wanted}`",
+                    self.id
+                ))
+                .with_hint(Some(ADMIN_HINT.to_owned())),
+            ),
             _ => None,
         }
     }
+}
+
+/// What to do when Cinder answered a whole-cloud listing with the caller's own project.
+const ADMIN_HINT: &str = "listing every project (all_projects, project_id; the command's \
+    --all-projects, --project-filter) needs credentials with Cinder's admin role; without \
+    them, list your own project";
+
+/// The error for a backup that came without its project in a whole-cloud listing.
+fn ignored_all_tenants(id: &str) -> Error {
+    Error::config(format!(
+        "the server ignored all_tenants: backup `{id}` came without its project \
+         (os-backup-project-attr:project_id), which Cinder shows only to admins, so the caller \
+         is not an admin and the server listed the caller's own project instead of the whole \
+         cloud"
+    ))
+    .with_hint(Some(ADMIN_HINT.to_owned()))
 }
 
 const ALL_TENANTS: &str = "all_tenants";
@@ -608,6 +625,61 @@ impl SortKey {
             Self::Status => "status",
             Self::Size => "size",
             Self::VolumeId => "volume_id",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn filters(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn one_clean_line(message: &str) {
+        assert!(
+            !message.contains("  ") && !message.contains('\n'),
+            "not one clean line: {message:?}"
+        );
+    }
+
+    #[test]
+    fn every_refusal_and_unhonoured_filter_reads_as_one_clean_line() {
+        let tenants = filters(&[(ALL_TENANTS, "1")]);
+        let refusals = [
+            all_projects_refusal(&tenants, Some((3, 18)), false),
+            all_projects_refusal(&tenants, Some((3, 17)), true),
+            all_projects_refusal(&tenants, None, true),
+            with_count_refusal(&filters(&[("with_count", "true")]), None),
+        ];
+        for refusal in refusals {
+            one_clean_line(refusal.unwrap());
+        }
+        let backup = |project: Option<&str>| -> BackupDetail {
+            let mut json = serde_json::json!({"id": "b1", "status": "available"});
+            if let Some(project) = project {
+                json["os-backup-project-attr:project_id"] = project.into();
+            }
+            serde_json::from_value(json).unwrap()
+        };
+        let errors = [
+            Listed::unhonoured(&backup(None), &tenants),
+            Listed::unhonoured(
+                &backup(Some("p2")),
+                &filters(&[(ALL_TENANTS, "1"), (PROJECT_ID, "p1")]),
+            ),
+        ];
+        for err in errors {
+            let err = err.unwrap();
+            one_clean_line(&err.to_string());
+            // A hint about admin credentials, not about settings.
+            assert!(err.hint().unwrap().contains("admin role"), "{err}");
         }
     }
 }
