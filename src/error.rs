@@ -204,6 +204,14 @@ impl Error {
         self
     }
 
+    /// Sets the server's error code, as [`from_response`](Self::from_response) read it
+    /// (for an error rebuilt from a kept one).
+    #[cfg(feature = "keystone")]
+    pub(crate) fn with_code(mut self, code: Option<String>) -> Self {
+        self.inner.code = code;
+        self
+    }
+
     /// Sets what the user should check (an authorizer's advice after a 401), if any.
     pub(crate) fn with_hint(mut self, hint: Option<String>) -> Self {
         if hint.is_some() {

@@ -94,8 +94,12 @@ pub(super) struct State {
 struct Failure {
     kind: ErrorKind,
     status: Option<u16>,
+    /// Keystone's code (`Unauthorized`…), which callers branch on as they would on the
+    /// first caller's error.
+    code: Option<String>,
     request_id: Option<String>,
     message: String,
+    hint: Option<String>,
 }
 
 impl Failure {
@@ -103,16 +107,21 @@ impl Failure {
         Self {
             kind: err.kind(),
             status: err.status(),
+            code: err.code().map(str::to_owned),
             request_id: err.request_id().map(str::to_owned),
             message: err.message().to_owned(),
+            hint: err.hint().map(str::to_owned),
         }
     }
 
+    /// The error again, for a caller that waited for the authentication that failed.
     fn to_error(&self) -> Error {
-        match self.status {
+        let err = match self.status {
             Some(status) => Error::api(status, self.request_id.clone(), self.message.clone()),
             None => Error::new(self.kind, self.message.clone()),
-        }
+        };
+        err.with_code(self.code.clone())
+            .with_hint(self.hint.clone())
     }
 }
 
@@ -489,6 +498,23 @@ mod tests {
 
     fn auth(builder: KeystoneAuthBuilder) -> KeystoneAuth {
         builder.build().unwrap()
+    }
+
+    #[test]
+    fn a_kept_failure_gives_waiting_callers_the_same_error() {
+        let body = br#"{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}"#;
+        let first = Error::from_response(401, Some("req-1".into()), body)
+            .with_hint(Some("check the password".into()));
+        let again = Failure::of(&first).to_error();
+        assert_eq!(again.code(), Some("Unauthorized"));
+        assert_eq!(again.code(), first.code());
+        assert_eq!(again.status(), Some(401));
+        assert_eq!(again.request_id(), Some("req-1"));
+        assert_eq!(again.message(), first.message());
+        assert_eq!(again.hint(), Some("check the password"));
+        assert_eq!(again.kind(), first.kind());
+        let local = Failure::of(&Error::config("no auth_url")).to_error();
+        assert_eq!((local.kind(), local.code()), (ErrorKind::Config, None));
     }
 
     #[test]
