@@ -97,6 +97,8 @@ mod auth;
 pub mod blocking;
 mod client;
 mod cursor;
+#[cfg(any(feature = "keystone", feature = "huawei"))]
+mod environment;
 mod error;
 mod http;
 #[cfg(feature = "huawei")]
