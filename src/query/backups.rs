@@ -423,6 +423,12 @@ impl<T: VolumeBackup> Listing<T> {
 ///   backup of another project than [`project_id`](Self::project_id) asked for.
 /// - A non-admin whose own project holds no backups gets an empty page, which says
 ///   nothing either way: the walk ends with no items and no error.
+/// - The check relies on Cinder's default policy, which shows a backup's project to
+///   admins only (`backup:backup_project_attribute`). Where a deployment shows it to
+///   members too, a non-admin's [`all_projects`](Self::all_projects) walk yields its
+///   own project's backups, each with its project, and cannot be told from an admin's
+///   walk of a cloud whose backups all live in the admin's project. A
+///   [`project_id`](Self::project_id) walk of another project is still caught.
 ///
 /// ```no_run
 /// # async fn run() -> vbs_backups::Result<()> {
