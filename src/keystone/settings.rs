@@ -15,10 +15,10 @@ use super::Secret;
 /// [`merge`](Self::merge) so that explicit values beat the environment, which beats
 /// `clouds.yaml`.
 ///
-/// [`connect`](Self::connect) turns it into a [`Client`]: it authenticates with Keystone
+/// [`connect`](Self::connect) turns it into a [`Client`](crate::Client): it authenticates with Keystone
 /// (password, application credential or token), finds the block storage endpoint in the
 /// token's catalog (by API version, interface and region) and hands the client a
-/// [`KeystoneAuth`] that renews the token as needed.
+/// [`KeystoneAuth`](super::KeystoneAuth) that renews the token as needed.
 ///
 /// Which way to authenticate: `auth_type` when set (`password` / `v3password`,
 /// `v3applicationcredential`, `token` / `v3token`, `token_endpoint` / `admin_token` for a
