@@ -33,6 +33,7 @@ mod catalog;
 mod clouds_yaml;
 mod config;
 mod credentials;
+mod settings;
 mod token;
 
 pub use auth::KeystoneAuth;
@@ -40,6 +41,6 @@ pub use builder::KeystoneAuthBuilder;
 pub use catalog::{
     Catalog, CatalogEndpoint, CatalogService, EndpointFilter, Interface, VolumeEndpoint,
 };
-pub use config::OpenStackConfig;
 pub use credentials::{Domain, Project, Secret, User};
+pub use settings::OpenStackConfig;
 pub use token::TokenInfo;

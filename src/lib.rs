@@ -98,6 +98,8 @@ pub mod blocking;
 mod client;
 pub mod coverage;
 mod cursor;
+#[cfg(any(feature = "keystone", feature = "huawei"))]
+mod environment;
 mod error;
 mod http;
 #[cfg(feature = "huawei")]

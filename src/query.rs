@@ -315,10 +315,12 @@ impl<T: Listed> Listing<T> {
                 }
             }
         }
-        let refusal =
-            window_refusal.or_else(|| T::refusal(&self.filters, self.client.microversion()));
+        let client = self
+            .client
+            .choosing_microversion(T::microversion_needed(&self.filters));
+        let refusal = window_refusal.or_else(|| T::refusal(&self.filters, client.microversion()));
         Walk {
-            client: self.client,
+            client,
             collection: Collection::of::<T>(),
             refusal,
             filters: self.filters,

@@ -169,7 +169,7 @@ pub struct StatsArgs {
     pub created_after: Option<When>,
 
     /// Administrators: every project's backups, with figures per project (as list
-    /// --all-projects; needs --api-version 3.18 or later)
+    /// --all-projects; needs the v3 API, at 3.18 or later, which v3 asks for by itself)
     #[arg(long, help_heading = "Whole cloud (administrators)")]
     pub all_projects: bool,
 
@@ -255,7 +255,8 @@ pub struct ListArgs {
     /// Only backups created strictly before T: an RFC 3339 time (2026-10-01T00:00:00Z) or
     /// an age counted back from now (60d, 12h, 30m, 2w). VBS / Cinder: walks the detail
     /// listing oldest first and stops at the first newer backup (the output keeps the id
-    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time
+    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time,
+    /// and backups CBR lets through at T dropped
     #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
     pub created_before: Option<When>,
 
@@ -270,8 +271,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
     /// Administrators: every project's backups (Cinder's all_tenants=1), with a PROJECT
-    /// column; implies --detail and needs --api-version 3.18 or later, where Cinder says
-    /// each backup's project. A non-admin's request, which Cinder silently answers with
+    /// column; implies --detail and needs the v3 API at microversion 3.18 or later (asked
+    /// for by itself unless --api-version names one), where Cinder says each backup's
+    /// project. A non-admin's request, which Cinder silently answers with
     /// the caller's own project, is an error instead
     #[arg(long, help_heading = "Whole cloud (administrators)")]
     pub all_projects: bool,

@@ -110,11 +110,7 @@ impl HuaweiConfig {
     /// let config = vbs_backups::huawei::HuaweiConfig::from_env();
     /// ```
     pub fn from_env() -> Self {
-        Self::from_env_vars(
-            std::env::vars_os().filter_map(|(key, value)| {
-                Some((key.into_string().ok()?, value.into_string().ok()?))
-            }),
-        )
+        Self::from_env_vars(crate::environment::variables())
     }
 
     /// Reads the variables `vars` (as from [`std::env::vars`]) without touching the
