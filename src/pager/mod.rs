@@ -7,7 +7,7 @@
 //! - this file: what defines a walk ([`Walk`], [`Paging`]), the URLs it sends, and the
 //!   loop that sends them ([`walk_pages`]);
 //! - [`stream`]: the public streams around that loop: laziness, prefetch, cancellation,
-//!   and what a consumer has been handed ([`Cursor`]).
+//!   and what a consumer has been handed ([`Cursor`](crate::Cursor)).
 
 mod loop_guard;
 mod order;
