@@ -132,6 +132,9 @@ pub use query::{CbrSortKey, ListBackups, ListCbrBackups, Listing, SortDir, SortK
 
 #[cfg(fuzzing)]
 #[doc(hidden)]
+pub use model::decode_fuzzing;
+#[cfg(fuzzing)]
+#[doc(hidden)]
 pub use pager::fuzzing;
 
 /// Compiles the README's examples as doctests.

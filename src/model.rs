@@ -18,6 +18,8 @@ pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
+#[cfg(fuzzing)]
+pub use page_decoder::fuzzing as decode_fuzzing;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
 /// its name and its links.
