@@ -18,6 +18,8 @@ pub use detail::BackupDetail;
 pub(crate) use hooks::{Hooks, StopBound, WindowPlan};
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
+#[cfg(fuzzing)]
+pub use page_decoder::fuzzing as decode_fuzzing;
 use status::open_status;
 pub use volume::Volume;
 
