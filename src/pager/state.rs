@@ -244,18 +244,41 @@ impl<T: Listed> WalkState<T> {
             Verdict::GoOn => self.follow(request, next_link.as_ref(), received, count),
         };
         let next = self.still_skipping(next);
-        // The item the next request names must not reach the consumer before it is sent.
-        // (When `max_pages` forbids that request, nothing is held back for it.)
+        let walked = self.hand_out(
+            Page {
+                items,
+                next_link,
+                count,
+                number,
+            },
+            &next,
+            tail,
+            truncated,
+        );
+        Ok((walked, next))
+    }
+
+    /// What of a page taken in reaches the consumer: the item held back for the last
+    /// request first, then the page's, less the one the next request names (it must not
+    /// reach the consumer before that request is sent; when `max_pages` forbids that
+    /// request, nothing is held back for it). Moves the walk's position past the page.
+    fn hand_out(
+        &mut self,
+        mut page: Page<T>,
+        next: &Next,
+        tail: Tail,
+        truncated: bool,
+    ) -> Walked<T> {
         let will_ask = self
             .walk
             .paging
             .max_pages
             .is_none_or(|max| self.number < max);
-        let held_now = match (&next, items.last()) {
+        let held_now = match (next, page.items.last()) {
             (Next::Continue, Some(last))
                 if will_ask && self.marker.as_deref() == Some(last.marker()) =>
             {
-                items.pop()
+                page.items.pop()
             }
             _ => None,
         };
@@ -263,23 +286,18 @@ impl<T: Listed> WalkState<T> {
         if let Some((id, created_at)) = &passed {
             self.move_position(id, *created_at);
         }
-        let passed = passed.filter(|(id, _)| items.last().is_none_or(|last| last.marker() != id));
-        if !items.is_empty() || held_now.is_some() || passed.is_some() {
+        let passed =
+            passed.filter(|(id, _)| page.items.last().is_none_or(|last| last.marker() != id));
+        if !page.items.is_empty() || held_now.is_some() || passed.is_some() {
             self.restarts_without_progress = 0;
             self.resume_next = None;
         }
         if let Some(earlier) = self.held.take() {
-            items.insert(0, earlier);
+            page.items.insert(0, earlier);
         }
         let held = held_now.as_ref().map(|item| item.marker().to_owned());
         self.held = held_now;
-        let page = Page {
-            items,
-            next_link,
-            count,
-            number,
-        };
-        Ok((Walked { page, passed, held }, next))
+        Walked { page, passed, held }
     }
 
     /// Fails on a page that holds items handed out already: a server that answered a
