@@ -116,7 +116,7 @@ pub use blocking::BlockingIter;
 pub use client::{Client, ClientBuilder};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
-pub use http::{HttpOptions, RetryPolicy};
+pub use http::{HttpOptions, RequestBudget, RetryPolicy};
 #[cfg(feature = "huawei")]
 #[cfg_attr(docsrs, doc(cfg(feature = "huawei")))]
 pub use huawei::{AkSkSigner, HuaweiConfig};

@@ -385,6 +385,18 @@ impl HuaweiConfig {
         self
     }
 
+    /// Draws every request (IAM's and the client's) from `budget`; shorthand for
+    /// [`HttpOptions::budget`] on the settings made so far.
+    ///
+    /// ```
+    /// let config = vbs_backups::huawei::HuaweiConfig::new()
+    ///     .budget(vbs_backups::RequestBudget::with_max_rate(10));
+    /// ```
+    pub fn budget(mut self, budget: crate::RequestBudget) -> Self {
+        self.http = Some(self.http.take().unwrap_or_default().budget(budget));
+        self
+    }
+
     /// The region set, if any.
     ///
     /// ```

@@ -120,6 +120,9 @@ pub struct OpenStackConfig {
     /// The limit on each request, to Keystone and to the volume service (`api_timeout`, in
     /// seconds, in `clouds.yaml`).
     pub api_timeout: Option<Duration>,
+    /// The request budget every request draws from, Keystone's included; see
+    /// [`RequestBudget`](crate::RequestBudget). Not read from any file or variable.
+    pub budget: Option<crate::RequestBudget>,
     /// The home and XDG directories seen by `from_env_vars`, for the search path.
     pub(super) dirs: Option<SearchDirs>,
 }
@@ -246,6 +249,7 @@ impl OpenStackConfig {
                 "OS_VOLUME_ENDPOINT_OVERRIDE",
             ]),
             api_timeout: None,
+            budget: None,
             dirs: Some(SearchDirs {
                 home: path(&["HOME"]),
                 xdg_config_home: path(&["XDG_CONFIG_HOME"]),
@@ -353,6 +357,7 @@ impl OpenStackConfig {
             volume_api_version: overrides.volume_api_version.or(self.volume_api_version),
             endpoint_override: overrides.endpoint_override.or(self.endpoint_override),
             api_timeout: overrides.api_timeout.or(self.api_timeout),
+            budget: overrides.budget.or(self.budget),
             dirs: overrides.dirs.or(self.dirs),
         }
     }
@@ -760,6 +765,9 @@ impl OpenStackConfig {
         }
         if let Some(cacert) = &self.cacert {
             options = options.trust_additional_ca_file(cacert);
+        }
+        if let Some(budget) = &self.budget {
+            options = options.budget(budget.clone());
         }
         options
     }

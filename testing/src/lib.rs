@@ -1508,6 +1508,8 @@ pub struct RecordedRequest {
     pub host: Option<String>,
     /// Every header, names in lowercase, in the order received (values decoded lossily).
     pub headers: Vec<(String, String)>,
+    /// When the server received it: for counting requests per second.
+    pub received: std::time::Instant,
 }
 
 impl RecordedRequest {

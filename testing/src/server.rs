@@ -710,6 +710,7 @@ pub(super) fn record(parts: &Parts) -> RecordedRequest {
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), text(value)))
             .collect(),
+        received: std::time::Instant::now(),
     }
 }
 
