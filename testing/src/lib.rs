@@ -140,6 +140,11 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod account;
+pub use account::{
+    ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountLimit, AccountProjectInfo,
+    AccountScope, FakeAccount, FakeAccountBuilder,
+};
 mod cbr;
 pub use cbr::{CBR_MAX_LIMIT, CBR_VAULTS, FakeCbrBackup};
 mod dataset;

@@ -607,7 +607,8 @@ fn dated(mut response: Response, gateway: &Gateway) -> Response {
     response
 }
 
-/// Whether the request is IAM's project list, `GET [prefix]/v3/projects`.
+/// Whether the request is IAM's project list, `GET [prefix]/v3/projects` or the
+/// account's, `GET [prefix]/v3/auth/projects`.
 fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
     parts.method == Method::GET
         && parts
@@ -616,7 +617,8 @@ fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
             .strip_prefix(prefix)
             .unwrap_or(parts.uri.path())
             .trim_end_matches('/')
-            == "/v3/projects"
+            .strip_prefix("/v3")
+            .is_some_and(|path| path == "/projects" || path == "/auth/projects")
 }
 
 async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
