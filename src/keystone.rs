@@ -33,6 +33,7 @@ mod catalog;
 mod clouds_yaml;
 mod config;
 mod credentials;
+mod estate;
 mod token;
 
 pub use auth::KeystoneAuth;
@@ -42,4 +43,5 @@ pub use catalog::{
 };
 pub use config::OpenStackConfig;
 pub use credentials::{Domain, Project, Secret, User};
+pub use estate::{KeystoneProject, OpenStackEstate};
 pub use token::TokenInfo;

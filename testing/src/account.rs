@@ -412,6 +412,59 @@ fn account_projects(regions: usize) -> Vec<AccountProjectInfo> {
     projects
 }
 
+/// One endpoint in front of several [`FakeServer`]s, one project each: a request goes,
+/// untouched, to the server of the project its path names (`/{v2|v3}/{project_id}/…`),
+/// as a real service endpoint serves every project. Dropping it stops it.
+///
+/// ```
+/// use vbs_backups_testing::{FakeServer, ProjectRouter};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let a = FakeServer::builder().project_id("pa").start().await?;
+/// let b = FakeServer::builder().project_id("pb").start().await?;
+/// let router = ProjectRouter::start([&a, &b]).await?;
+/// assert!(router.endpoint().starts_with("http://127.0.0.1:"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ProjectRouter {
+    addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+impl ProjectRouter {
+    /// Starts an endpoint in front of `servers`.
+    ///
+    /// # Errors
+    ///
+    /// When a loopback port cannot be bound.
+    ///
+    /// ```no_run
+    /// # async fn f(a: vbs_backups_testing::FakeServer) -> std::io::Result<()> {
+    /// let router = vbs_backups_testing::ProjectRouter::start([&a]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(servers: impl IntoIterator<Item = &FakeServer>) -> io::Result<Self> {
+        let routes = servers
+            .into_iter()
+            .map(|server| (server.project_id().to_owned(), server.addr()))
+            .collect();
+        let (addr, stop) = start_router(routes).await?;
+        Ok(Self { addr, _stop: stop })
+    }
+
+    /// The endpoint: `http://127.0.0.1:PORT`.
+    ///
+    /// ```no_run
+    /// # fn f(router: vbs_backups_testing::ProjectRouter) { println!("{}", router.endpoint()); }
+    /// ```
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
 /// What a regional endpoint routes by: project id → the server holding it.
 type Routes = Arc<Vec<(String, SocketAddr)>>;
 

@@ -143,7 +143,7 @@
 mod account;
 pub use account::{
     ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountLimit, AccountProjectInfo,
-    AccountScope, FakeAccount, FakeAccountBuilder,
+    AccountScope, FakeAccount, FakeAccountBuilder, ProjectRouter,
 };
 mod cbr;
 pub use cbr::{CBR_MAX_LIMIT, CBR_VAULTS, FakeCbrBackup};
