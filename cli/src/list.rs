@@ -41,7 +41,7 @@ pub async fn run(global: &GlobalArgs, args: &ListArgs, ui: &Ui) -> Exit {
         after: args.after.as_deref(),
         csv_raw: args.csv_raw,
     };
-    let walked = list(&client, global.service, args, &plan, ui).await;
+    let walked = list(&client, global.service(), args, &plan, ui).await;
     if walked.exit == Exit::Ok && !walked.reader_gone && ui.progress_enabled() {
         ui.say(format_args!(
             "listed {} in {} in {:.1?}",
@@ -67,7 +67,7 @@ pub fn config(global: &GlobalArgs) -> vbs_backups::Result<OpenStackConfig> {
 /// The flags as a configuration layer.
 pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
     let mut flags = OpenStackConfig::default();
-    flags.cloud = global.os_cloud.clone();
+    flags.cloud = global.os_cloud().cloned();
     flags.endpoint_override = global.endpoint.clone();
     flags.project_id = global.project_id.clone();
     flags.token = global.token.clone().map(Into::into);
@@ -113,7 +113,7 @@ pub fn huawei_config(
     global: &GlobalArgs,
     vars: &[(String, String)],
 ) -> vbs_backups::Result<Option<HuaweiConfig>> {
-    if global.token.is_some() || global.os_cloud.is_some() {
+    if global.token.is_some() || global.os_cloud().is_some() {
         return Ok(None);
     }
     let set = |name: &str| {
@@ -133,7 +133,7 @@ pub fn huawei_config(
     if config.credentials().is_err() {
         return Ok(None);
     }
-    let mut config = config.service(match global.service {
+    let mut config = config.service(match global.service() {
         Service::Vbs => HuaweiService::Vbs,
         Service::Cbr => HuaweiService::Cbr,
     });
@@ -219,7 +219,7 @@ pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
     let Some(fields) = &args.fields else {
         return Ok(());
     };
-    match global.service {
+    match global.service() {
         Service::Vbs => output::check_fields::<BackupDetail>(fields, "VBS / Cinder backups"),
         Service::Cbr => output::check_fields::<CbrBackup>(fields, "CBR backups"),
     }
@@ -621,7 +621,7 @@ mod tests {
             ..GlobalArgs::default()
         };
         let cloud = GlobalArgs {
-            os_cloud: Some("c".into()),
+            os_cloud: vec!["c".into()],
             ..GlobalArgs::default()
         };
         assert!(!chosen(&token, &ak_sk));

@@ -12,6 +12,8 @@
 
 mod args;
 mod demo;
+mod estate;
+mod estate_output;
 mod generate;
 mod list;
 mod output;
@@ -69,6 +71,17 @@ fn main() -> ExitCode {
     let exit = runtime.block_on(async {
         let ui = Ui::new(&cli.global);
         match &cli.command {
+            Command::List(list) if cli.global.is_estate() => {
+                estate::run_list(
+                    &cli.global,
+                    &cli.global.estate,
+                    &cli.global.os_cloud,
+                    &cli.global.service,
+                    list,
+                    &ui,
+                )
+                .await
+            }
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
             Command::Completions { .. } | Command::Man => Exit::Ok,

@@ -1,0 +1,270 @@
+//! `list` over a Huawei account's estate: every region's projects and both services, each
+//! backup with its region, project and service; a summary per scope; a checkpoint that a
+//! run killed with SIGKILL resumes from, losing nothing.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use vbs_backups_testing::{CannedResponse, FakeAccount, FakeAccountBuilder};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vbs-backups");
+
+struct Account {
+    account: FakeAccount,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn account(builder: FakeAccountBuilder) -> Account {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let account = runtime.block_on(builder.start()).unwrap();
+    Account {
+        account,
+        _runtime: runtime,
+    }
+}
+
+/// `(service, project_id, id)` of every backup of the account.
+fn truth(account: &FakeAccount) -> BTreeSet<(String, String, String)> {
+    let mut all = BTreeSet::new();
+    for scope in account.scopes() {
+        let ids: Vec<String> = if scope.service == "cbr" {
+            scope
+                .server
+                .cbr_backups()
+                .into_iter()
+                .map(|b| b.id)
+                .collect()
+        } else {
+            scope.server.backups().into_iter().map(|b| b.id).collect()
+        };
+        for id in ids {
+            all.insert((scope.service.to_owned(), scope.project.id.clone(), id));
+        }
+    }
+    all
+}
+
+fn key(line: &Value) -> (String, String, String) {
+    let text = |name: &str| line[name].as_str().unwrap_or_default().to_owned();
+    (text("service"), text("project_id"), text("id"))
+}
+
+fn estate_command(account: &FakeAccount, extra: &[&str]) -> assert_cmd::Command {
+    let mut command = common::vbs();
+    command.envs(account.env());
+    command.args(["--all-regions", "--service", "vbs,cbr"]);
+    command.args(extra);
+    command.args(["list", "--format", "ndjson"]);
+    command
+}
+
+#[test]
+fn every_backup_of_every_region_project_and_service_once_with_where_it_came_from() {
+    let served = account(FakeAccount::builder().regions(3).backups(6));
+    let output = estate_command(&served.account, &["--concurrency", "3"])
+        .args(["--page-size", "4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let keys: BTreeSet<_> = lines.iter().map(key).collect();
+    assert_eq!(keys.len(), lines.len(), "no backup twice");
+    assert_eq!(keys, truth(&served.account));
+    for line in &lines {
+        assert!(
+            line["region"].as_str().is_some_and(|r| r.contains('-')),
+            "{line}"
+        );
+    }
+    // One line per scope (4 projects x 2 services), and the projects left out.
+    assert_eq!(stderr.matches("6 backups, complete").count(), 8, "{stderr}");
+    assert!(
+        stderr.contains("MOS") && stderr.contains("not in a region"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cn-north-4_old") && stderr.contains("disabled"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_region_without_a_project_is_an_error_that_names_it() {
+    let served = account(FakeAccount::builder().regions(1));
+    let mut command = common::vbs();
+    command.envs(served.account.env());
+    let output = command
+        .args(["--regions", "cn-north-4,af-south-1", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("af-south-1"), "{stderr}");
+    assert!(
+        served
+            .account
+            .scopes()
+            .iter()
+            .all(|s| s.server.request_count() == 0)
+    );
+}
+
+#[test]
+fn a_failing_scope_exits_1_with_the_resume_command_and_the_rerun_finishes_it_alone() {
+    let served = account(FakeAccount::builder().regions(2).backups(5));
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("estate.json");
+    let failing = &served.account.scopes()[1].server;
+    failing.push_response(CannedResponse::json(
+        403,
+        r#"{"error_code": "VBS.0001", "error_msg": "forbidden"}"#,
+    ));
+    let checkpoint_flag = ["--checkpoint", checkpoint.to_str().unwrap()];
+    let first = estate_command(&served.account, &checkpoint_flag)
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("failed: HTTP 403"), "{stderr}");
+    assert!(stderr.contains("resume with:"), "{stderr}");
+    assert!(checkpoint.exists());
+
+    let requests_before: Vec<usize> = served
+        .account
+        .scopes()
+        .iter()
+        .map(|s| s.server.request_count())
+        .collect();
+    let second = estate_command(&served.account, &checkpoint_flag)
+        .output()
+        .unwrap();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    for (index, scope) in served.account.scopes().iter().enumerate() {
+        if index != 1 {
+            assert_eq!(
+                scope.server.request_count(),
+                requests_before[index],
+                "finished scopes are not walked again"
+            );
+        }
+    }
+    let mut listed = BTreeSet::new();
+    for output in [&first, &second] {
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            assert!(
+                listed.insert(key(&serde_json::from_str(line).unwrap())),
+                "twice: {line}"
+            );
+        }
+    }
+    assert_eq!(listed, truth(&served.account));
+    assert!(!checkpoint.exists(), "removed once every scope is complete");
+}
+
+#[test]
+fn a_run_killed_with_sigkill_and_rerun_loses_nothing_and_repeats_at_most_a_page_a_scope() {
+    const PAGE: usize = 3;
+    let served = account(
+        FakeAccount::builder()
+            .regions(2)
+            .backups(15)
+            .latency(Duration::from_millis(40)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("estate.json");
+    let args = |command: &mut Command| {
+        command
+            .env_clear()
+            .envs(served.account.env())
+            .args([
+                "--all-regions",
+                "--service",
+                "vbs,cbr",
+                "--concurrency",
+                "2",
+            ])
+            .args(["--checkpoint", checkpoint.to_str().unwrap()])
+            .args([
+                "list",
+                "--format",
+                "ndjson",
+                "--page-size",
+                &PAGE.to_string(),
+            ]);
+    };
+    let mut first = Command::new(BIN);
+    args(&mut first);
+    let mut child = first
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut before_kill = Vec::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..20 {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        before_kill.push(key(&serde_json::from_str(&line).unwrap()));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // Whatever the pipe still held was written before the kill: it counts as delivered.
+    for line in reader.lines() {
+        let Ok(line) = line else { break };
+        if let Ok(value) = serde_json::from_str::<Value>(&line) {
+            before_kill.push(key(&value));
+        }
+    }
+    assert!(checkpoint.exists());
+
+    let mut second = Command::new(BIN);
+    args(&mut second);
+    let rerun = second.output().unwrap();
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let after: Vec<_> = String::from_utf8_lossy(&rerun.stdout)
+        .lines()
+        .map(|line| key(&serde_json::from_str(line).unwrap()))
+        .collect();
+
+    let mut seen: BTreeMap<_, usize> = BTreeMap::new();
+    for key in before_kill.iter().chain(&after) {
+        *seen.entry(key.clone()).or_default() += 1;
+    }
+    let listed: BTreeSet<_> = seen.keys().cloned().collect();
+    assert_eq!(listed, truth(&served.account), "no backup lost");
+    let mut repeats_per_scope: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for ((service, project, _), count) in &seen {
+        if *count > 1 {
+            *repeats_per_scope
+                .entry((service.clone(), project.clone()))
+                .or_default() += count - 1;
+        }
+    }
+    assert!(
+        repeats_per_scope.values().all(|&repeats| repeats <= PAGE),
+        "more than a page repeated in a scope: {repeats_per_scope:?}"
+    );
+    assert!(!checkpoint.exists());
+}
