@@ -459,6 +459,10 @@ pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String>
 
 /// `stats` sums up the VBS / Cinder detail listing; CBR is not summed up yet.
 pub fn check_stats_service(global: &GlobalArgs) -> Result<(), String> {
+    if global.is_estate() {
+        // An estate's figures count CBR backups too (their resource as the volume).
+        return Ok(());
+    }
     match global.service() {
         Service::Vbs => Ok(()),
         Service::Cbr => {

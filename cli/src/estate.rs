@@ -71,9 +71,9 @@ impl EstateArgs {
 }
 
 /// The scopes to walk, and the projects left out (with why).
-struct Planned {
-    set: ScopeSet<EstateBackup>,
-    skipped: Vec<String>,
+pub struct Planned {
+    pub set: ScopeSet<EstateBackup>,
+    pub skipped: Vec<String>,
 }
 
 /// Runs `list` over the estate.
@@ -85,24 +85,9 @@ pub async fn run_list(
     args: &ListArgs,
     ui: &Ui,
 ) -> Exit {
-    let budget = estate
-        .max_rate
-        .map_or_else(RequestBudget::adaptive, RequestBudget::with_max_rate);
-    let planned = match plan(global, estate, clouds, services, &budget, args).await {
-        Ok(Ok(planned)) => planned,
-        Ok(Err(message)) => {
-            report::stderr_line(format_args!("error: {message}"));
-            return Exit::Failed;
-        }
-        Err(err) => {
-            report::error(&err, None);
-            return Exit::Failed;
-        }
+    let Some(mut set) = scopes(global, estate, clouds, services, args, ui).await else {
+        return Exit::Failed;
     };
-    for skipped in &planned.skipped {
-        ui.say(format_args!("skipped {skipped}"));
-    }
-    let mut set = planned.set.concurrency(estate.concurrency.unwrap_or(4));
     if let Some(path) = &estate.checkpoint {
         match load_checkpoint(path) {
             Ok(Some(checkpoint)) => match set.resume(&checkpoint) {
@@ -123,6 +108,39 @@ pub async fn run_list(
     let mut stream = set.stream();
     let walked = walk(&mut stream, estate, format, services.len() > 1, ui).await;
     finish(&stream, estate, walked, ui)
+}
+
+/// The scope set the flags name, with `list`'s filters, under one budget; the projects
+/// left out said on stderr. `None` when it cannot be made (the error reported).
+pub async fn scopes(
+    global: &GlobalArgs,
+    estate: &EstateArgs,
+    clouds: &[String],
+    services: &[Service],
+    args: &ListArgs,
+    ui: &Ui,
+) -> Option<ScopeSet<EstateBackup>> {
+    let budget = estate
+        .max_rate
+        .map_or_else(RequestBudget::adaptive, RequestBudget::with_max_rate);
+    let planned = match plan(global, estate, clouds, services, &budget, args).await {
+        Ok(Ok(planned)) => planned,
+        Ok(Err(message)) => {
+            report::stderr_line(format_args!("error: {message}"));
+            return None;
+        }
+        Err(err) => {
+            report::error(&err, None);
+            return None;
+        }
+    };
+    for skipped in &planned.skipped {
+        ui.say(format_args!(
+            "skipped {}",
+            crate::output::printable(skipped)
+        ));
+    }
+    Some(planned.set.concurrency(estate.concurrency.unwrap_or(4)))
 }
 
 /// How the walk of the merged stream ended.

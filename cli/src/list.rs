@@ -74,6 +74,10 @@ pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
     flags.region_name = global.region.clone();
     flags.volume_api_version = global.api_version.clone();
     flags.api_timeout = global.timeout.as_ref().map(|timeout| timeout.duration);
+    flags.budget = global
+        .estate
+        .max_rate
+        .map(vbs_backups::RequestBudget::with_max_rate);
     if flags.token.is_some() && flags.endpoint_override.is_some() {
         flags.auth_type = Some("token_endpoint".to_owned());
     }
@@ -149,6 +153,9 @@ pub fn huawei_config(
     let mut http = HttpOptions::new().user_agent(USER_AGENT);
     if let Some(timeout) = &global.timeout {
         http = http.timeout(timeout.duration);
+    }
+    if let Some(rate) = global.estate.max_rate {
+        http = http.budget(vbs_backups::RequestBudget::with_max_rate(rate));
     }
     Ok(Some(config.http(http)))
 }

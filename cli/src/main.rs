@@ -14,6 +14,7 @@ mod args;
 mod demo;
 mod estate;
 mod estate_output;
+mod estate_stats;
 mod generate;
 mod list;
 mod output;
@@ -85,6 +86,9 @@ fn main() -> ExitCode {
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
             Command::Completions { .. } | Command::Man => Exit::Ok,
+            Command::Stats(stats) if cli.global.is_estate() => {
+                estate_stats::run(&cli.global, stats, &ui).await
+            }
             Command::Stats(stats) => stats::run(&cli.global, stats, &ui).await,
         }
     });

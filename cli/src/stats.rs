@@ -166,7 +166,7 @@ impl Tally {
 
 /// What the walk has seen so far.
 #[derive(Debug, Default)]
-struct Stats {
+pub struct Stats {
     backups: u64,
     size_gib: u64,
     without_size: u64,
@@ -182,7 +182,7 @@ struct Stats {
 }
 
 impl Stats {
-    fn add(&mut self, backup: &BackupDetail) {
+    pub fn add(&mut self, backup: &BackupDetail) {
         let size = backup.size.unwrap_or(0);
         self.backups += 1;
         self.size_gib = self.size_gib.saturating_add(size);
@@ -229,7 +229,7 @@ impl Stats {
         self.by_day.entry(day).or_default().add(size);
     }
 
-    fn summary(self) -> Summary {
+    pub fn summary(self) -> Summary {
         let mut largest: Vec<VolumeTally> = self
             .by_volume
             .iter()

@@ -268,3 +268,32 @@ fn a_run_killed_with_sigkill_and_rerun_loses_nothing_and_repeats_at_most_a_page_
     );
     assert!(!checkpoint.exists());
 }
+
+#[test]
+fn stats_over_an_estate_breaks_the_figures_down_by_region_and_project() {
+    let served = account(FakeAccount::builder().regions(2).backups(4));
+    let mut command = common::vbs();
+    command.envs(served.account.env());
+    let output = command
+        .args(["--all-regions", "--service", "vbs,cbr", "--quiet"])
+        .args(["stats", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let figures: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // 3 projects (cn-north-4, its _prod, cn-east-3) x 2 services x 4 backups.
+    assert_eq!(figures["backups"], 24);
+    let by_project = figures["by_project"].as_object().unwrap();
+    let mut keys: Vec<_> = by_project.keys().cloned().collect();
+    keys.sort();
+    let mut expected: Vec<String> = served
+        .account
+        .scopes()
+        .iter()
+        .map(|s| format!("{}/{}", s.region, s.project.id))
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(keys, expected);
+    assert!(by_project.values().all(|tally| tally["backups"] == 8));
+}
