@@ -151,8 +151,8 @@ impl<W: Write> EstateWriter<W> {
         self.out.flush()
     }
 
-    /// The backup as JSON, with `region`, `project_id` and (for several services)
-    /// `service` from its scope.
+    /// The backup as JSON, with `region`, `project_id`, (for several services) `service`
+    /// and (for a clouds.yaml cloud) `cloud` from its scope.
     fn json(&self, backup: &Scoped<EstateBackup>) -> io::Result<Value> {
         let value = match &backup.item {
             EstateBackup::Vbs(detail) => serde_json::to_value(detail),
@@ -170,6 +170,9 @@ impl<W: Write> EstateWriter<W> {
         );
         if self.services {
             object.insert("service".to_owned(), backup.scope.service.as_str().into());
+        }
+        if let Some(cloud) = &backup.scope.cloud {
+            object.insert("cloud".to_owned(), cloud.clone().into());
         }
         Ok(Value::Object(object))
     }

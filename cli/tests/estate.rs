@@ -279,7 +279,11 @@ fn stats_over_an_estate_breaks_the_figures_down_by_region_and_project() {
         .args(["stats", "--format", "json"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let figures: Value = serde_json::from_slice(&output.stdout).unwrap();
     // 3 projects (cn-north-4, its _prod, cn-east-3) x 2 services x 4 backups.
     assert_eq!(figures["backups"], 24);
@@ -296,4 +300,105 @@ fn stats_over_an_estate_breaks_the_figures_down_by_region_and_project() {
     expected.dedup();
     assert_eq!(keys, expected);
     assert!(by_project.values().all(|tally| tally["backups"] == 8));
+}
+
+/// Two clouds of one clouds.yaml, each a Keystone with two projects whose backups sit
+/// behind one block storage endpoint.
+struct Clouds {
+    servers: Vec<(String, vbs_backups_testing::FakeServer)>,
+    clouds_yaml: std::path::PathBuf,
+    _keep: (
+        Vec<vbs_backups_testing::FakeKeystone>,
+        Vec<vbs_backups_testing::ProjectRouter>,
+        tempfile::TempDir,
+        tokio::runtime::Runtime,
+    ),
+}
+
+fn two_clouds() -> Clouds {
+    use vbs_backups_testing::{
+        DEFAULT_PROJECT_ID, FakeEndpoint, FakeKeystone, FakeProject, FakeServer, ProjectRouter,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from("clouds:\n");
+    let (mut servers, mut keystones, mut routers) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, (cloud, extra)) in [("lab", "p-lab-2"), ("prod", "p-prod-2")]
+        .iter()
+        .enumerate()
+    {
+        let mut cloud_servers = Vec::new();
+        for (offset, project) in [DEFAULT_PROJECT_ID, extra].iter().enumerate() {
+            let seed = (index * 2 + offset) as u64;
+            let builder = FakeServer::builder()
+                .project_id(*project)
+                .backups(3 + offset)
+                .seed(seed)
+                .no_auth();
+            cloud_servers.push(runtime.block_on(builder.start()).unwrap());
+        }
+        let router = runtime
+            .block_on(ProjectRouter::start(&cloud_servers))
+            .unwrap();
+        let mut builder = FakeKeystone::builder().project(FakeProject::new(*extra, *extra));
+        for interface in ["public", "internal", "admin"] {
+            builder = builder.endpoint(FakeEndpoint::new(
+                "block-storage",
+                interface,
+                format!("{}/v3/%(project_id)s", router.endpoint()),
+            ));
+        }
+        let keystone = runtime.block_on(builder.start()).unwrap();
+        yaml.push_str(&format!(
+            "  {cloud}:\n    auth:\n      auth_url: {}\n      username: admin\n      password: fake-password\n      user_domain_name: Default\n    region_name: RegionOne\n",
+            keystone.auth_url()
+        ));
+        servers.extend(cloud_servers.into_iter().map(|s| ((*cloud).to_owned(), s)));
+        keystones.push(keystone);
+        routers.push(router);
+    }
+    let clouds_yaml = dir.path().join("clouds.yaml");
+    std::fs::write(&clouds_yaml, yaml).unwrap();
+    Clouds {
+        servers,
+        clouds_yaml,
+        _keep: (keystones, routers, dir, runtime),
+    }
+}
+
+#[test]
+fn every_project_of_several_clouds_in_one_walk() {
+    let clouds = two_clouds();
+    let mut command = common::vbs();
+    let output = command
+        .env("OS_CLIENT_CONFIG_FILE", &clouds.clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "--every-project"])
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let mut listed: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let value: Value = serde_json::from_str(line).unwrap();
+        let text = |name: &str| value[name].as_str().unwrap().to_owned();
+        assert_eq!(text("region"), "RegionOne");
+        assert!(listed.insert((text("cloud"), text("project_id"), text("id"))));
+    }
+    let truth: BTreeSet<_> = clouds
+        .servers
+        .iter()
+        .flat_map(|(cloud, server)| {
+            server
+                .backups()
+                .into_iter()
+                .map(|b| (cloud.clone(), server.project_id().to_owned(), b.id))
+        })
+        .collect();
+    assert_eq!(listed, truth);
+    assert_eq!(stderr.matches(", complete").count(), 4, "{stderr}");
 }
