@@ -106,7 +106,8 @@ pub async fn run_list(
     }
     let format = args.format.unwrap_or(ui.default_format());
     let mut stream = set.stream();
-    let walked = walk(&mut stream, estate, format, services.len() > 1, ui).await;
+    let save_every = args.page_size.map_or(DEFAULT_PAGE, |size| size as usize);
+    let walked = walk(&mut stream, estate, format, services.len() > 1, save_every, ui).await;
     finish(&stream, estate, walked, ui)
 }
 
@@ -151,14 +152,16 @@ enum Walked {
     Failed(String),
 }
 
-/// Prints every backup as it arrives; after each burst of backups (at least every page)
-/// flushes stdout and then saves the checkpoint, so the checkpoint never claims a backup
-/// that was not written.
+/// Prints every backup as it arrives; whenever no backup is ready at once, and after
+/// every `save_every` (a page's worth) in a row, flushes stdout and then saves the
+/// checkpoint, so that the checkpoint never claims a backup that was not written and a
+/// rerun repeats at most about a page.
 async fn walk(
     stream: &mut EstateStream<EstateBackup>,
     estate: &EstateArgs,
     format: Format,
     services: bool,
+    save_every: usize,
     ui: &Ui,
 ) -> Walked {
     let mut writer = EstateWriter::new(BufWriter::new(io::stdout().lock()), format, services);
@@ -188,7 +191,7 @@ async fn walk(
                 return io_end(err);
             }
             since_save += 1;
-            if since_save >= SAVE_EVERY {
+            if since_save >= save_every {
                 if let Err(walked) = save(&mut writer, stream, estate) {
                     return walked;
                 }
@@ -205,9 +208,8 @@ async fn walk(
     }
 }
 
-/// Backups printed at most between two checkpoints, when they keep coming without a
-/// pause: the smallest page a server sends by default.
-const SAVE_EVERY: usize = 1000;
+/// The page size when none is asked for: a checkpoint is saved at least this often.
+const DEFAULT_PAGE: usize = 1000;
 
 fn save<W: io::Write>(
     writer: &mut EstateWriter<W>,
