@@ -3,14 +3,10 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::str::FromStr;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::{Error, Result};
 use crate::model::ApiVersion;
 
 /// The newest version of the serialized form this crate reads and writes, so a newer
@@ -71,11 +67,16 @@ impl Window {
 /// ```
 ///
 /// It also has a compact, URL-safe string form, for a command line or a log line:
-/// [`Display`](fmt::Display) writes it, [`FromStr`] reads it back (see
+/// [`Display`](fmt::Display) writes it, [`FromStr`](std::str::FromStr) reads it back (see
 /// [`Cursor::to_token`]).
 ///
-/// A cursor keeps at most 16 earlier ids whatever it was read from (the step-back
-/// bound of a walk, see `ListBackups::sort`), and carries the pages still allowed by
+/// A cursor survives the deletion of what it points at: besides the last id it keeps the
+/// ids handed out just before it (at most 16, whatever it was read from), the creation
+/// time of the last item where the listing shows it (the detail listing), and the id of
+/// the first item not handed out yet. A walk resumed after all of those ids were deleted
+/// (a cleanup job that deleted everything it listed) restarts at the top of the listing
+/// and skips exactly what was handed out, by comparing creation times and ids; see
+/// "Cleanup jobs" in the README for what that costs. It also carries the pages still allowed by
 /// [`max_pages`](crate::ListBackups::max_pages) and the age window
 /// ([`created_before`](crate::ListBackups::created_before) /
 /// [`created_after`](crate::ListBackups::created_after)), so a resumed walk still stops
@@ -100,6 +101,14 @@ pub struct Cursor {
         deserialize_with = "last_earlier_ids"
     )]
     pub(crate) earlier: Vec<String>,
+    /// When `after` was created, where the listing shows it: the position a walk whose
+    /// remembered ids were all deleted restarts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) after_created_at: Option<Timestamp>,
+    /// The first item not handed out yet, where the walk had seen it: a walk without
+    /// creation times restarts by skipping to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) offset: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,55 +153,6 @@ fn last_earlier_ids<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<St
     deserializer.deserialize_seq(Last)
 }
 
-/// What the string form of a cursor starts with: its format, so that a later version can
-/// read it and anything else is told apart at once.
-const TOKEN_PREFIX: &str = "vbs1.";
-
-/// What a stream has delivered so far; with the walk's definition it makes a cursor.
-#[derive(Debug, Default)]
-pub(crate) struct Progress {
-    /// The last ids delivered, newest last, at most `EARLIER_IDS + 1` of them.
-    recent: VecDeque<String>,
-    pub(crate) delivered: u64,
-    /// Pages handed out whole (by a page stream).
-    pub(crate) pages: u64,
-}
-
-impl Progress {
-    pub(crate) fn record(&mut self, id: &str) {
-        self.delivered += 1;
-        // Reuses the oldest buffer: no allocation per item in a long walk.
-        let mut buffer = if self.recent.len() > EARLIER_IDS {
-            self.recent.pop_front().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        buffer.clear();
-        buffer.push_str(id);
-        self.recent.push_back(buffer);
-    }
-
-    pub(crate) fn record_page<'a>(&mut self, ids: impl ExactSizeIterator<Item = &'a str>) {
-        self.pages += 1;
-        let count = ids.len();
-        let kept = count.min(EARLIER_IDS + 1);
-        for id in ids.skip(count - kept) {
-            self.record(id);
-        }
-        self.delivered += (count - kept) as u64;
-    }
-
-    pub(crate) fn last_id(&self) -> Option<&str> {
-        self.recent.back().map(String::as_str)
-    }
-
-    /// The ids delivered before the last one, oldest first.
-    pub(crate) fn earlier_ids(&self) -> Vec<String> {
-        let before_last = self.recent.len().saturating_sub(1);
-        self.recent.iter().take(before_last).cloned().collect()
-    }
-}
-
 impl Cursor {
     /// The id the walk continues after, if any item was delivered (or `after` was set).
     ///
@@ -204,54 +164,89 @@ impl Cursor {
     pub fn after(&self) -> Option<&str> {
         self.after.as_deref()
     }
-
-    /// The compact, URL-safe string form: `vbs1.` and the base64url (no padding) of the
-    /// cursor's JSON. Only letters, digits, `-`, `_` and `.`: safe to paste in a shell
-    /// without quoting. The same as `to_string()`; read it back with [`str::parse`].
-    ///
-    /// ```
-    /// # fn f(cursor: vbs_backups::Cursor) -> vbs_backups::Result<()> {
-    /// let token = cursor.to_token();
-    /// assert!(token.starts_with("vbs1."));
-    /// let again: vbs_backups::Cursor = token.parse()?;
-    /// assert_eq!(again, cursor);
-    /// # Ok(()) }
-    /// ```
-    pub fn to_token(&self) -> String {
-        // Serializing plain strings and numbers cannot fail.
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
-    }
 }
 
-/// The largest cursor token read: a cursor is a few hundred bytes; this leaves room for
-/// long filters and ids without letting a pasted file exhaust memory.
-const MAX_TOKEN_BYTES: usize = 64 * 1024;
-
-impl fmt::Display for Cursor {
-    /// The string form of [`to_token`](Cursor::to_token).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_token())
-    }
+/// What a stream has handed out so far; with the walk's definition it makes a cursor.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// The last ids passed (handed out, or read and left out by an age window), newest
+    /// last, at most `EARLIER_IDS + 1` of them, each with its creation time where known.
+    recent: VecDeque<(String, Option<Timestamp>)>,
+    /// The first item not handed out yet, where known.
+    next: Option<String>,
+    pub(crate) delivered: u64,
+    /// Pages handed out whole (by a page stream).
+    pub(crate) pages: u64,
 }
 
-impl FromStr for Cursor {
-    type Err = Error;
+impl Progress {
+    /// Records an item handed out.
+    pub(crate) fn record(&mut self, id: &str, created_at: Option<Timestamp>) {
+        self.delivered += 1;
+        self.pass(id, created_at);
+    }
 
-    /// Reads the string form of [`to_token`](Cursor::to_token) (surrounding white space
-    /// is ignored); a [`ErrorKind::Config`](crate::ErrorKind::Config) error otherwise.
-    fn from_str(text: &str) -> Result<Self> {
-        let text = text.trim();
-        let refused = |why: &str| Error::config(format!("not a vbs-backups resume token: {why}"));
-        if text.len() > MAX_TOKEN_BYTES {
-            return Err(refused("too long"));
-        }
-        let Some(encoded) = text.strip_prefix(TOKEN_PREFIX) else {
-            return Err(refused("it does not start with `vbs1.`"));
+    /// Records an item the walk went past without handing it out.
+    pub(crate) fn pass(&mut self, id: &str, created_at: Option<Timestamp>) {
+        // Reuses the oldest buffer: no allocation per item in a long walk.
+        let mut buffer = if self.recent.len() > EARLIER_IDS {
+            self.recent
+                .pop_front()
+                .map(|(id, _)| id)
+                .unwrap_or_default()
+        } else {
+            String::new()
         };
-        let json = URL_SAFE_NO_PAD
-            .decode(encoded)
-            .map_err(|_| refused("it is not base64url"))?;
-        serde_json::from_slice(&json).map_err(|_| refused("its content is not a cursor"))
+        buffer.clear();
+        buffer.push_str(id);
+        self.recent.push_back((buffer, created_at));
+    }
+
+    /// Records a whole page handed out: the last few items are remembered, the rest
+    /// counted.
+    pub(crate) fn record_page<'a>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = (&'a str, Option<Timestamp>)>,
+    ) {
+        self.pages += 1;
+        let count = items.len();
+        let kept = count.min(EARLIER_IDS + 1);
+        for (id, created_at) in items.skip(count - kept) {
+            self.record(id, created_at);
+        }
+        self.delivered += (count - kept) as u64;
+    }
+
+    /// Says which item comes next, where the walk knows it.
+    pub(crate) fn set_next(&mut self, next: Option<&str>) {
+        match (next, &mut self.next) {
+            (Some(id), Some(buffer)) => {
+                buffer.clear();
+                buffer.push_str(id);
+            }
+            (next, slot) => *slot = next.map(str::to_owned),
+        }
+    }
+
+    pub(crate) fn last_id(&self) -> Option<&str> {
+        self.recent.back().map(|(id, _)| id.as_str())
+    }
+
+    pub(crate) fn last_created_at(&self) -> Option<Timestamp> {
+        self.recent.back().and_then(|(_, created_at)| *created_at)
+    }
+
+    pub(crate) fn next(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
+    /// The ids passed before the last one, oldest first.
+    pub(crate) fn earlier_ids(&self) -> Vec<String> {
+        let before_last = self.recent.len().saturating_sub(1);
+        self.recent
+            .iter()
+            .take(before_last)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 }

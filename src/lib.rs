@@ -110,6 +110,7 @@ pub mod keystone;
 mod model;
 mod pager;
 mod query;
+mod token;
 
 pub use auth::{AuthSource, Authorizer, OutgoingRequest, Rejection};
 #[cfg(feature = "blocking")]

@@ -113,9 +113,9 @@ impl<T: Listed> Listing<T> {
                 T::CURSOR_NAME
             )));
         }
-        let (after, earlier) = match cursor.after {
-            Some(after) => (Some(after), cursor.earlier),
-            None => (None, Vec::new()),
+        let (after, earlier, after_created_at) = match cursor.after {
+            Some(after) => (Some(after), cursor.earlier, cursor.after_created_at),
+            None => (None, Vec::new(), None),
         };
         Ok(Self {
             client: client.clone(),
@@ -126,6 +126,8 @@ impl<T: Listed> Listing<T> {
                 offset: cursor.offset,
                 after,
                 earlier,
+                after_created_at,
+                next: cursor.next,
                 max_items: cursor.max_items,
                 max_pages: cursor.max_pages,
                 ..Paging::default()
@@ -228,6 +230,8 @@ impl<T: Listed> Listing<T> {
     pub fn after(mut self, id: impl Into<String>) -> Self {
         self.paging.after = Some(id.into());
         self.paging.earlier.clear();
+        self.paging.after_created_at = None;
+        self.paging.next = None;
         self
     }
 

@@ -54,13 +54,24 @@ async fn prefetch_fetches_at_most_that_many_pages_ahead() {
             "prefetch {prefetch}: one page handed out, {prefetch} ahead"
         );
         // Consuming the rest of the first page frees no slot: the page was already taken.
-        for _ in 1..10 {
+        // Its last item is the next request's marker, held back until that request is
+        // answered (so a consumer deleting what it gets never deletes the marker): the
+        // first page hands out nine.
+        for _ in 1..9 {
             backups.next().await.expect("an item").expect("no error");
         }
         tokio::time::sleep(SETTLE).await;
         assert_eq!(
             server.request_count() as u64,
             1 + prefetch,
+            "prefetch {prefetch}"
+        );
+        // The tenth comes with the second page.
+        backups.next().await.expect("an item").expect("no error");
+        tokio::time::sleep(SETTLE).await;
+        assert_eq!(
+            server.request_count() as u64,
+            2 + prefetch,
             "prefetch {prefetch}"
         );
         let rest: Vec<_> = backups.try_collect().await.expect("listing succeeds");
@@ -79,7 +90,8 @@ async fn pages_stream_prefetch_is_bounded_the_same_way() {
     let server = server(100).await;
     let mut pages = client(&server).backups().page_size(10).prefetch(2).pages();
     let first = pages.next().await.expect("a page").expect("no error");
-    assert_eq!(first.len(), 10);
+    // The last item, the next request's marker, comes with the next page.
+    assert_eq!(first.len(), 9);
     tokio::time::sleep(SETTLE).await;
     assert_eq!(server.request_count(), 3);
 }
@@ -93,7 +105,8 @@ async fn dropping_the_stream_cancels_the_request_in_flight_and_sends_no_more() {
             .page_size(10)
             .prefetch(prefetch)
             .stream();
-        for _ in 0..10 {
+        // The first page's nine (its last item waits for the next page).
+        for _ in 0..9 {
             backups.next().await.expect("an item").expect("no error");
         }
         tokio::time::sleep(SETTLE).await;
@@ -171,13 +184,21 @@ async fn an_error_midway_says_where_to_resume() {
         .expect("valid client");
     let mut backups = client.backups().page_size(10).prefetch(0).stream();
     let mut seen = Vec::new();
-    for _ in 0..20 {
+    // Two pages: nine, then the held-back tenth and nine more.
+    for _ in 0..19 {
         seen.push(backups.next().await.expect("an item").expect("no error"));
     }
     server.push_response(CannedResponse::json(
         500,
         r#"{"computeFault": {"code": 500, "message": "The server has either erred or is incapable of performing the requested operation."}}"#,
     ));
+    // Page 3 fails: the item held back as its marker comes out, then the error.
+    let held = backups
+        .next()
+        .await
+        .expect("an item")
+        .expect("the held item");
+    seen.push(held);
     let err = backups
         .next()
         .await

@@ -104,7 +104,7 @@ async fn an_exactly_full_last_page_ends_on_the_empty_page_after_it() {
         .expect("listing succeeds");
     assert_eq!(
         pages.iter().map(|p| p.len()).collect::<Vec<_>>(),
-        [10, 10, 0]
+        [9, 10, 1]
     );
     assert!(pages[2].next_link.is_none());
     assert_eq!(
