@@ -108,9 +108,10 @@ async fn throttling_one_client_pauses_the_others() {
         busy_times.iter().any(|&t| t >= pause_end),
         "the busy walk ended before the pause would have mattered"
     );
-    // Requests already admitted when the 429 arrived may still land; no more.
+    // Requests admitted before the client saw the 429 may still land (a few, on a busy
+    // machine); unpaused, the busy walk would send hundreds in these two seconds.
     assert!(
-        during_pause <= 3,
+        during_pause <= 10,
         "{during_pause} requests of another client during the Retry-After pause"
     );
     assert_eq!(budget.throttled_answers(), 1);
