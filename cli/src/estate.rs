@@ -107,7 +107,15 @@ pub async fn run_list(
     let format = args.format.unwrap_or(ui.default_format());
     let mut stream = set.stream();
     let save_every = args.page_size.map_or(DEFAULT_PAGE, |size| size as usize);
-    let walked = walk(&mut stream, estate, format, services.len() > 1, save_every, ui).await;
+    let walked = walk(
+        &mut stream,
+        estate,
+        format,
+        services.len() > 1,
+        save_every,
+        ui,
+    )
+    .await;
     finish(&stream, estate, walked, ui)
 }
 
