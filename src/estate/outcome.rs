@@ -37,6 +37,8 @@ pub struct ScopeOutcome {
 /// Whether a scope was walked to its end.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+// One per scope, never in a hot path: a plain cursor reads better than a boxed one.
+#[allow(clippy::large_enum_variant)]
 pub enum ScopeResult {
     /// Walked to the end (perhaps by an earlier run, per the checkpoint).
     Complete {
