@@ -70,6 +70,45 @@ impl EstateArgs {
     }
 }
 
+/// Refuses what a walk of one scope has and an estate does not (yet): a starting point,
+/// limits, a window, columns of the caller's choosing, whole-cloud listings, CBR-only
+/// filters. Silently ignoring them would list something else than was asked.
+pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
+    if global.estate.every_project && !global.estate.regions.is_empty() {
+        return Err("--every-project and --regions exclude each other".to_owned());
+    }
+    if global.project_id.is_some() || global.endpoint.is_some() {
+        return Err(
+            "--project-id and --endpoint name one scope: leave them out of an estate walk"
+                .to_owned(),
+        );
+    }
+    let unsupported = [
+        ("--offset", args.offset.is_some()),
+        ("--max-items", args.max_items.is_some()),
+        ("--after", args.after.is_some()),
+        ("--resume", args.resume.is_some()),
+        ("--resume-file", args.resume_file.is_some()),
+        ("--created-before", args.created_before.is_some()),
+        ("--created-after", args.created_after.is_some()),
+        ("--fields", args.fields.is_some()),
+        ("--all-projects", args.all_projects),
+        ("--project-filter", args.project_filter.is_some()),
+        ("--count", args.count),
+        ("--vault-id", args.vault_id.is_some()),
+        ("--resource-id", args.resource_id.is_some()),
+        ("--resource-type", args.resource_type.is_some()),
+    ];
+    match unsupported.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(format!(
+            "{flag} applies to one scope, not to an estate walk (--regions, --all-regions, \
+             --every-project, several --os-cloud or --service, --checkpoint); \
+             rerun with --checkpoint FILE to resume an estate"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The scopes to walk, and the projects left out (with why).
 pub struct Planned {
     pub set: ScopeSet<EstateBackup>,

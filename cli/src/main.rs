@@ -52,6 +52,11 @@ fn main() -> ExitCode {
     if let Err(message) = checked {
         args::usage_error(message);
     }
+    if let Some(listing) = listing.filter(|_| cli.global.is_estate()) {
+        if let Err(message) = estate::check(&cli.global, listing) {
+            args::usage_error(message);
+        }
+    }
     if let Some(listing) = listing {
         if let Err(message) = list::check(&cli.global, listing) {
             args::usage_error(message);

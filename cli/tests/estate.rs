@@ -402,3 +402,25 @@ fn every_project_of_several_clouds_in_one_walk() {
     assert_eq!(listed, truth);
     assert_eq!(stderr.matches(", complete").count(), 4, "{stderr}");
 }
+
+#[test]
+fn flags_of_one_scope_are_refused_in_an_estate_walk() {
+    for (extra, named) in [
+        (&["list", "--after", "b1"][..], "--after"),
+        (&["list", "--max-items", "5"], "--max-items"),
+        (&["--project-id", "p1", "list"], "--project-id"),
+        (
+            &["--every-project", "--regions", "cn-north-4", "list"],
+            "--regions",
+        ),
+    ] {
+        let output = common::vbs()
+            .args(["--all-regions"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{extra:?}: {stderr}");
+    }
+}
