@@ -23,4 +23,7 @@ REAL_CINDER_HOME="$pinned_home" REAL_CINDER_VENV="$PWD/target/real-cinder/venv" 
 eval "$(bash scripts/real-cinder.sh env)"
 export REAL_CINDER_PINNED_ENDPOINT="http://127.0.0.1:$pinned_port"
 export REAL_CINDER_PINNED_PUBLIC="$unreachable"
+# The cleanup test runs the README's shell pipeline through the built command.
+cargo build --quiet -p vbs-backups-cli
+export REAL_CINDER_VBS="${CARGO_TARGET_DIR:-$PWD/target}/debug/vbs-backups"
 cargo test --all-features --test real_cinder -- --ignored "$@"

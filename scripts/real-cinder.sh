@@ -6,8 +6,8 @@
 #   scripts/real-cinder.sh stop      end the server's process group; ok if not running
 #   scripts/real-cinder.sh status    say whether it runs (exit 0 if it does, 3 if not)
 #   scripts/real-cinder.sh env       print `export REAL_CINDER_…=…` lines for the tests
-#   scripts/real-cinder.sh delete [--hard] ID   soft-delete a backup as Cinder does
-#   scripts/real-cinder.sh restore ID            put a seeded backup back
+#   scripts/real-cinder.sh delete [--hard] ID...  soft-delete backups as Cinder does
+#   scripts/real-cinder.sh restore ID...         put seeded backups back
 #   scripts/real-cinder.sh reseed                reset every backup to the seeded set
 #   scripts/real-cinder.sh check                 self-check the running server (~5 s)
 #
@@ -44,6 +44,7 @@ PROJECT="${REAL_CINDER_PROJECT_ID:-b23b579f08c84228b9b4673c46f0c442}"
 export REAL_CINDER_PROJECT_ID="$PROJECT" # seed.py seeds this project
 SCRATCH_PROJECT=5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c
 OTHER_PROJECT=ffffffffffffffffffffffffffffffff
+CLEANUP_PROJECT=c1ea0c1ea0c1ea0c1ea0c1ea0c1ea0c1
 
 home="${REAL_CINDER_HOME:-$PWD/target/real-cinder}"
 mkdir -p "$home"
@@ -168,6 +169,8 @@ write_env() {
     echo "export REAL_CINDER_SCRATCH_PROJECT=$SCRATCH_PROJECT"
     echo "export REAL_CINDER_SCRATCH_TRUTH=$(shell_quote "$home/truth-$SCRATCH_PROJECT.json")"
     echo "export REAL_CINDER_OTHER_PROJECT=$OTHER_PROJECT"
+    echo "export REAL_CINDER_CLEANUP_PROJECT=$CLEANUP_PROJECT"
+    echo "export REAL_CINDER_CLEANUP_TRUTH=$(shell_quote "$home/truth-$CLEANUP_PROJECT.json")"
     echo "export REAL_CINDER_PUBLIC_ENDPOINT=$(shell_quote "${REAL_CINDER_PUBLIC_ENDPOINT:-}")"
     echo "export REAL_CINDER_HOME=$(shell_quote "$home")"
     echo "export REAL_CINDER_CTL=$(shell_quote "$here/real-cinder.sh")"
@@ -268,18 +271,14 @@ case "${1:-}" in
   delete)
     lock
     shift
-    if [[ "${1:-}" == --hard ]]; then
-      [[ $# -eq 2 ]] || die "usage: $0 delete [--hard] BACKUP_ID"
-      cmd_mutate delete --hard "$2"
-    else
-      [[ $# -eq 1 ]] || die "usage: $0 delete [--hard] BACKUP_ID"
-      cmd_mutate delete "$1"
-    fi
+    [[ $# -ge 1 && "$*" != --hard ]] || die "usage: $0 delete [--hard] BACKUP_ID..."
+    cmd_mutate delete "$@"
     ;;
   restore)
     lock
-    [[ $# -eq 2 ]] || die "usage: $0 restore BACKUP_ID"
-    cmd_mutate restore "$2"
+    shift
+    [[ $# -ge 1 ]] || die "usage: $0 restore BACKUP_ID..."
+    cmd_mutate restore "$@"
     ;;
   reseed) lock && cmd_mutate reseed ;;
   check)
@@ -289,7 +288,7 @@ case "${1:-}" in
     "$python" "$helpers/check.py"
     ;;
   *)
-    echo "usage: $0 start|stop|status|env|check|delete [--hard] ID|restore ID|reseed" >&2
+    echo "usage: $0 start|stop|status|env|check|delete [--hard] ID...|restore ID...|reseed" >&2
     exit 2
     ;;
 esac

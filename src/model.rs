@@ -6,18 +6,17 @@ mod cbr;
 mod detail;
 mod lenient;
 mod page_decoder;
-
-use std::fmt;
-use std::str::FromStr;
+mod status;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use api_version::ApiVersion;
 pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
+use status::open_status;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
 /// its name and its links.
@@ -315,124 +314,38 @@ impl<T> IntoIterator for Page<T> {
     }
 }
 
-/// The status of a backup, as the API spells it.
-///
-/// The set is open: any value not listed here (a newer server's) is kept in
-/// [`BackupStatus::Unknown`], and a caller may filter by such a value too. Two
-/// statuses are equal when they spell the same value.
-///
-/// ```
-/// use vbs_backups::BackupStatus;
-///
-/// assert_eq!("error_restoring".parse::<BackupStatus>(), Ok(BackupStatus::ErrorRestoring));
-/// assert_eq!(BackupStatus::Available.as_str(), "available");
-/// let other: BackupStatus = "backing-up".parse().unwrap();
-/// assert_eq!(other, BackupStatus::Unknown("backing-up".into()));
-/// assert_eq!(other.to_string(), "backing-up");
-/// assert_eq!(BackupStatus::Unknown("available".into()), BackupStatus::Available);
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum BackupStatus {
-    /// `available`: the backup can be restored.
-    Available,
-    /// `error`: creating the backup failed.
-    Error,
-    /// `restoring`: the backup is being restored to a volume.
-    Restoring,
-    /// `creating`: the backup is being created.
-    Creating,
-    /// `deleting`: the backup is being deleted.
-    Deleting,
-    /// `error_restoring`: restoring the backup failed (VBS).
-    ErrorRestoring,
-    /// `error_deleting`: deleting the backup failed (Cinder).
-    ErrorDeleting,
-    /// Any other value, kept verbatim.
-    Unknown(String),
-}
-
-impl BackupStatus {
-    /// The value as the API writes it.
+open_status! {
+    /// The status of a backup, as the API spells it.
+    ///
+    /// The set is open: any value not listed here (a newer server's) is kept in
+    /// [`BackupStatus::Unknown`], and a caller may filter by such a value too. Two
+    /// statuses are equal when they spell the same value.
     ///
     /// ```
-    /// assert_eq!(vbs_backups::BackupStatus::ErrorRestoring.as_str(), "error_restoring");
+    /// use vbs_backups::BackupStatus;
+    ///
+    /// assert_eq!("error_restoring".parse::<BackupStatus>(), Ok(BackupStatus::ErrorRestoring));
+    /// assert_eq!(BackupStatus::Available.as_str(), "available");
+    /// let other: BackupStatus = "backing-up".parse().unwrap();
+    /// assert_eq!(other, BackupStatus::Unknown("backing-up".into()));
+    /// assert_eq!(other.to_string(), "backing-up");
+    /// assert_eq!(BackupStatus::Unknown("available".into()), BackupStatus::Available);
     /// ```
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Available => "available",
-            Self::Error => "error",
-            Self::Restoring => "restoring",
-            Self::Creating => "creating",
-            Self::Deleting => "deleting",
-            Self::ErrorRestoring => "error_restoring",
-            Self::ErrorDeleting => "error_deleting",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl From<&str> for BackupStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "available" => Self::Available,
-            "error" => Self::Error,
-            "restoring" => Self::Restoring,
-            "creating" => Self::Creating,
-            "deleting" => Self::Deleting,
-            "error_restoring" => Self::ErrorRestoring,
-            "error_deleting" => Self::ErrorDeleting,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl From<String> for BackupStatus {
-    fn from(value: String) -> Self {
-        match Self::from(value.as_str()) {
-            Self::Unknown(_) => Self::Unknown(value),
-            known => known,
-        }
-    }
-}
-
-impl PartialEq for BackupStatus {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for BackupStatus {}
-
-impl std::hash::Hash for BackupStatus {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl FromStr for BackupStatus {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(s))
-    }
-}
-
-impl fmt::Display for BackupStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for BackupStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for BackupStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+    pub enum BackupStatus {
+        /// `available`: the backup can be restored.
+        Available => "available",
+        /// `error`: creating the backup failed.
+        Error => "error",
+        /// `restoring`: the backup is being restored to a volume.
+        Restoring => "restoring",
+        /// `creating`: the backup is being created.
+        Creating => "creating",
+        /// `deleting`: the backup is being deleted.
+        Deleting => "deleting",
+        /// `error_restoring`: restoring the backup failed (VBS).
+        ErrorRestoring => "error_restoring",
+        /// `error_deleting`: deleting the backup failed (Cinder).
+        ErrorDeleting => "error_deleting",
     }
 }
 

@@ -167,7 +167,9 @@ fn an_error_ends_the_walk_with_a_cursor_to_resume_from() {
             Err(err) => break err,
         }
     };
-    assert_eq!(seen.len(), 30);
+    // The last item of a page is the next request's marker, held back until that
+    // request is answered: an error there leaves it as the first item to resume with.
+    assert_eq!(seen.len(), 29);
     assert_eq!(err.kind(), ErrorKind::Api);
     assert_eq!(err.status(), Some(403));
     let cursor = err.cursor().expect("the error carries a cursor").clone();

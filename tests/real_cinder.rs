@@ -444,3 +444,152 @@ async fn an_admin_lists_every_project_with_each_backups_project() {
     others.sort();
     assert_eq!(one_ids, others);
 }
+
+/// The cleanup project: its 60 backups are deleted by the cleanup tests and put back.
+fn cleanup_project() -> RealCinder {
+    let project = var("REAL_CINDER_CLEANUP_PROJECT");
+    RealCinder {
+        endpoint: var("REAL_CINDER_ENDPOINT"),
+        token: project.clone(),
+        project,
+        truth: truth(&var("REAL_CINDER_CLEANUP_TRUTH")),
+    }
+}
+
+/// Runs `scripts/real-cinder.sh <command> <ids>…` once for many backups.
+fn control_many(command: &str, ids: &[String]) {
+    let status = std::process::Command::new("bash")
+        .arg(var("REAL_CINDER_CTL"))
+        .arg(command)
+        .args(ids)
+        .status()
+        .expect("the control script runs");
+    assert!(status.success(), "real-cinder.sh {command} failed");
+}
+
+/// Walks `stream`, soft-deleting each backup in Cinder's database as soon as it is
+/// handed out (in batches of `batch`), and returns the ids in the order they came.
+async fn delete_as_handed_out<T: vbs_backups::Listed>(
+    mut stream: vbs_backups::ItemStream<T>,
+    batch: usize,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut pending = Vec::new();
+    while let Some(item) = stream.next().await {
+        pending.push(item.expect("the walk goes on").marker().to_owned());
+        if pending.len() == batch {
+            control_many("delete", &pending);
+            seen.append(&mut pending);
+        }
+    }
+    if !pending.is_empty() {
+        control_many("delete", &pending);
+        seen.append(&mut pending);
+    }
+    seen
+}
+
+/// Issue 16 against Cinder 29: a job deleting everything it lists finishes, in-run and
+/// across a resume after all it remembered was deleted, and so does the shell pipeline of
+/// the README through the built command. Checked against the database.
+#[tokio::test]
+#[ignore = "needs a running real Cinder: see scripts/real-cinder.sh"]
+async fn a_cleanup_job_deleting_everything_it_lists_finishes() {
+    let cinder = cleanup_project();
+    let truth = cinder.all_ids();
+    assert_eq!(truth.len(), 60);
+
+    // 1. In one run, each backup deleted as soon as it is handed out.
+    for detail in [false, true] {
+        let listing = cinder.client().backups().page_size(7).prefetch(1);
+        let seen = if detail {
+            delete_as_handed_out(listing.detail().stream(), 1).await
+        } else {
+            delete_as_handed_out(listing.stream(), 1).await
+        };
+        assert_eq!(seen, truth, "detail {detail}: every backup once, in order");
+        assert!(cleanup_project().all_ids().is_empty(), "all deleted");
+        control_many("restore", &truth);
+    }
+
+    // 2. Killed after 25, everything it handed out deleted, resumed from its cursor.
+    for detail in [false, true] {
+        let client = cinder.client();
+        let listing = client.backups().page_size(10).prefetch(0);
+        let (mut seen, cursor) = if detail {
+            let mut stream = listing.detail().stream();
+            let mut seen = Vec::new();
+            for _ in 0..25 {
+                seen.push(stream.next().await.expect("item").expect("ok").id);
+            }
+            (seen, stream.cursor())
+        } else {
+            let mut stream = listing.stream();
+            let mut seen = Vec::new();
+            for _ in 0..25 {
+                seen.push(stream.next().await.expect("item").expect("ok").id);
+            }
+            (seen, stream.cursor())
+        };
+        control_many("delete", &seen);
+        let token: vbs_backups::Cursor = cursor.to_token().parse().expect("token");
+        let rest = if detail {
+            delete_as_handed_out(client.resume_detail(token).unwrap().stream(), 5).await
+        } else {
+            delete_as_handed_out(client.resume(token).unwrap().stream(), 5).await
+        };
+        seen.extend(rest);
+        assert_eq!(seen, truth, "detail {detail}: resumed exactly once");
+        control_many("restore", &truth);
+    }
+
+    // 3. The README's pipeline: list the old ones, delete them 20 at a time as printed.
+    let rows = &cinder.truth;
+    let mut created: Vec<&str> = rows
+        .iter()
+        .map(|row| row["created_at"].as_str().expect("created_at"))
+        .collect();
+    created.sort_unstable();
+    let bound = format!("{}Z", created[40].replace(' ', "T"));
+    let old: HashSet<String> = cinder
+        .ids_where(|row| {
+            format!(
+                "{}Z",
+                row["created_at"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace(' ', "T")
+            ) < bound
+        })
+        .into_iter()
+        .collect();
+    let pipeline = "\"$VBS\" list --endpoint \"$ENDPOINT\" --project-id \"$PROJECT\" \
+        --token \"$PROJECT\" --api-version 3 --page-size 10 --created-before \"$BOUND\" \
+        --format ndjson | jq -r .id | xargs -n 20 bash \"$CTL\" delete";
+    let output = std::process::Command::new("bash")
+        .args(["-o", "pipefail", "-c", pipeline])
+        .env("VBS", var("REAL_CINDER_VBS"))
+        .env("ENDPOINT", &cinder.endpoint)
+        .env("PROJECT", &cinder.project)
+        .env("BOUND", &bound)
+        .env("CTL", var("REAL_CINDER_CTL"))
+        .output()
+        .expect("the pipeline runs");
+    let left = cleanup_project().all_ids();
+    control_many("restore", &truth);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!old.is_empty() && old.len() < truth.len());
+    let expected: Vec<String> = truth
+        .iter()
+        .filter(|id| !old.contains(*id))
+        .cloned()
+        .collect();
+    assert_eq!(
+        left, expected,
+        "every old backup deleted, every newer one kept"
+    );
+}

@@ -258,8 +258,9 @@ pub struct ListArgs {
     pub after: Option<String>,
 
     /// Continue an interrupted listing from the token its `resume with:` line printed;
-    /// the filters, page size and what --max-items still allows come from the token, and
-    /// it works even if the last backup listed was deleted since
+    /// the filters, the projects (--all-projects, --project-filter), page size and what
+    /// --max-items still allows come from the token, and it works even if the last backup
+    /// listed was deleted since
     #[arg(long, value_name = "TOKEN", conflicts_with_all = RESUME_CONFLICTS, conflicts_with = "resume_file")]
     pub resume: Option<String>,
 
@@ -350,7 +351,7 @@ impl ListArgs {
 /// What `--resume` replaces: the listing is the token's.
 /// (Conflicts are mutual in clap, so `--resume` and `--resume-file` share the list and
 /// `--resume` alone names the other.)
-const RESUME_CONFLICTS: [&str; 13] = [
+const RESUME_CONFLICTS: [&str; 15] = [
     "created_before",
     "created_after",
     "status",
@@ -364,6 +365,10 @@ const RESUME_CONFLICTS: [&str; 13] = [
     "max_items",
     "after",
     "count",
+    // The token says whether the walk is of the caller's project, of one project, or of
+    // every project; a flag beside it would silently list something else than it says.
+    "all_projects",
+    "project_filter",
 ];
 
 /// `demo`'s own flags, and a listing's.

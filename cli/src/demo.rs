@@ -5,9 +5,12 @@ use vbs_backups::OpenStackConfig;
 use vbs_backups_testing::FakeServer;
 
 use crate::args::{DemoArgs, GlobalArgs, Service};
-use crate::list::{self, Plan, plural};
+use crate::connect;
+use crate::list;
+use crate::numbers::plural;
 use crate::report;
 use crate::ui::{Exit, Ui};
+use crate::walk::{Plan, Walked};
 
 /// Refuses, as a usage error, the flags that point elsewhere: the demo has its own server.
 pub fn check(global: &GlobalArgs) -> Result<(), String> {
@@ -42,14 +45,6 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
         }
     };
     let token = server.token().unwrap_or_default().to_owned();
-    // The environment is left out: the demo must not pick up a real cloud's OS_AUTH_URL.
-    let mut config = OpenStackConfig::default();
-    config.endpoint_override = Some(server.endpoint());
-    config.project_id = Some(server.project_id().to_owned());
-    config.token = Some(token.clone().into());
-    config.auth_type = Some("token_endpoint".to_owned());
-    config.volume_api_version = global.api_version.clone();
-    config.api_timeout = global.timeout.as_ref().map(|timeout| timeout.duration);
     let pointed = GlobalArgs {
         endpoint: Some(server.endpoint()),
         project_id: Some(server.project_id().to_owned()),
@@ -59,7 +54,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
         "demo: {}",
         report::command_line(&pointed, Some(&token), &args.list)
     ));
-    let client = match list::connect_with(&config).await {
+    let client = match connect::connect_with(&config(&server, global)).await {
         Ok(client) => client,
         Err(err) => {
             report::error(&err, args.list.after.as_deref());
@@ -76,6 +71,28 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
     if walked.exit != Exit::Ok {
         return walked.exit;
     }
+    say_walked(&walked, &server, ui);
+    if !args.serve {
+        return Exit::Ok;
+    }
+    serve(&server, pointed, &token, ui).await
+}
+
+/// The client configuration for the demo's own server. The environment is left out: the
+/// demo must not pick up a real cloud's OS_AUTH_URL.
+fn config(server: &FakeServer, global: &GlobalArgs) -> OpenStackConfig {
+    let mut config = OpenStackConfig::default();
+    config.endpoint_override = Some(server.endpoint());
+    config.project_id = Some(server.project_id().to_owned());
+    config.token = server.token().map(|token| token.to_owned().into());
+    config.auth_type = Some("token_endpoint".to_owned());
+    config.volume_api_version = global.api_version.clone();
+    config.api_timeout = global.timeout.as_ref().map(|timeout| timeout.duration);
+    config
+}
+
+/// What the walk did, and what it cost the server.
+fn say_walked(walked: &Walked, server: &FakeServer, ui: &Ui) {
     let requests = plural(
         u64::try_from(server.request_count()).unwrap_or(u64::MAX),
         "request",
@@ -93,9 +110,10 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
             walked.elapsed
         ));
     }
-    if !args.serve {
-        return Exit::Ok;
-    }
+}
+
+/// `--serve`: keeps the server up until Ctrl-C and says how to list it meanwhile.
+async fn serve(server: &FakeServer, pointed: GlobalArgs, token: &str, ui: &Ui) -> Exit {
     // The point of --serve is these lines: said even with --quiet.
     let example = GlobalArgs {
         api_version: None,
@@ -112,7 +130,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs, ui: &Ui) -> Exit {
     ));
     report::stderr_line(format_args!(
         "  {} | head -3",
-        report::command_line(&example, Some(&token), &ndjson)
+        report::command_line(&example, Some(token), &ndjson)
     ));
     ui.interrupt().wait().await;
     ui.say("demo: stopped");

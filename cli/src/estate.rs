@@ -14,8 +14,8 @@ use vbs_backups::{
 };
 
 use crate::args::{Format, GlobalArgs, ListArgs, Service};
+use crate::connect;
 use crate::estate_output::{EstateWriter, load_checkpoint, save_checkpoint, summary_line};
-use crate::list;
 use crate::report;
 use crate::ui::{Exit, Ui};
 
@@ -342,11 +342,9 @@ async fn plan(
     budget: &RequestBudget,
     args: &ListArgs,
 ) -> vbs_backups::Result<Result<Planned, &'static str>> {
-    let vars: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
-        .collect();
+    let vars = connect::environment();
     if clouds.is_empty() {
-        if let Some(config) = list::huawei_config(global, &vars)? {
+        if let Some(config) = connect::huawei_config(global, &vars)? {
             let regions = if estate.regions.is_empty() {
                 match global.region.as_deref() {
                     Some(region) if !estate.all_regions && !estate.every_project => {
@@ -409,7 +407,7 @@ async fn openstack_plan(
     let mut scopes = Vec::new();
     let mut skipped = Vec::new();
     for cloud in clouds {
-        let mut flags = list::flags(global);
+        let mut flags = connect::flags(global);
         flags.cloud = cloud.clone().or(flags.cloud);
         flags.budget = Some(budget.clone());
         let config: OpenStackConfig = OpenStackConfig::from_env()
@@ -425,7 +423,7 @@ async fn openstack_plan(
             );
             scopes.extend(found.scopes);
         } else {
-            let client = list::connect_with(&config).await?;
+            let client = connect::connect_with(&config).await?;
             let mut scope = Scope::new(
                 BackupService::Vbs,
                 config.region_name.clone().unwrap_or_default(),

@@ -11,17 +11,22 @@
 //! 1 runtime error, 2 bad command line, 130 stopped by Ctrl-C.
 
 mod args;
+mod connect;
 mod demo;
 mod estate;
 mod estate_output;
 mod estate_stats;
 mod generate;
+mod histogram;
 mod list;
+mod numbers;
 mod output;
+mod pages;
 mod progress;
 mod report;
 mod stats;
 mod ui;
+mod walk;
 mod when;
 
 use std::process::ExitCode;

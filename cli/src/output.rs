@@ -235,8 +235,22 @@ pub fn check_fields<T: Record>(fields: &[String], service: &str) -> Result<(), S
             printable(bad),
             T::CSV_HEADER.join(",")
         )),
-        None => Ok(()),
+        None => no_field_twice(fields),
     }
+}
+
+/// A field named twice would be one JSON key with two values: refused rather than
+/// printed as something else.
+fn no_field_twice(fields: &[String]) -> Result<(), String> {
+    for (index, field) in fields.iter().enumerate() {
+        if fields[..index].contains(field) {
+            return Err(format!(
+                "--fields: `{}` is named twice; name each field once",
+                printable(field)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The chosen fields of `item`, as its CSV row has them (nulls are empty).
@@ -291,20 +305,60 @@ fn optional(name: Option<&str>) -> String {
 }
 
 /// Text safe to put on a terminal: control characters (line breaks, escape sequences a
-/// server could use to rewrite the screen) are shown escaped, like `\n` and `\u{1b}`.
+/// server could use to rewrite the screen) and the invisible characters that reorder or
+/// hide text (bidi overrides, zero-width spaces) are shown escaped, like `\n`,
+/// `\u{1b}` and `\u{202e}`. Every place where server text meets a terminal goes
+/// through here.
 pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escaping) {
         return text.to_owned();
     }
     let mut shown = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if needs_escaping(c) {
             let _ = write!(shown, "{}", c.escape_default());
         } else {
             shown.push(c);
         }
     }
     shown
+}
+
+/// Characters a terminal would not show as themselves: controls (Cc), Unicode's format
+/// characters (Cf: bidi embeddings, overrides, isolates and marks, zero-width spaces
+/// and joiners, the byte order mark, invisible operators, tags) and the line and
+/// paragraph separators, which some terminals break lines at. An id `x\u{202e}gnp.exe`
+/// would otherwise show as `xexe.png`.
+fn needs_escaping(c: char) -> bool {
+    /// Unicode 16's format characters (general category Cf).
+    const FORMAT: [(char, char); 21] = [
+        ('\u{00AD}', '\u{00AD}'),
+        ('\u{0600}', '\u{0605}'),
+        ('\u{061C}', '\u{061C}'),
+        ('\u{06DD}', '\u{06DD}'),
+        ('\u{070F}', '\u{070F}'),
+        ('\u{0890}', '\u{0891}'),
+        ('\u{08E2}', '\u{08E2}'),
+        ('\u{180E}', '\u{180E}'),
+        ('\u{200B}', '\u{200F}'),
+        ('\u{202A}', '\u{202E}'),
+        ('\u{2060}', '\u{2064}'),
+        ('\u{2066}', '\u{206F}'),
+        ('\u{FEFF}', '\u{FEFF}'),
+        ('\u{FFF9}', '\u{FFFB}'),
+        ('\u{110BD}', '\u{110BD}'),
+        ('\u{110CD}', '\u{110CD}'),
+        ('\u{13430}', '\u{1343F}'),
+        ('\u{1BCA0}', '\u{1BCA3}'),
+        ('\u{1D173}', '\u{1D17A}'),
+        ('\u{E0001}', '\u{E0001}'),
+        ('\u{E0020}', '\u{E007F}'),
+    ];
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}')
+        || FORMAT
+            .iter()
+            .any(|(first, last)| (*first..=*last).contains(&c))
 }
 
 /// Where the items of a listing go, page by page.
@@ -536,67 +590,67 @@ impl<W: Write> Table<W> {
     }
 }
 
+impl<W: Write> Table<W> {
+    /// The header, which columns align right, and the cells of `items`: the `--fields`
+    /// chosen, else the item type's columns (after a PROJECT column, if wanted).
+    fn layout<T: Record>(&self, items: &[T]) -> (Vec<String>, Vec<bool>, Vec<Vec<String>>) {
+        if let Some(fields) = &self.fields {
+            let (header, right) = fields
+                .iter()
+                .map(|field| {
+                    (
+                        field.to_uppercase(),
+                        NUMERIC_FIELDS.contains(&field.as_str()),
+                    )
+                })
+                .unzip();
+            let cell = |cell: String| {
+                if cell.is_empty() {
+                    "-".to_owned()
+                } else {
+                    printable(&cell)
+                }
+            };
+            let rows = items
+                .iter()
+                .map(|item| chosen_cells(item, fields).into_iter().map(cell).collect())
+                .collect();
+            return (header, right, rows);
+        }
+        let project = self.project;
+        let rows = items
+            .iter()
+            .map(|item| {
+                let row = item.table_row();
+                if project {
+                    let cell = item.project().map_or_else(|| "-".to_owned(), printable);
+                    std::iter::once(cell).chain(row).collect()
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let header = project
+            .then_some("PROJECT")
+            .into_iter()
+            .chain(T::TABLE_HEADER.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        let right = project
+            .then_some(false)
+            .into_iter()
+            .chain(T::TABLE_RIGHT.iter().copied())
+            .collect();
+        (header, right, rows)
+    }
+}
+
 impl<T: Record, W: Write> Sink<T> for Table<W> {
     fn page(&mut self, items: &[T]) -> io::Result<()> {
         if items.is_empty() {
             return Ok(());
         }
-        let (header, right, rows): (Vec<String>, Vec<bool>, Vec<Vec<String>>) = match &self.fields {
-            Some(fields) => {
-                let (header, right) = fields
-                    .iter()
-                    .map(|field| {
-                        (
-                            field.to_uppercase(),
-                            NUMERIC_FIELDS.contains(&field.as_str()),
-                        )
-                    })
-                    .unzip();
-                let rows = items
-                    .iter()
-                    .map(|item| {
-                        chosen_cells(item, fields)
-                            .into_iter()
-                            .map(|cell| {
-                                if cell.is_empty() {
-                                    "-".to_owned()
-                                } else {
-                                    printable(&cell)
-                                }
-                            })
-                            .collect()
-                    })
-                    .collect();
-                (header, right, rows)
-            }
-            None => {
-                let project = self.project;
-                let rows = items
-                    .iter()
-                    .map(|item| {
-                        let row = item.table_row();
-                        if project {
-                            let cell = item.project().map_or_else(|| "-".to_owned(), printable);
-                            std::iter::once(cell).chain(row).collect()
-                        } else {
-                            row
-                        }
-                    })
-                    .collect();
-                let header = project
-                    .then_some("PROJECT")
-                    .into_iter()
-                    .chain(T::TABLE_HEADER.iter().copied())
-                    .map(str::to_owned)
-                    .collect();
-                let right = project
-                    .then_some(false)
-                    .into_iter()
-                    .chain(T::TABLE_RIGHT.iter().copied())
-                    .collect();
-                (header, right, rows)
-            }
-        };
+        let (header, right, rows) = self.layout(items);
         let first = self.widths.is_empty();
         if first {
             self.widths = header.iter().map(|title| title.chars().count()).collect();

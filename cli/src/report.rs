@@ -102,6 +102,10 @@ pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
             "check that the endpoint or OS_AUTH_URL is right and reachable from here \
              (network, proxy: HTTPS_PROXY / NO_PROXY)"
         }
+        (ErrorKind::Config, _) if err.message().contains("ignored all_tenants") => {
+            "--all-projects and --project-filter need admin credentials: Cinder shows other \
+             projects' backups, and which project each belongs to, only to admins"
+        }
         (ErrorKind::Config, _) => {
             "every setting can come from a flag, an OS_* variable, or the clouds.yaml entry \
              named by --os-cloud / OS_CLOUD (flags win over variables over clouds.yaml); for \
@@ -112,17 +116,25 @@ pub fn hint(err: &Error, after: Option<&str>) -> Option<&'static str> {
             "the endpoint answered with something other than a backup list: check that it is \
              the block storage service (--endpoint or the catalog) and the API version"
         }
-        (ErrorKind::Pagination, _) if err.message().contains("vanished") => {
-            "backups were deleted while they were listed: continue with the command below, \
-             which resumes from where the walk stood (for cleanup jobs, see \"Cleanup jobs\" in \
-             the README)"
-        }
-        (ErrorKind::Pagination, _) => {
-            "the server's next links loop or stall, a server bug: quote the request id to the \
-             cloud's operator"
-        }
+        (ErrorKind::Pagination, _) => return Some(pagination_hint(err.message())),
         _ => return None,
     })
+}
+
+/// What to check when the walk cannot go on through the server's pages.
+fn pagination_hint(message: &str) -> &'static str {
+    if message.contains("vanished") {
+        "backups were deleted while they were listed: continue with the command below, \
+         which resumes from where the walk stood (for cleanup jobs, see \"Cleanup jobs\" in \
+         the README)"
+    } else if message.contains("order") {
+        "the server did not sort as the age window asked, so the walk cannot stop at the \
+         bound: list without --created-before / --created-after and filter on created_at \
+         (for example with jq)"
+    } else {
+        "the server's pages do not add up (a next link that loops, a page sent twice), a \
+         server bug: quote the request id to the cloud's operator"
+    }
 }
 
 /// `vbs-backups list … --resume <token>`: the listing continued from `cursor`, which

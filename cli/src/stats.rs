@@ -9,15 +9,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use futures::StreamExt;
 use jiff::Timestamp;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use serde::Serialize;
 use vbs_backups::{BackupDetail, Client, Listing};
 
 use crate::args::{GlobalArgs, ListArgs, StatsArgs, StatsFormat};
+use crate::connect;
+use crate::histogram::{Histogram, Tally, histogram};
 use crate::list;
+use crate::numbers::{grouped, plural};
 use crate::output::printable;
+use crate::pages::{self, End};
 use crate::progress::Progress;
 use crate::report;
 use crate::ui::{Exit, Ui};
@@ -29,70 +32,55 @@ const BAR_WIDTH: usize = 40;
 
 /// Runs `vbs-backups stats`.
 pub async fn run(global: &GlobalArgs, args: &StatsArgs, ui: &Ui) -> Exit {
-    let mut interrupt = ui.interrupt();
-    let connected = tokio::select! {
-        biased;
-        () = interrupt.wait() => {
-            report::stderr_line("interrupted while connecting");
-            return Exit::Interrupted;
-        }
-        connected = list::connect(global) => connected,
-    };
-    let client = match connected {
-        Ok(client) => client,
-        Err(err) => {
-            report::error(&err, None);
-            return Exit::Failed;
-        }
-    };
-    let query = match query(&client, args) {
-        Ok(query) => query,
-        Err(message) => {
-            report::stderr_line(format_args!("error: {}", printable(&message)));
-            return Exit::Failed;
-        }
-    };
+    match summarise(global, args, ui).await {
+        Ok(summary) => print(&summary, args.format),
+        Err(exit) => exit,
+    }
+}
+
+/// Walks the listing and sums it up; a failure is reported and comes back as the exit.
+async fn summarise(global: &GlobalArgs, args: &StatsArgs, ui: &Ui) -> Result<Summary, Exit> {
+    let client = connect::client(global, ui).await?;
+    let query = query(&client, args).map_err(|message| {
+        report::stderr_line(format_args!("error: {}", printable(&message)));
+        Exit::Failed
+    })?;
     let mut stats = Stats::default();
     let mut progress = Progress::new(ui.progress_enabled());
     let mut pages = query.pages();
-    let end = loop {
-        let next = tokio::select! {
-            biased;
-            () = interrupt.wait() => break Err(None),
-            next = pages.next() => next,
-        };
-        match next {
-            None => break Ok(()),
-            Some(Err(err)) => break Err(Some(err)),
-            Some(Ok(page)) => {
-                progress.page(page.len(), pages.total());
-                for backup in &page.items {
-                    stats.add(backup);
-                }
-            }
-        }
-    };
+    let read = pages::read(&mut pages, ui, &mut progress, |items| {
+        items.iter().for_each(|backup| stats.add(backup));
+        Ok(())
+    })
+    .await;
     drop(pages);
     progress.clear();
-    match end {
-        Ok(()) => {}
-        Err(Some(err)) => {
+    match read.end {
+        End::Done => Ok(stats.summary()),
+        End::Failed(err) => {
             report::error(&err, None);
-            return Exit::Failed;
+            Err(Exit::Failed)
         }
-        Err(None) => {
+        End::Interrupted => {
             report::stderr_line(format_args!(
                 "interrupted after {}: no statistics of a partial walk",
-                list::plural(stats.backups, "backup")
+                plural(stats.backups, "backup")
             ));
-            return Exit::Interrupted;
+            Err(Exit::Interrupted)
+        }
+        End::Output(err) => {
+            report::stderr_line(format_args!("error: {err}"));
+            Err(Exit::Failed)
         }
     }
-    let summary = stats.summary();
+}
+
+/// Writes the figures to stdout in `format`.
+fn print(summary: &Summary, format: StatsFormat) -> Exit {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let written = match args.format {
-        StatsFormat::Json => serde_json::to_writer_pretty(&mut out, &summary)
+    let written = match format {
+        StatsFormat::Json => serde_json::to_writer_pretty(&mut out, summary)
             .map_err(|err| match err.io_error_kind() {
                 Some(kind) => io::Error::new(kind, err),
                 None => io::Error::other(err),
@@ -148,27 +136,11 @@ fn query(client: &Client, args: &StatsArgs) -> Result<Listing<BackupDetail>, Str
     }
 }
 
-/// A count and a total size.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Tally {
-    /// Backups.
-    pub backups: u64,
-    /// Their sizes added up, in GiB (a backup without a size counts 0).
-    pub size_gib: u64,
-}
-
-impl Tally {
-    fn add(&mut self, size: u64) {
-        self.backups += 1;
-        self.size_gib = self.size_gib.saturating_add(size);
-    }
-}
-
 /// What the walk has seen so far.
 #[derive(Debug, Default)]
 pub struct Stats {
     backups: u64,
-    size_gib: u64,
+    size_gib: u128,
     without_size: u64,
     by_status: BTreeMap<String, Tally>,
     by_volume: HashMap<String, Tally>,
@@ -185,7 +157,7 @@ impl Stats {
     pub fn add(&mut self, backup: &BackupDetail) {
         let size = backup.size.unwrap_or(0);
         self.backups += 1;
-        self.size_gib = self.size_gib.saturating_add(size);
+        self.size_gib += u128::from(size);
         if backup.size.is_none() {
             self.without_size += 1;
         }
@@ -253,7 +225,7 @@ impl Stats {
             median: median(&per_volume),
             max: per_volume.last().copied().unwrap_or(0),
         });
-        let histogram = histogram(&self.by_day, self.oldest.as_ref(), self.newest.as_ref());
+        let histogram = histogram(&self.by_day);
         Summary {
             backups: self.backups,
             size_gib: self.size_gib,
@@ -296,7 +268,7 @@ fn median(sorted: &[u64]) -> u64 {
 #[derive(Debug, Serialize)]
 pub struct Summary {
     backups: u64,
-    size_gib: u64,
+    size_gib: u128,
     /// Backups the server gave no size for (counted as 0 GiB).
     without_size: u64,
     by_status: BTreeMap<String, Tally>,
@@ -331,86 +303,7 @@ struct PerVolume {
 struct VolumeTally {
     volume_id: String,
     backups: u64,
-    size_gib: u64,
-}
-
-/// Backups by creation time, in buckets of one unit from the oldest's to the newest's,
-/// empty buckets included.
-#[derive(Debug, Serialize)]
-struct Histogram {
-    /// `day` for a span up to 60 days, `week` (starting on Monday) up to a year, else
-    /// `month`.
-    unit: &'static str,
-    buckets: Vec<Bucket>,
-}
-
-#[derive(Debug, Serialize)]
-struct Bucket {
-    /// The first day of the bucket (UTC).
-    start: Date,
-    backups: u64,
-    size_gib: u64,
-}
-
-/// Groups the per-day counts into days, weeks or months, as the span asks.
-fn histogram(
-    by_day: &BTreeMap<Date, Tally>,
-    oldest: Option<&(Timestamp, String)>,
-    newest: Option<&(Timestamp, String)>,
-) -> Histogram {
-    let (Some((first, _)), Some((last, _))) = (oldest, newest) else {
-        return Histogram {
-            unit: "day",
-            buckets: Vec::new(),
-        };
-    };
-    let span_days = last.duration_since(*first).as_secs() / 86_400;
-    let unit = match span_days {
-        0..=60 => "day",
-        61..=366 => "week",
-        _ => "month",
-    };
-    let start_of = |day: Date| -> Date {
-        match unit {
-            "day" => day,
-            "week" => {
-                let back = i64::from(day.weekday().since(Weekday::Monday));
-                day.checked_sub(jiff::Span::new().days(back)).unwrap_or(day)
-            }
-            _ => day.first_of_month(),
-        }
-    };
-    let next_of = |start: Date| -> Option<Date> {
-        match unit {
-            "day" => start.tomorrow().ok(),
-            "week" => start.checked_add(jiff::Span::new().days(7)).ok(),
-            _ => start.last_of_month().tomorrow().ok(),
-        }
-    };
-    let mut grouped: BTreeMap<Date, Tally> = BTreeMap::new();
-    for (day, tally) in by_day {
-        let bucket = grouped.entry(start_of(*day)).or_default();
-        bucket.backups += tally.backups;
-        bucket.size_gib = bucket.size_gib.saturating_add(tally.size_gib);
-    }
-    let mut buckets = Vec::new();
-    let (Some(first), Some(last)) = (
-        grouped.keys().next().copied(),
-        grouped.keys().next_back().copied(),
-    ) else {
-        return Histogram { unit, buckets };
-    };
-    let mut at = Some(first);
-    while let Some(start) = at.filter(|start| *start <= last) {
-        let tally = grouped.get(&start).copied().unwrap_or_default();
-        buckets.push(Bucket {
-            start,
-            backups: tally.backups,
-            size_gib: tally.size_gib,
-        });
-        at = next_of(start);
-    }
-    Histogram { unit, buckets }
+    size_gib: u128,
 }
 
 impl Summary {
@@ -418,12 +311,21 @@ impl Summary {
     /// (ids, statuses) is escaped so that it cannot drive the terminal.
     pub fn text(&self) -> String {
         let mut out = String::new();
-        let count = |n: u64| list::plural(n, "backup");
+        self.write_totals(&mut out);
+        self.write_tables(&mut out);
+        self.write_volumes(&mut out);
+        write_histogram(&mut out, &self.histogram);
+        out
+    }
+
+    /// The total, the oldest and the newest backup.
+    fn write_totals(&self, out: &mut String) {
+        let count = |n: u64| plural(n, "backup");
         let _ = writeln!(
             out,
             "total     {}, {} GiB",
             count(self.backups),
-            group(self.size_gib)
+            grouped(self.size_gib)
         );
         if self.without_size > 0 {
             let _ = writeln!(
@@ -442,93 +344,118 @@ impl Summary {
                 );
             }
         }
+    }
+
+    /// By status, by project, and the largest volumes.
+    fn write_tables(&self, out: &mut String) {
+        let escaped = |map: &BTreeMap<String, Tally>| -> Vec<(String, Tally)> {
+            map.iter()
+                .map(|(name, tally)| (printable(name), *tally))
+                .collect()
+        };
         let _ = writeln!(out, "\nby status");
-        let statuses: Vec<(String, &Tally)> = self
-            .by_status
-            .iter()
-            .map(|(status, tally)| (printable(status), tally))
-            .collect();
-        tallies(&mut out, &statuses);
+        tallies(out, &escaped(&self.by_status));
         if let Some(projects) = &self.by_project {
             let _ = writeln!(out, "\nby project");
-            let projects: Vec<(String, &Tally)> = projects
-                .iter()
-                .map(|(project, tally)| (printable(project), tally))
-                .collect();
-            tallies(&mut out, &projects);
+            tallies(out, &escaped(projects));
         }
         let _ = writeln!(out, "\nlargest volumes, by backup size");
         let volumes: Vec<(String, Tally)> = self
             .largest_volumes
             .iter()
             .map(|volume| {
-                (
-                    printable(&volume.volume_id),
-                    Tally {
-                        backups: volume.backups,
-                        size_gib: volume.size_gib,
-                    },
-                )
+                let tally = Tally {
+                    backups: volume.backups,
+                    size_gib: volume.size_gib,
+                };
+                (printable(&volume.volume_id), tally)
             })
             .collect();
-        let volumes: Vec<(String, &Tally)> = volumes.iter().map(|(v, t)| (v.clone(), t)).collect();
-        tallies(&mut out, &volumes);
-        let _ = write!(out, "\nbackups per volume: {} volumes", group(self.volumes));
+        tallies(out, &volumes);
+    }
+
+    /// How many volumes, and backups per volume.
+    fn write_volumes(&self, out: &mut String) {
+        let number = |n: u64| grouped(u128::from(n));
+        let _ = write!(
+            out,
+            "\nbackups per volume: {} volumes",
+            number(self.volumes)
+        );
         if let Some(per) = &self.backups_per_volume {
             let _ = write!(
                 out,
                 ", min {}, median {}, max {}",
-                group(per.min),
-                group(per.median),
-                group(per.max)
+                number(per.min),
+                number(per.median),
+                number(per.max)
             );
         }
         if self.without_volume > 0 {
-            let _ = write!(out, "; {} without a volume", count(self.without_volume));
-        }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "\ncreated per {}", self.histogram.unit);
-        let widest = self
-            .histogram
-            .buckets
-            .iter()
-            .map(|bucket| bucket.backups)
-            .max()
-            .unwrap_or(0);
-        for bucket in &self.histogram.buckets {
-            let bar = if widest == 0 {
-                0
-            } else {
-                let scaled = u128::from(bucket.backups) * BAR_WIDTH as u128 / u128::from(widest);
-                // A bucket with any backup shows at least one mark.
-                usize::try_from(scaled)
-                    .unwrap_or(BAR_WIDTH)
-                    .max(usize::from(bucket.backups > 0))
-            };
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "  {}  {:<width$}  {}",
-                bucket.start,
-                "#".repeat(bar),
-                group(bucket.backups),
-                width = BAR_WIDTH
+                "; {} without a volume",
+                plural(self.without_volume, "backup")
             );
         }
-        out
+        let _ = writeln!(out);
+    }
+}
+
+/// The histogram's bars, and the backups it counts apart.
+fn write_histogram(out: &mut String, histogram: &Histogram) {
+    let _ = writeln!(out, "\ncreated per {}", histogram.unit);
+    let widest = histogram
+        .buckets
+        .iter()
+        .map(|bucket| bucket.backups)
+        .max()
+        .unwrap_or(0);
+    for bucket in &histogram.buckets {
+        let bar = if widest == 0 {
+            0
+        } else {
+            let scaled = u128::from(bucket.backups) * BAR_WIDTH as u128 / u128::from(widest);
+            // A bucket with any backup shows at least one mark.
+            usize::try_from(scaled)
+                .unwrap_or(BAR_WIDTH)
+                .max(usize::from(bucket.backups > 0))
+        };
+        let _ = writeln!(
+            out,
+            "  {}  {:<width$}  {}",
+            bucket.start,
+            "#".repeat(bar),
+            grouped(u128::from(bucket.backups)),
+            width = BAR_WIDTH
+        );
+    }
+    for (side, apart) in [("earlier", &histogram.earlier), ("later", &histogram.later)] {
+        if let Some(apart) = apart {
+            let _ = writeln!(
+                out,
+                "  not drawn: {} created {side}, from {} to {}, {} GiB",
+                plural(apart.backups, "backup"),
+                apart.first,
+                apart.last,
+                grouped(apart.size_gib)
+            );
+        }
     }
 }
 
 /// Rows of `name  backups  size`, aligned.
-fn tallies(out: &mut String, rows: &[(String, &Tally)]) {
+fn tallies(out: &mut String, rows: &[(String, Tally)]) {
     let name_width = rows.iter().map(|(name, _)| name.chars().count()).max();
-    let count_width = rows.iter().map(|(_, t)| group(t.backups).len()).max();
-    let size_width = rows.iter().map(|(_, t)| group(t.size_gib).len()).max();
+    let count = |tally: &Tally| grouped(u128::from(tally.backups));
+    let count_width = rows.iter().map(|(_, t)| count(t).len()).max();
+    let size_width = rows.iter().map(|(_, t)| grouped(t.size_gib).len()).max();
     for (name, tally) in rows {
         let _ = writeln!(
             out,
             "  {name:<nw$}  {:>cw$} backups  {:>sw$} GiB",
-            group(tally.backups),
-            group(tally.size_gib),
+            count(tally),
+            grouped(tally.size_gib),
             nw = name_width.unwrap_or(0),
             cw = count_width.unwrap_or(0),
             sw = size_width.unwrap_or(0),
@@ -536,25 +463,9 @@ fn tallies(out: &mut String, rows: &[(String, &Tally)]) {
     }
 }
 
-/// `12345` → `12,345`.
-fn group(n: u64) -> String {
-    let plural = list::plural(n, "x");
-    plural
-        .trim_end_matches(" xs")
-        .trim_end_matches(" x")
-        .to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_grouped() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(1), "1");
-        assert_eq!(group(12_345), "12,345");
-    }
 
     #[test]
     fn the_median_is_a_count_that_occurs() {
@@ -562,55 +473,5 @@ mod tests {
         assert_eq!(median(&[3]), 3);
         assert_eq!(median(&[1, 2, 9, 10]), 2);
         assert_eq!(median(&[1, 2, 9]), 2);
-    }
-
-    fn day(text: &str) -> Date {
-        text.parse().unwrap_or_else(|err| panic!("{text}: {err}"))
-    }
-
-    fn at(text: &str) -> (Timestamp, String) {
-        (
-            text.parse().unwrap_or_else(|err| panic!("{text}: {err}")),
-            String::new(),
-        )
-    }
-
-    #[test]
-    fn the_histogram_unit_follows_the_span_and_empty_buckets_stay() {
-        let one = Tally {
-            backups: 1,
-            size_gib: 2,
-        };
-        let days = BTreeMap::from([(day("2024-01-01"), one), (day("2024-01-03"), one)]);
-        let h = histogram(
-            &days,
-            Some(&at("2024-01-01T10:00:00Z")),
-            Some(&at("2024-01-03T10:00:00Z")),
-        );
-        assert_eq!(h.unit, "day");
-        let counts: Vec<u64> = h.buckets.iter().map(|b| b.backups).collect();
-        assert_eq!(counts, [1, 0, 1]);
-
-        let days = BTreeMap::from([(day("2024-01-03"), one), (day("2024-04-10"), one)]);
-        let h = histogram(
-            &days,
-            Some(&at("2024-01-03T00:00:00Z")),
-            Some(&at("2024-04-10T00:00:00Z")),
-        );
-        assert_eq!(h.unit, "week");
-        // 2024-01-03 is a Wednesday: its week starts on Monday the 1st.
-        assert_eq!(h.buckets[0].start, day("2024-01-01"));
-        assert_eq!(h.buckets.iter().map(|b| b.backups).sum::<u64>(), 2);
-
-        let days = BTreeMap::from([(day("2023-01-15"), one), (day("2024-03-02"), one)]);
-        let h = histogram(
-            &days,
-            Some(&at("2023-01-15T00:00:00Z")),
-            Some(&at("2024-03-02T00:00:00Z")),
-        );
-        assert_eq!(h.unit, "month");
-        assert_eq!(h.buckets.len(), 15);
-        assert_eq!(h.buckets[0].start, day("2023-01-01"));
-        assert_eq!(h.buckets[14].start, day("2024-03-01"));
     }
 }

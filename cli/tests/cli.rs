@@ -962,8 +962,10 @@ fn a_walk_that_fails_midway_says_how_to_resume_and_the_resume_completes_it() {
     assert_eq!(run.code, Some(1));
     // What was written is a complete JSON array.
     let first: Vec<Value> = serde_json::from_str(&run.stdout).expect("valid JSON");
+    // The 20th backup is the marker of the page that failed: held back for it, it is the
+    // first the resume lists.
     let first: Vec<_> = first.iter().map(summary).collect();
-    assert_eq!(first, served.truth()[1..21]);
+    assert_eq!(first, served.truth()[1..20]);
     let lines = run.stderr_lines();
     assert!(
         lines[0].starts_with("error: HTTP 403 forbidden: Policy doesn't allow"),
@@ -989,8 +991,8 @@ fn a_walk_that_fails_midway_says_how_to_resume_and_the_resume_completes_it() {
     // The token holds the filters, the page size and what --max-items still allows.
     let cursor = serde_json::to_value(words[8].parse::<vbs_backups::Cursor>().unwrap()).unwrap();
     assert_eq!(cursor["page_size"], 10);
-    assert_eq!(cursor["max_items"], 20);
-    assert_eq!(cursor["after"], first[19].0.as_str());
+    assert_eq!(cursor["max_items"], 21);
+    assert_eq!(cursor["after"], first[18].0.as_str());
     assert!(!run.stderr.contains(&token));
 
     let rest = Run::ok(vbs().args(&words).env("OS_AUTH_TOKEN", &token));
@@ -1017,21 +1019,23 @@ fn the_printed_resume_command_lists_exactly_the_rest_even_after_the_last_backup_
         "ndjson",
     ]));
     assert_eq!(run.code, Some(1), "{}", run.stderr);
+    // The 20th backup is the marker of the page that failed: held back for it, it is the
+    // first the resume lists.
     let first = ndjson(&run.stdout);
-    assert_eq!(first, truth[..20]);
+    assert_eq!(first, truth[..19]);
     let words = run.resume_words();
     assert!(words.contains(&"--resume".to_owned()), "{words:?}");
     assert!(!words.contains(&"--after".to_owned()), "{words:?}");
     // A cleanup run deleted the last backup listed, and the one before it, meanwhile:
     // `--after <id>` would be a 404 now.
-    assert!(served.server.delete_backup(&first[19].0));
     assert!(served.server.delete_backup(&first[18].0));
+    assert!(served.server.delete_backup(&first[17].0));
     let rest = Run::ok(
         vbs()
             .args(&words)
             .env("OS_AUTH_TOKEN", served.server.token().unwrap()),
     );
-    assert_eq!(ndjson(&rest.stdout), truth[20..]);
+    assert_eq!(ndjson(&rest.stdout), truth[19..]);
 
     // The same token from a file.
     let dir = tempfile::tempdir().unwrap();
@@ -1045,7 +1049,7 @@ fn the_printed_resume_command_lists_exactly_the_rest_even_after_the_last_backup_
             .arg("--resume-file")
             .arg(&file),
     );
-    assert_eq!(ndjson(&from_file.stdout), truth[20..]);
+    assert_eq!(ndjson(&from_file.stdout), truth[19..]);
 }
 
 #[test]
@@ -1114,8 +1118,8 @@ fn server_text_in_the_error_and_resume_lines_cannot_drive_the_terminal() {
     let served = serve_backups(0);
     let evil = "\u{1b}]52;c;AAAA\u{7}";
     let page = serde_json::json!({
-        "backups": [{"id": evil, "name": "x", "links": []}],
-        "backups_links": [{"rel": "next", "href": "backups?marker=%1B%5D52%3Bc%3BAAAA%07"}],
+        "backups": [{"id": evil, "name": "x", "links": []}, {"id": "b", "name": "y", "links": []}],
+        "backups_links": [{"rel": "next", "href": "backups?marker=b"}],
     })
     .to_string();
     served.server.push_response(CannedResponse::json(200, page));
@@ -1324,4 +1328,58 @@ fn a_slow_server_is_a_timeout_with_its_hint() {
         run.stderr
     );
     assert!(lines[1].contains("--timeout"), "{}", run.stderr);
+}
+
+#[test]
+fn a_field_named_twice_is_a_usage_error() {
+    let served = serve_backups(3);
+    for fields in ["id,id", "id,name,id", "status,size,status"] {
+        let run = Run::of(
+            vbs()
+                .arg("list")
+                .args(served.flags())
+                .args(["--fields", fields, "--format", "json"]),
+        );
+        assert_eq!(run.code, Some(2), "{fields}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{fields}");
+        assert!(run.stderr.contains("twice"), "{fields}: {}", run.stderr);
+    }
+    assert!(served.server.requests().is_empty());
+}
+
+#[test]
+fn bidi_overrides_and_invisible_characters_in_the_table_are_shown_escaped() {
+    let served = serve_backups(0);
+    let page = r#"{"backups": [
+        {"id": "x\u202egnp.exe", "name": "a\u200bb\u2067c\u200e\u061c", "links": []},
+        {"id": "b2", "name": "\ufeffplain\u2028line", "links": []}
+    ]}"#;
+    served.server.push_response(CannedResponse::json(200, page));
+    let run = Run::ok(
+        vbs()
+            .arg("list")
+            .args(served.flags())
+            .args(["--format", "table"]),
+    );
+    for hidden in [
+        '\u{202e}', '\u{200b}', '\u{2067}', '\u{200e}', '\u{61c}', '\u{feff}', '\u{2028}',
+    ] {
+        assert!(
+            !run.stdout.contains(hidden),
+            "{hidden:?} in {:?}",
+            run.stdout
+        );
+    }
+    assert!(run.stdout.contains("x\\u{202e}gnp.exe"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("a\\u{200b}b\\u{2067}c\\u{200e}\\u{61c}"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\\u{feff}plain\\u{2028}line"),
+        "{}",
+        run.stdout
+    );
 }

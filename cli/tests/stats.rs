@@ -272,3 +272,153 @@ fn an_age_window_counts_only_its_backups_and_stops_at_the_bound() {
         inside.len()
     );
 }
+
+/// A detail page of `backups`, each `(id, created_at, size)`.
+fn page_of(backups: &[(&str, &str, u64)]) -> String {
+    let items: Vec<Value> = backups
+        .iter()
+        .map(|(id, created_at, size)| {
+            json!({"id": id, "status": "available", "size": size, "volume_id": "v1",
+                   "created_at": created_at})
+        })
+        .collect();
+    json!({ "backups": items }).to_string()
+}
+
+#[test]
+fn a_backup_dated_year_one_or_9000_keeps_the_histogram_short_and_is_reported() {
+    let served = serve(FakeServer::builder().backups(0));
+    let page = page_of(&[
+        ("ancient", "0001-01-01T00:00:00.000000", 1),
+        ("b1", "2024-01-01T10:00:00.000000", 2),
+        ("b2", "2024-01-02T10:00:00.000000", 2),
+        ("b3", "2024-01-03T10:00:00.000000", 2),
+        ("future", "9000-12-31T23:59:59.000000", 5),
+    ]);
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page.clone()));
+    let text = Run::ok(vbs().arg("stats").args(served.flags())).stdout;
+    assert!(text.lines().count() < 60, "{} lines", text.lines().count());
+    assert!(text.contains("0001-01-01"), "the outlier is named: {text}");
+    assert!(text.contains("9000-12-31"), "the outlier is named: {text}");
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let json = Run::ok(
+        vbs()
+            .arg("stats")
+            .args(served.flags())
+            .args(["--format", "json"]),
+    );
+    let figures: Value = serde_json::from_str(&json.stdout).unwrap();
+    let histogram = &figures["histogram"];
+    // The three backups of 2024 are drawn by day; the two far away are counted apart.
+    assert_eq!(histogram["unit"], "day", "{histogram}");
+    let drawn: Vec<u64> = histogram["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bucket| bucket["backups"].as_u64().unwrap())
+        .collect();
+    assert_eq!(drawn, [1, 1, 1]);
+    assert_eq!(histogram["earlier"]["backups"], 1, "{histogram}");
+    assert_eq!(histogram["earlier"]["size_gib"], 1, "{histogram}");
+    assert_eq!(histogram["earlier"]["first"], "0001-01-01", "{histogram}");
+    assert_eq!(histogram["later"]["backups"], 1, "{histogram}");
+    assert_eq!(histogram["later"]["last"], "9000-12-31", "{histogram}");
+    assert_eq!(figures["backups"], 5);
+}
+
+#[test]
+fn backups_spread_over_centuries_stay_within_the_bucket_bound() {
+    let served = serve(FakeServer::builder().backups(0));
+    let dates: Vec<String> = (0..300)
+        .map(|year| format!("{:04}-06-15T00:00:00.000000", 1700 + year))
+        .collect();
+    let backups: Vec<(String, &str, u64)> = dates
+        .iter()
+        .enumerate()
+        .map(|(index, date)| (format!("b{index}"), date.as_str(), 1))
+        .collect();
+    let backups: Vec<(&str, &str, u64)> = backups
+        .iter()
+        .map(|(id, date, size)| (id.as_str(), *date, *size))
+        .collect();
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(
+            200,
+            page_of(&backups),
+        ));
+    let json = Run::ok(
+        vbs()
+            .arg("stats")
+            .args(served.flags())
+            .args(["--format", "json"]),
+    );
+    let figures: Value = serde_json::from_str(&json.stdout).unwrap();
+    let histogram = &figures["histogram"];
+    let buckets = histogram["buckets"].as_array().unwrap();
+    assert!(buckets.len() <= 120, "{} buckets", buckets.len());
+    let drawn: u64 = buckets.iter().map(|b| b["backups"].as_u64().unwrap()).sum();
+    let apart = histogram["earlier"]["backups"].as_u64().unwrap_or(0)
+        + histogram["later"]["backups"].as_u64().unwrap_or(0);
+    assert_eq!(drawn + apart, 300, "{histogram}");
+}
+
+#[test]
+fn size_totals_beyond_u64_are_exact() {
+    let served = serve(FakeServer::builder().backups(0));
+    let max = u64::MAX;
+    let page = page_of(&[
+        ("b1", "2024-01-01T10:00:00.000000", max),
+        ("b2", "2024-01-01T11:00:00.000000", max),
+        ("b3", "2024-01-01T12:00:00.000000", 2),
+    ]);
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page.clone()));
+    let exact = (u128::from(max) * 2 + 2).to_string();
+    let json = Run::ok(
+        vbs()
+            .arg("stats")
+            .args(served.flags())
+            .args(["--format", "json"]),
+    );
+    assert!(
+        json.stdout.contains(&format!("\"size_gib\": {exact}")),
+        "{}",
+        json.stdout
+    );
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let text = Run::ok(vbs().arg("stats").args(served.flags())).stdout;
+    assert!(text.contains("36,893,488,147,419,103,232 GiB"), "{text}");
+}
+
+#[test]
+fn bidi_overrides_and_invisible_characters_in_the_summary_are_shown_escaped() {
+    let served = serve(FakeServer::builder().backups(0));
+    let page = r#"{"backups": [{"id": "x\u202egnp.exe", "status": "ok\u200b",
+        "size": 3, "volume_id": "v\u2066\u2069\ufeff", "created_at": "2024-01-01T00:00:00.000000"}]}"#;
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(200, page));
+    let run = Run::ok(vbs().arg("stats").args(served.flags()));
+    for hidden in ['\u{202e}', '\u{200b}', '\u{2066}', '\u{2069}', '\u{feff}'] {
+        assert!(
+            !run.stdout.contains(hidden),
+            "{hidden:?} in {:?}",
+            run.stdout
+        );
+    }
+    assert!(run.stdout.contains("x\\u{202e}gnp.exe"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok\\u{200b}"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("v\\u{2066}\\u{2069}\\u{feff}"),
+        "{}",
+        run.stdout
+    );
+}

@@ -44,11 +44,14 @@ OTHER_PROJECT = "ffffffffffffffffffffffffffffffff"
 # A small project of its own for tests that delete or restore backups, so that
 # mutating it never changes what a full walk of PROJECT returns.
 SCRATCH_PROJECT = "5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c"
+# Another for the cleanup-job tests, which delete everything they list and put it back.
+CLEANUP_PROJECT = "c1ea0c1ea0c1ea0c1ea0c1ea0c1ea0c1"
 
 LIVE_COUNT = 2500
 DELETED_COUNT = 24
 OTHER_COUNT = 40
 SCRATCH_COUNT = 30
+CLEANUP_COUNT = 60
 
 BASE_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
 ID_NAMESPACE = uuid.UUID("3f0c7b9e-2f4d-5b8a-9c61-7d2e4a5b6c70")
@@ -230,6 +233,15 @@ def seeded_rows():
         ))
     rows.extend(scratch)
 
+    for index in range(1, CLEANUP_COUNT + 1):
+        # Pairs share a created_at, as the main project's do: ties cross page boundaries.
+        created = BASE_TIME + dt.timedelta(days=index // 2)
+        rows.append(backup_row(
+            rng, backup_id=seeded_id("cleanup-backup", index), project=CLEANUP_PROJECT,
+            index=index, created=created, name=f"cleanup-{index:02d}",
+            status=rng.choice(STATUSES), volume_id=VOLUME_IDS[index % 2],
+        ))
+
     return rows, metadata
 
 
@@ -329,7 +341,7 @@ def truth_path(truth_dir, project):
 
 
 def write_truth(conn, truth_dir):
-    for project in (PROJECT, SCRATCH_PROJECT):
+    for project in (PROJECT, SCRATCH_PROJECT, CLEANUP_PROJECT):
         data = project_truth(conn, project)
         fd, tmp = tempfile.mkstemp(dir=truth_dir, prefix=".truth-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -381,12 +393,12 @@ def restore(conn, backup_id):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["reseed", "truth", "delete", "restore"])
-    parser.add_argument("backup_id", nargs="?")
+    parser.add_argument("backup_ids", nargs="*", metavar="backup_id")
     parser.add_argument("--db", required=True)
     parser.add_argument("--truth-dir", required=True)
     parser.add_argument("--hard", action="store_true", help="delete: remove the row")
     args = parser.parse_intermixed_args(argv)
-    if args.command in ("delete", "restore") and not args.backup_id:
+    if args.command in ("delete", "restore") and not args.backup_ids:
         parser.error(f"{args.command} needs a backup id")
     if not os.path.exists(args.db):
         raise SystemExit(f"no database at {args.db} (run `real-cinder.sh start` first)")
@@ -396,9 +408,11 @@ def main(argv):
             if args.command == "reseed":
                 reseed(conn)
             elif args.command == "delete":
-                delete(conn, args.backup_id, args.hard)
+                for backup_id in args.backup_ids:
+                    delete(conn, backup_id, args.hard)
             elif args.command == "restore":
-                restore(conn, args.backup_id)
+                for backup_id in args.backup_ids:
+                    restore(conn, backup_id)
         write_truth(conn, args.truth_dir)
 
 

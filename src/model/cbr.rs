@@ -5,13 +5,13 @@
 //! (huaweicloud-sdk-go-v3 `services/cbr/v1/model/model_backup_resp.go`).
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::detail::utc;
+use super::status::open_status;
 
 /// One backup of Huawei CBR (Cloud Backup and Recovery), as its backup list returns it.
 ///
@@ -151,126 +151,38 @@ fn lenient_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64
     deserializer.deserialize_any(Size)
 }
 
-/// The status of a CBR backup, as CBR spells it.
-///
-/// The set is open: a value not listed here is kept in [`CbrBackupStatus::Unknown`],
-/// and can be filtered by too. Two statuses are equal when they spell the same value.
-///
-/// ```
-/// use vbs_backups::CbrBackupStatus;
-///
-/// assert_eq!("waiting_protect".parse::<CbrBackupStatus>(), Ok(CbrBackupStatus::WaitingProtect));
-/// assert_eq!(CbrBackupStatus::Protecting.as_str(), "protecting");
-/// let other = CbrBackupStatus::from("frozen");
-/// assert_eq!(other, CbrBackupStatus::Unknown("frozen".into()));
-/// assert_eq!(CbrBackupStatus::Unknown("error".into()), CbrBackupStatus::Error);
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum CbrBackupStatus {
-    /// `available`: the backup can be restored.
-    Available,
-    /// `protecting`: the backup is being made.
-    Protecting,
-    /// `deleting`: the backup is being deleted.
-    Deleting,
-    /// `restoring`: the backup is being restored.
-    Restoring,
-    /// `error`: the backup failed.
-    Error,
-    /// `waiting_protect`: the backup is queued to be made.
-    WaitingProtect,
-    /// `waiting_delete`: the backup is queued to be deleted.
-    WaitingDelete,
-    /// `waiting_restore`: the backup is queued to be restored.
-    WaitingRestore,
-    /// Any other value, kept verbatim.
-    Unknown(String),
-}
-
-impl CbrBackupStatus {
-    /// The value as CBR writes it.
+open_status! {
+    /// The status of a CBR backup, as CBR spells it.
+    ///
+    /// The set is open: a value not listed here is kept in [`CbrBackupStatus::Unknown`],
+    /// and can be filtered by too. Two statuses are equal when they spell the same value.
     ///
     /// ```
-    /// assert_eq!(vbs_backups::CbrBackupStatus::WaitingDelete.as_str(), "waiting_delete");
+    /// use vbs_backups::CbrBackupStatus;
+    ///
+    /// assert_eq!("waiting_protect".parse::<CbrBackupStatus>(), Ok(CbrBackupStatus::WaitingProtect));
+    /// assert_eq!(CbrBackupStatus::Protecting.as_str(), "protecting");
+    /// let other = CbrBackupStatus::from("frozen");
+    /// assert_eq!(other, CbrBackupStatus::Unknown("frozen".into()));
+    /// assert_eq!(CbrBackupStatus::Unknown("error".into()), CbrBackupStatus::Error);
     /// ```
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Available => "available",
-            Self::Protecting => "protecting",
-            Self::Deleting => "deleting",
-            Self::Restoring => "restoring",
-            Self::Error => "error",
-            Self::WaitingProtect => "waiting_protect",
-            Self::WaitingDelete => "waiting_delete",
-            Self::WaitingRestore => "waiting_restore",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl From<&str> for CbrBackupStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "available" => Self::Available,
-            "protecting" => Self::Protecting,
-            "deleting" => Self::Deleting,
-            "restoring" => Self::Restoring,
-            "error" => Self::Error,
-            "waiting_protect" => Self::WaitingProtect,
-            "waiting_delete" => Self::WaitingDelete,
-            "waiting_restore" => Self::WaitingRestore,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl From<String> for CbrBackupStatus {
-    fn from(value: String) -> Self {
-        match Self::from(value.as_str()) {
-            Self::Unknown(_) => Self::Unknown(value),
-            known => known,
-        }
-    }
-}
-
-impl PartialEq for CbrBackupStatus {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for CbrBackupStatus {}
-
-impl std::hash::Hash for CbrBackupStatus {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl FromStr for CbrBackupStatus {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(s))
-    }
-}
-
-impl fmt::Display for CbrBackupStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for CbrBackupStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CbrBackupStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from)
+    pub enum CbrBackupStatus {
+        /// `available`: the backup can be restored.
+        Available => "available",
+        /// `protecting`: the backup is being made.
+        Protecting => "protecting",
+        /// `deleting`: the backup is being deleted.
+        Deleting => "deleting",
+        /// `restoring`: the backup is being restored.
+        Restoring => "restoring",
+        /// `error`: the backup failed.
+        Error => "error",
+        /// `waiting_protect`: the backup is queued to be made.
+        WaitingProtect => "waiting_protect",
+        /// `waiting_delete`: the backup is queued to be deleted.
+        WaitingDelete => "waiting_delete",
+        /// `waiting_restore`: the backup is queued to be restored.
+        WaitingRestore => "waiting_restore",
     }
 }
 

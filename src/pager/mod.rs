@@ -267,16 +267,7 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Wal
     async_stream::try_stream! {
         let mut state = WalkState::<T>::new(walk)?;
         while let Some(request) = state.next_request()? {
-            let (request, page) = match fetch_or_recover(&mut state, request).await {
-                Ok(fetched) => fetched,
-                Err(err) => {
-                    // No request will name the held item any more: it is safe to hand out.
-                    if let Some(held) = state.release_held() {
-                        yield held;
-                    }
-                    Err::<(PageRequest, Page<T>), Error>(err)?
-                }
-            };
+            let (request, page) = fetch_or_recover(&mut state, request).await?;
             let (walked, next) = state.advance(&request, page)?;
             yield walked;
             match next {

@@ -278,21 +278,6 @@ impl<T: Listed> WalkState<T> {
         Ok((Walked { page, passed, held }, next))
     }
 
-    /// The item held back for a request that failed for good, as a page of its own.
-    pub(super) fn release_held(&mut self) -> Option<Walked<T>> {
-        let held = self.held.take()?;
-        Some(Walked {
-            page: Page {
-                items: vec![held],
-                next_link: None,
-                count: None,
-                number: self.number.saturating_sub(1),
-            },
-            passed: None,
-            held: None,
-        })
-    }
-
     /// Fails on a page that holds items handed out already: a server that answered a
     /// marker it did not know with the top of the listing again, or repeats a page.
     /// Nothing of such a page is handed out, so a cursor resumes after the last item

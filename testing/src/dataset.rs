@@ -151,6 +151,14 @@ impl Dataset {
         self.forget_orders();
     }
 
+    /// The project of the backup with this id, if there is one.
+    pub(super) fn project_of(&self, id: &str) -> Option<&str> {
+        let position = *self.positions.get(id)?;
+        self.rows
+            .get(position)
+            .map(|row| row.backup.project_id.as_str())
+    }
+
     /// Removes the backup with this id; returns whether there was one.
     pub(super) fn remove(&mut self, id: &str) -> bool {
         let Some(position) = self.positions.remove(id) else {

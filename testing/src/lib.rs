@@ -57,8 +57,9 @@
 //! pages that still link on), [`CannedResponse`]s inject arbitrary answers (errors, throttling,
 //! garbage) or break single pages (slow, reset or truncated mid-body; see
 //! [`CannedResponse::passthrough`]), and [`FakeServer::set_latency`] slows pages down. While a
-//! client pages, backups can be deleted ([`FakeServer::delete_backup`]: their marker then gets
-//! the 404) or created ([`FakeServer::create_backups`]), and the token can be rotated
+//! client pages, backups can be deleted ([`FakeServer::delete_backup`], or Cinder's own
+//! `DELETE /{v2|v3}/{project_id}/backups/{id}`, which answers 202 and removes the backup at
+//! once: a deleted backup's marker then gets the 404) or created ([`FakeServer::create_backups`]), and the token can be rotated
 //! ([`FakeServer::set_token`]). Every request is recorded, so tests can assert on what a client
 //! actually sent.
 //!
@@ -148,6 +149,7 @@ pub use account::{
 mod cbr;
 pub use cbr::{CBR_MAX_LIMIT, CBR_VAULTS, FakeCbrBackup};
 mod dataset;
+mod deletion;
 #[doc(hidden)]
 pub mod doc_support;
 mod huawei;

@@ -19,6 +19,7 @@ use url::form_urlencoded;
 
 use super::cbr;
 use super::dataset::{Dataset, format_uuid, mix};
+use super::deletion::Deletion;
 use super::huawei::{Gateway, Verdict};
 use super::render::{self, DetailFields, Entries, ItemLinks};
 use super::row::Row;
@@ -625,17 +626,18 @@ async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
+    let deletion = Deletion::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
     let mut snapshot = {
         let mut live = shared.lock();
         live.log.push(record(parts));
-        match route {
-            Some(_) => Snapshot {
+        match route.is_some() || deletion.is_some() {
+            true => Snapshot {
                 token: shared.tokens.current().map(str::to_owned),
                 quirks: live.quirks.clone(),
                 latency: live.latency,
                 canned: live.canned.pop_front(),
             },
-            None => Snapshot::default(),
+            false => Snapshot::default(),
         }
     };
     if let Some(gateway) = &shared.settings.huawei {
@@ -657,6 +659,13 @@ async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
             let response = gateway.projects(parts.uri.query(), &shared.settings.project_id);
             return with_request_id(response, &request_id);
         }
+    }
+    if let Some(deletion) = deletion.filter(|_| !shared.settings.cbr) {
+        let response = match shared.refusal(parts, &snapshot) {
+            Some(refused) => refused,
+            None => deletion.answer(shared),
+        };
+        return with_request_id(response, &request_id);
     }
     let Some(route) = route else {
         return with_request_id(render::not_found(), &request_id);
@@ -951,6 +960,7 @@ mod tests {
     use axum::body::Body;
 
     use super::*;
+    use crate::deletion::Deletion;
     use crate::{CannedResponse, FakeServer};
 
     /// Answers a GET of `path_and_query` with the server's handler directly, without a socket, and

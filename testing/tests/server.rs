@@ -1033,3 +1033,47 @@ async fn truncate_to_declares_the_full_length_and_sends_less() {
     let reply = send(client.get(&base)).await;
     assert_eq!((reply.status, reply.text.as_str()), (500, "{}"));
 }
+
+#[tokio::test]
+async fn a_delete_removes_the_backup_like_cinder_and_refuses_what_it_may_not() {
+    let server = FakeServer::builder()
+        .backups(5)
+        .other_projects(1, 2)
+        .start()
+        .await
+        .unwrap();
+    let victim = server.backups()[2].id.clone();
+    let url = format!("{}/{victim}", collection(&server, "v3"));
+    let token = server.token().unwrap().to_owned();
+
+    let refused = send(http().delete(&url).header("x-auth-token", "wrong")).await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        server.backups().len(),
+        5,
+        "nothing deleted without the token"
+    );
+
+    let deleted = send(http().delete(&url).header("x-auth-token", &token)).await;
+    assert_eq!(deleted.status, 202);
+    assert!(deleted.text.is_empty());
+    assert!(server.backups().iter().all(|b| b.id != victim));
+
+    let again = send(http().delete(&url).header("x-auth-token", &token)).await;
+    assert_eq!(again.status, 404);
+    assert_eq!(
+        again.json()["itemNotFound"]["message"],
+        format!("Backup {victim} could not be found.")
+    );
+
+    // Another project's backup is not this project's to delete.
+    let foreign = server
+        .all_backups()
+        .into_iter()
+        .find(|b| b.project_id != server.project_id())
+        .unwrap();
+    let url = format!("{}/{}", collection(&server, "v2"), foreign.id);
+    let reply = send(http().delete(&url).header("x-auth-token", &token)).await;
+    assert_eq!(reply.status, 404);
+    assert!(server.all_backups().iter().any(|b| b.id == foreign.id));
+}

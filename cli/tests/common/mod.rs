@@ -117,3 +117,40 @@ impl Run {
             .collect()
     }
 }
+
+impl Run {
+    /// The `resume with:` command, as words after `vbs-backups`.
+    pub fn resume_words(&self) -> Vec<String> {
+        let line = self
+            .stderr
+            .lines()
+            .find_map(|line| line.strip_prefix("resume with: vbs-backups "))
+            .unwrap_or_else(|| panic!("no resume hint in {:?}", self.stderr));
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    /// The token of the `resume with:` command.
+    pub fn resume_token(&self) -> String {
+        let words = self.resume_words();
+        let at = words
+            .iter()
+            .position(|word| word == "--resume")
+            .unwrap_or_else(|| panic!("no --resume in {words:?}"));
+        words[at + 1].clone()
+    }
+}
+
+/// A 403 for the next listing request, after `pages` real pages.
+pub fn forbid_after(served: &Served, pages: usize) {
+    for _ in 0..pages {
+        served
+            .server
+            .push_response(vbs_backups_testing::CannedResponse::passthrough());
+    }
+    served
+        .server
+        .push_response(vbs_backups_testing::CannedResponse::json(
+            403,
+            r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow backup:get_all."}}"#,
+        ));
+}
