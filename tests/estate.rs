@@ -113,7 +113,11 @@ async fn a_failing_scope_does_not_end_the_others_and_the_checkpoint_resumes_it()
     let all = truth(&servers);
     assert_eq!(first_run["region-0"], all["region-0"]);
     assert_eq!(first_run["region-2"], all["region-2"]);
-    assert_eq!(first_run["region-1"], all["region-1"][..PAGE as usize]);
+    // What region-1 delivered before its second page failed: a prefix of its backups (the
+    // walk may hold the last of a page back until the next page confirms it).
+    let delivered = first_run["region-1"].len();
+    assert!((1..=PAGE as usize).contains(&delivered), "{delivered}");
+    assert_eq!(first_run["region-1"], all["region-1"][..delivered]);
 
     let outcomes = estate.outcomes();
     let ScopeResult::Failed { error, cursor } = &outcomes[1].result else {
@@ -121,7 +125,7 @@ async fn a_failing_scope_does_not_end_the_others_and_the_checkpoint_resumes_it()
     };
     assert_eq!(error.status(), Some(403));
     assert!(cursor.is_some());
-    assert_eq!(outcomes[1].delivered, u64::from(PAGE));
+    assert_eq!(outcomes[1].delivered, delivered as u64);
 
     // Saved and read back, the checkpoint resumes region-1 only, where it stopped.
     let checkpoint = estate.checkpoint();
