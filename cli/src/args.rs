@@ -92,8 +92,8 @@ pub struct GlobalArgs {
     pub api_version: Option<String>,
 
     /// The clouds.yaml entry to use (./clouds.yaml, ~/.config/openstack/clouds.yaml or
-    /// /etc/openstack/clouds.yaml, or the file in OS_CLIENT_CONFIG_FILE) [env: OS_CLOUD]
-    /// Several walk each cloud's projects as one estate.
+    /// /etc/openstack/clouds.yaml, or the file in OS_CLIENT_CONFIG_FILE); given several
+    /// times, every cloud is walked as one estate [env: OS_CLOUD]
     #[arg(long, global = true, help_heading = "Connection", value_name = "CLOUD", action = ArgAction::Append)]
     pub os_cloud: Vec<String>,
 

@@ -27,7 +27,8 @@ type EstateItem<T> = Result<Scoped<T>, Scoped<Arc<Error>>>;
 /// Items come as `Ok(Scoped { scope, item })`, interleaved across the scopes walked at
 /// once, in each scope's own order, each exactly once. A scope that fails yields one
 /// `Err(Scoped { scope, item: error })` and the stream goes on with the others (so do
-/// not stop at the first error unless that is what you want). When the stream ends,
+/// not stop at the first error unless that is what you want); a scope added twice is not
+/// walked twice: its second entry's outcome says so, without an `Err` item. When the stream ends,
 /// [`outcomes`](Self::outcomes) has one [`ScopeOutcome`] per scope; at any moment,
 /// [`checkpoint`](Self::checkpoint) says where every scope stands.
 ///
