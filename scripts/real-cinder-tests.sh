@@ -26,4 +26,13 @@ export REAL_CINDER_PINNED_PUBLIC="$unreachable"
 # The cleanup test runs the README's shell pipeline through the built command.
 cargo build --quiet -p vbs-backups-cli
 export REAL_CINDER_VBS="${CARGO_TARGET_DIR:-$PWD/target}/debug/vbs-backups"
+
+# --- Coverage audit (issue 18): the volumes seed.py adds beside the backups, walked and
+# audited, checked against the database (tests/real_cinder_coverage.rs).
+coverage_tests() {
+  cargo test --all-features --test real_cinder_coverage -- --ignored "$@"
+}
+# --- end of the coverage block
+
 cargo test --all-features --test real_cinder -- --ignored "$@"
+coverage_tests "$@"

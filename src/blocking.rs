@@ -7,10 +7,15 @@
 //! `1 + prefetch` pages), cursor and errors. Dropping the iterator cancels the request
 //! in flight and stops its runtime.
 //!
-//! It must not be used from inside a Tokio runtime (an `async fn`, or code a runtime
-//! drives): blocking there would stall the runtime's own thread. It says so with an
-//! [`ErrorKind::Runtime`](crate::ErrorKind::Runtime) error instead of panicking; use
-//! [`Listing::stream`] there.
+//! It may be used wherever blocking is legal: plain threads, `tokio::task::spawn_blocking`,
+//! and tasks of a multi-thread Tokio runtime (it then blocks in place, as
+//! `tokio::task::block_in_place` does, handing the worker's other tasks to another
+//! thread). The one place it refuses, with an
+//! [`ErrorKind::Runtime`](crate::ErrorKind::Runtime) error instead of a panic or a
+//! deadlock, is the thread that drives a current-thread runtime (the body of
+//! `#[tokio::main(flavor = "current_thread")]` or `#[tokio::test]`, and its tasks):
+//! nothing else would run that runtime's tasks while it waits. Use [`Listing::stream`]
+//! there.
 //!
 //! ```no_run
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +34,7 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use tokio::runtime::{Handle, Runtime};
+use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
@@ -70,9 +75,10 @@ impl<T: Listed> Listing<T> {
 /// [`Cursor`](crate::Error::cursor), as does [`cursor`](Self::cursor) at any time.
 /// Dropping it cancels the request in flight and stops the runtime.
 ///
-/// Called from inside a Tokio runtime, `next` yields one
+/// Called on the thread that drives a current-thread Tokio runtime, `next` yields one
 /// [`ErrorKind::Runtime`](crate::ErrorKind::Runtime) error and then ends: use
-/// [`Listing::stream`] there.
+/// [`Listing::stream`] there. Everywhere else it blocks (see the
+/// [module docs](crate::blocking) for where that is legal).
 ///
 /// ```no_run
 /// # fn run(client: vbs_backups::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -191,15 +197,19 @@ impl<T: Listed> Iterator for BlockingIter<T> {
             return Some(Err(failed));
         }
         let runtime = self.runtime.0.as_ref()?;
-        if Handle::try_current().is_ok() {
-            self.done = true;
-            return Some(Err(Error::runtime(
-                "the blocking iterator was used inside a Tokio runtime, where blocking would \
-                 stall the runtime: use `Listing::stream()` there",
-            )
-            .with_cursor(self.stream.cursor())));
+        match Caller::here() {
+            Caller::Free => wait(runtime, &mut self.stream),
+            Caller::Worker => tokio::task::block_in_place(|| wait(runtime, &mut self.stream)),
+            Caller::Driver => {
+                self.done = true;
+                Some(Err(Error::runtime(
+                    "the blocking iterator was used on the thread that drives a \
+                     current-thread Tokio runtime, where waiting would stop that runtime's \
+                     tasks: use `Listing::stream()` there, or `spawn_blocking`",
+                )
+                .with_cursor(self.stream.cursor())))
+            }
         }
-        runtime.block_on(self.stream.next())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -209,6 +219,45 @@ impl<T: Listed> Iterator for BlockingIter<T> {
             Stream::size_hint(&self.stream)
         }
     }
+}
+
+/// Where `next` is called from, as far as blocking goes.
+enum Caller {
+    /// A thread no runtime needs: a plain one, one of `spawn_blocking`, or one that only
+    /// entered a runtime's context.
+    Free,
+    /// A worker of a multi-thread runtime: it may block once it hands its tasks on.
+    Worker,
+    /// The thread driving a current-thread runtime: its tasks run nowhere else.
+    Driver,
+}
+
+impl Caller {
+    /// Tokio's rule: a thread drives a runtime when it is one of its workers
+    /// (`worker_index`, which is also `Some` in a current-thread runtime's `block_on`).
+    /// `Handle::try_current` alone cannot tell, as `spawn_blocking` threads have a handle.
+    fn here() -> Self {
+        let Ok(handle) = Handle::try_current() else {
+            return Self::Free;
+        };
+        if tokio::runtime::worker_index().is_none() {
+            return Self::Free;
+        }
+        match handle.runtime_flavor() {
+            RuntimeFlavor::MultiThread => Self::Worker,
+            _ => Self::Driver,
+        }
+    }
+}
+
+/// The stream's next item, polled on this thread with the iterator's runtime as the
+/// context (its worker thread drives the I/O and timers, and runs the prefetch), as
+/// `Runtime::block_on` of a multi-thread runtime does; unlike it, without refusing to
+/// run on a thread that has another runtime's context. Unconstrained: a budget of the
+/// caller's runtime, were one in force, would never be replenished here.
+fn wait<T: Listed>(runtime: &Runtime, stream: &mut ItemStream<T>) -> Option<Result<T>> {
+    let _context = runtime.enter();
+    futures::executor::block_on(tokio::task::unconstrained(stream.next()))
 }
 
 impl<T> fmt::Debug for BlockingIter<T> {

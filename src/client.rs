@@ -40,7 +40,14 @@ const MICROVERSION_HEADER: &str = "openstack-api-version";
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<ClientInner>,
+    /// The v3 microversion asked for, and its `OpenStack-API-Version` header: the
+    /// caller's, or, for one walk, the one its listing needs (see
+    /// [`choosing_microversion`](Self::choosing_microversion)).
+    microversion: Option<Microversion>,
 }
+
+/// A microversion and its `OpenStack-API-Version` header value.
+type Microversion = ((u32, u32), HeaderValue);
 
 struct ClientInner {
     pipeline: Pipeline,
@@ -50,8 +57,8 @@ struct ClientInner {
     api_version: ApiVersion,
     project_id: String,
     auth: Option<Arc<dyn Authorizer>>,
-    /// The v3 microversion asked for, and its `OpenStack-API-Version` header.
-    microversion: Option<((u32, u32), HeaderValue)>,
+    /// Whether the caller asked for a microversion: a walk then never picks its own.
+    microversion_chosen: bool,
 }
 
 impl Client {
@@ -97,10 +104,26 @@ impl Client {
     /// # Ok::<(), vbs_backups::Error>(())
     /// ```
     pub fn microversion(&self) -> Option<(u32, u32)> {
-        self.inner
-            .microversion
-            .as_ref()
-            .map(|(version, _)| *version)
+        self.microversion.as_ref().map(|(version, _)| *version)
+    }
+
+    /// The client a walk that needs microversion `needed` goes with: on v3, when the
+    /// caller asked for no microversion, one that asks for `needed` (as the `openstack`
+    /// command picks what a request needs); otherwise this one, whose own choice the
+    /// listing then judges (an explicit lower version, or v2, is refused clearly).
+    pub(crate) fn choosing_microversion(&self, needed: Option<(u32, u32)>) -> Self {
+        let chosen = self.inner.microversion_chosen || self.inner.api_version != ApiVersion::V3;
+        let Some((major, minor)) = needed.filter(|_| !chosen) else {
+            return self.clone();
+        };
+        let Ok(microversion) = parse_microversion(&format!("{major}.{minor}"), ApiVersion::V3)
+        else {
+            return self.clone();
+        };
+        Self {
+            inner: Arc::clone(&self.inner),
+            microversion: Some(microversion),
+        }
     }
 
     /// The URL of a collection of this project, such as `backups` or `backups/detail`.
@@ -128,7 +151,7 @@ impl Client {
             )));
         }
         let mut request = Request::get(url.clone(), "page request");
-        if let Some((_, header)) = &self.inner.microversion {
+        if let Some((_, header)) = &self.microversion {
             request = request.header(MICROVERSION_HEADER, header.clone());
         }
         self.inner
@@ -474,8 +497,9 @@ impl ClientBuilder {
                 api_version: resolved.api_version,
                 project_id: resolved.project_id,
                 auth,
-                microversion,
+                microversion_chosen: microversion.is_some(),
             }),
+            microversion,
         })
     }
 }

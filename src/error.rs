@@ -194,7 +194,6 @@ impl Error {
 
     /// Puts `context` (what was being done, e.g. "Keystone at … refused password auth")
     /// in front of the message, keeping the kind, status, code and source.
-    #[cfg(any(feature = "keystone", feature = "huawei"))]
     pub(crate) fn with_context(mut self, context: impl fmt::Display) -> Self {
         self.inner.message = format!("{context}: {}", self.inner.message);
         self
@@ -202,6 +201,14 @@ impl Error {
 
     pub(crate) fn with_cursor(mut self, cursor: Cursor) -> Self {
         self.inner.cursor = Some(cursor);
+        self
+    }
+
+    /// Sets the server's error code, as [`from_response`](Self::from_response) read it
+    /// (for an error rebuilt from a kept one).
+    #[cfg(feature = "keystone")]
+    pub(crate) fn with_code(mut self, code: Option<String>) -> Self {
+        self.inner.code = code;
         self
     }
 

@@ -328,20 +328,48 @@ impl Pipeline {
 /// Fails unless the current Tokio runtime has a time driver: timeouts, retries and
 /// reqwest's connection pool need one, and without it they panic deep inside tokio.
 /// Tokio offers no way to ask, so the check makes (and drops, unpolled) a timer and
-/// turns the panic into an error. The panic message may still reach the panic hook
-/// (stderr), once, before the error is returned.
+/// turns the panic into an error; the panic message may reach the panic hook (stderr).
+/// The verdict is kept per thread for the last few runtimes seen, so the unwinding
+/// happens once per thread and runtime, not on every request.
 fn ensure_timers() -> Result<()> {
-    if tokio::runtime::Handle::try_current().is_err() {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return Err(Error::runtime(
             "requests must be sent from inside a Tokio runtime (reqwest needs one)",
         ));
+    };
+    let has_timers = TIMER_VERDICTS.with(|verdicts| {
+        let mut verdicts = verdicts.borrow_mut();
+        let id = runtime.id();
+        if let Some((_, known)) = verdicts.iter().find(|(seen, _)| *seen == id) {
+            return *known;
+        }
+        let has_timers =
+            std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO)))
+                .is_ok();
+        if verdicts.len() == REMEMBERED_RUNTIMES {
+            verdicts.remove(0);
+        }
+        verdicts.push((id, has_timers));
+        has_timers
+    });
+    if has_timers {
+        Ok(())
+    } else {
+        Err(Error::runtime(
+            "the Tokio runtime has no time driver, which timeouts and retries need: build it \
+             with enable_time() or enable_all()",
+        ))
     }
-    std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO))).map_err(|_| {
-        Error::runtime(
-            "the Tokio runtime has no time driver, which timeouts and retries need: \
-                 build it with enable_time() or enable_all()",
-        )
-    })
+}
+
+/// How many runtimes a thread remembers the timer verdict of: a program has one or two
+/// (plus one per blocking iterator, each with its own).
+const REMEMBERED_RUNTIMES: usize = 4;
+
+thread_local! {
+    /// The runtimes this thread ran requests on, and whether each has a time driver.
+    static TIMER_VERDICTS: std::cell::RefCell<Vec<(tokio::runtime::Id, bool)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The request id a service put in its response, if any.
@@ -350,4 +378,51 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok())
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Panics about disabled timers seen by the panic hook, this test's only.
+    static TIMER_PANICS: AtomicUsize = AtomicUsize::new(0);
+
+    #[test]
+    fn the_timer_check_unwinds_once_per_thread_and_runtime_not_per_request() {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let text = info.to_string();
+            if text.contains("timers are disabled") {
+                TIMER_PANICS.fetch_add(1, Ordering::SeqCst);
+            } else {
+                previous(info);
+            }
+        }));
+        let with_timers = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let without = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            let _context = without.enter();
+            let err = ensure_timers().unwrap_err();
+            assert!(err.to_string().contains("enable_time"), "{err}");
+        }
+        for _ in 0..3 {
+            let _context = with_timers.enter();
+            ensure_timers().unwrap();
+        }
+        let _context = without.enter();
+        assert!(
+            ensure_timers().is_err(),
+            "each runtime is judged on its own"
+        );
+        assert_eq!(TIMER_PANICS.load(Ordering::SeqCst), 1);
+    }
 }

@@ -34,6 +34,7 @@ mod clouds_yaml;
 mod config;
 mod credentials;
 mod estate;
+mod settings;
 mod token;
 
 pub use auth::KeystoneAuth;
@@ -41,7 +42,7 @@ pub use builder::KeystoneAuthBuilder;
 pub use catalog::{
     Catalog, CatalogEndpoint, CatalogService, EndpointFilter, Interface, VolumeEndpoint,
 };
-pub use config::OpenStackConfig;
 pub use credentials::{Domain, Project, Secret, User};
 pub use estate::{KeystoneProject, OpenStackEstate};
+pub use settings::OpenStackConfig;
 pub use token::TokenInfo;

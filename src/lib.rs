@@ -64,7 +64,7 @@
 //!
 //! | part | what it holds |
 //! | --- | --- |
-//! | model | what the API returns: [`BackupSummary`], [`BackupDetail`], [`Link`], [`Page`], [`BackupStatus`], [`ApiVersion`]; Huawei CBR's [`CbrBackup`] and [`CbrBackupStatus`]; [`Listed`] and [`Pagination`] say how a collection is walked |
+//! | model | what the API returns: [`BackupSummary`], [`BackupDetail`], [`Link`], [`Page`], [`BackupStatus`], [`ApiVersion`]; Huawei CBR's [`CbrBackup`] and [`CbrBackupStatus`]; [`Volume`] (Cinder / EVS); [`Listed`] and [`Pagination`] say how a collection is walked |
 //! | cursor | [`Cursor`]: plain, serializable data saying where a walk stands |
 //! | error | [`Error`], [`ErrorKind`], and the parsing of server error bodies |
 //! | auth | the seam every request is authorized through: [`Authorizer`] (sees each attempt as sent, [`OutgoingRequest`]; is told of a 401, [`Rejection`]), [`AuthSource`] for tokens |
@@ -73,7 +73,7 @@
 //! | huawei | (feature `huawei`) [`AkSkSigner`] (an [`Authorizer`] signing as Huawei's SDKs do) and [`HuaweiConfig`]: credentials from `HUAWEICLOUD_SDK_*` and `~/.huaweicloud/credentials`, endpoints by region, IAM project discovery |
 //! | keystone | (feature `keystone`) [`KeystoneAuth`] and [`OpenStackConfig`]: tokens and endpoints from Keystone, `OS_*` and `clouds.yaml` |
 //! | pager | the generic walk: next links or last ids, loop guard, vanished markers, prefetch, cancellation; [`ItemStream`], [`PageStream`] |
-//! | query | the listing layer: [`Listing`] (paging settings shared by every collection, filters and the age window as data), and per collection its filters: [`ListBackups`] (VBS / Cinder, `client.backups()`, with age windows: [`created_before`](ListBackups::created_before), [`created_after`](ListBackups::created_after)), [`ListCbrBackups`] (Huawei CBR, `client.cbr_backups()`: `marker` = the last id until an empty page, no next links) |
+//! | query | the listing layer: [`Listing`] (paging settings shared by every collection, filters and the age window as data), and per collection its filters: [`ListBackups`] (VBS / Cinder, `client.backups()`, with age windows: [`created_before`](ListBackups::created_before), [`created_after`](ListBackups::created_after)), [`ListCbrBackups`] (Huawei CBR, `client.cbr_backups()`: `marker` = the last id until an empty page, no next links), [`ListVolumes`] (Cinder / Huawei EVS volumes, `client.volumes()`) |
 //! | estate | many scopes as one walk: [`ScopeSet`] of [`Scope`]s (service, region, project), [`EstateStream`] of [`Scoped`] items, one [`ScopeOutcome`] per scope, a serde [`Checkpoint`]; one [`RequestBudget`] over every client |
 //! | blocking | (feature `blocking`) [`BlockingIter`]: [`Listing::blocking`], a plain iterator over any listing, owning its runtime |
 //!
@@ -97,7 +97,10 @@ mod auth;
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod client;
+pub mod coverage;
 mod cursor;
+#[cfg(any(feature = "keystone", feature = "huawei"))]
+mod environment;
 mod error;
 mod estate;
 mod http;
@@ -132,10 +135,12 @@ pub use huawei::{AkSkSigner, HuaweiConfig};
 pub use keystone::{KeystoneAuth, OpenStackConfig};
 pub use model::{
     ApiVersion, BackupDetail, BackupStatus, BackupSummary, CbrBackup, CbrBackupStatus, Link,
-    Listed, Page, Pagination,
+    Listed, Page, Pagination, Volume,
 };
 pub use pager::{ItemStream, PageStream};
-pub use query::{CbrSortKey, ListBackups, ListCbrBackups, Listing, SortDir, SortKey, VolumeBackup};
+pub use query::{
+    CbrSortKey, ListBackups, ListCbrBackups, ListVolumes, Listing, SortDir, SortKey, VolumeBackup,
+};
 
 #[cfg(fuzzing)]
 #[doc(hidden)]

@@ -7,6 +7,7 @@ mod detail;
 mod lenient;
 mod page_decoder;
 mod status;
+mod volume;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ pub use detail::BackupDetail;
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
 use status::open_status;
+pub use volume::Volume;
 
 /// One entry of the backup list (`GET /v2/{project_id}/backups`): the backup's id,
 /// its name and its links.
@@ -145,11 +147,18 @@ pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static 
         None
     }
 
+    /// The v3 microversion a walk with these filters needs, if any: asked for when the
+    /// caller asked for none (see `Client::choosing_microversion`).
+    #[doc(hidden)]
+    fn microversion_needed(_filters: &[(String, String)]) -> Option<(u32, u32)> {
+        None
+    }
+
     /// Why the walk with these filters must end at this item, if it must: the server did
     /// not honour a filter the walk cannot do without (Cinder's `all_tenants` for a
     /// non-admin caller), so the item proves the listing is not what was asked for.
     #[doc(hidden)]
-    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<String> {
+    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<crate::Error> {
         None
     }
 

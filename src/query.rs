@@ -5,6 +5,7 @@
 
 mod backups;
 mod cbr;
+mod volumes;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -17,6 +18,7 @@ use crate::pager::{Collection, ItemStream, PageStream, Paging, Walk};
 
 pub use backups::{ListBackups, SortKey, VolumeBackup};
 pub use cbr::{CbrSortKey, ListCbrBackups};
+pub use volumes::ListVolumes;
 
 /// A listing of one collection: its filters, page size, limits and starting point,
 /// then [`stream`](Self::stream) for items or [`pages`](Self::pages) for whole pages.
@@ -313,10 +315,12 @@ impl<T: Listed> Listing<T> {
                 }
             }
         }
-        let refusal =
-            window_refusal.or_else(|| T::refusal(&self.filters, self.client.microversion()));
+        let client = self
+            .client
+            .choosing_microversion(T::microversion_needed(&self.filters));
+        let refusal = window_refusal.or_else(|| T::refusal(&self.filters, client.microversion()));
         Walk {
-            client: self.client,
+            client,
             collection: Collection::of::<T>(),
             refusal,
             filters: self.filters,

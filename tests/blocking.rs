@@ -197,9 +197,75 @@ async fn inside_a_tokio_runtime_it_says_so_instead_of_panicking() {
         .expect_err("refused inside a runtime");
     assert_eq!(err.kind(), ErrorKind::Runtime);
     assert!(err.to_string().contains("stream()"), "{err}");
+    assert!(!err.to_string().contains("  "), "one clean line: {err}");
     assert!(err.cursor().is_some());
     assert!(backups.next().is_none());
     // Dropped here, inside the runtime: no panic either.
     drop(backups);
     assert_eq!(server.request_count(), 0);
+}
+
+/// Walks `client`'s backups with the blocking iterator: the ids, or the first error.
+fn walk_blocking(client: &Client) -> vbs_backups::Result<Vec<String>> {
+    client
+        .backups()
+        .page_size(7)
+        .prefetch(2)
+        .blocking()
+        .map(|backup| backup.map(|backup| backup.id))
+        .collect()
+}
+
+// `spawn_blocking` runs on a thread meant for blocking: the runtime's own threads go on
+// (here they serve the fake server, on the same runtime), so blocking there is legal.
+#[tokio::test]
+async fn inside_spawn_blocking_of_a_current_thread_runtime_it_walks() {
+    let server = common::server(40).await;
+    let client = common::client(&server);
+    let got = tokio::task::spawn_blocking(move || walk_blocking(&client))
+        .await
+        .expect("the blocking task ends")
+        .expect("a walk, not a refusal");
+    assert_eq!(got, common::truth_ids(&server.backups()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_spawn_blocking_of_a_multi_thread_runtime_it_walks() {
+    let server = common::server(40).await;
+    let client = common::client(&server);
+    let got = tokio::task::spawn_blocking(move || walk_blocking(&client))
+        .await
+        .expect("the blocking task ends")
+        .expect("a walk, not a refusal");
+    assert_eq!(got, common::truth_ids(&server.backups()));
+}
+
+// On a multi-thread runtime a task may block in place: the worker hands its other tasks
+// (the fake server's, here) to another thread first, as `block_in_place` does. With one
+// worker thread, blocking without handing them over would never end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn in_a_task_of_a_multi_thread_runtime_it_blocks_in_place() {
+    let server = common::server(40).await;
+    let client = common::client(&server);
+    let on_worker = tokio::spawn(async move { walk_blocking(&client) })
+        .await
+        .expect("the task ends")
+        .expect("a walk, not a refusal");
+    assert_eq!(on_worker, common::truth_ids(&server.backups()));
+    // And in the runtime's `block_on` itself (the test's body).
+    let here = walk_blocking(&common::client(&server)).expect("a walk, not a refusal");
+    assert_eq!(here, on_worker);
+}
+
+// A thread that merely entered a runtime's context drives nothing: blocking is legal.
+#[test]
+fn on_a_thread_that_entered_a_runtime_it_walks() {
+    let background = Background::start(30);
+    let other = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _entered = other.enter();
+    let got = walk_blocking(&background.client()).expect("a walk, not a refusal");
+    assert_eq!(got, truth(&background));
 }

@@ -535,3 +535,71 @@ mod huawei {
         assert_eq!(server.signatures_verified() as usize, sent.len() + 1);
     }
 }
+
+/// `created_before(t)` and `created_after(t)` split CBR's backups in two without overlap,
+/// though CBR's `end_time` takes in the second it names: the client drops what the
+/// server's inclusive, whole-second bounds let through.
+#[tokio::test]
+async fn created_before_and_created_after_the_same_time_are_disjoint() {
+    let server = cbr_server(60).await;
+    let all = server.cbr_backups();
+    let parse = |naive: &str| -> jiff::Timestamp {
+        let time: jiff::civil::DateTime = naive.parse().unwrap();
+        jiff::tz::Offset::UTC.to_timestamp(time).unwrap()
+    };
+    let at = parse(&all[30].created_at);
+    let between = at + jiff::SignedDuration::from_millis(500);
+    let system_time = |t: jiff::Timestamp| {
+        let nanos = u64::try_from(t.as_nanosecond()).unwrap();
+        std::time::SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos)
+    };
+    for t in [at, between] {
+        let client = cbr_client(&server);
+        let before = collect(
+            client
+                .cbr_backups()
+                .created_before(system_time(t))
+                .page_size(7),
+        )
+        .await;
+        let after = collect(
+            client
+                .cbr_backups()
+                .created_after(system_time(t))
+                .page_size(7),
+        )
+        .await;
+        let (before, after) = (ids(&before), ids(&after));
+        assert!(
+            before.iter().all(|id| !after.contains(id)),
+            "at {t}: {before:?} and {after:?} overlap"
+        );
+        let mut both: Vec<String> = before.iter().chain(&after).cloned().collect();
+        both.sort();
+        let mut every: Vec<String> = all.iter().map(|b| b.id.clone()).collect();
+        every.sort();
+        assert_eq!(both, every, "at {t}: no backup is lost either");
+        let exactly_at = &all[30].id;
+        assert_eq!(after.contains(exactly_at), t == at, "at {t}");
+        assert!(before.iter().all(|id| {
+            let created = parse(&all.iter().find(|b| &b.id == id).unwrap().created_at);
+            created < t
+        }));
+    }
+    // CBR is asked for a superset, in its own terms: whole seconds, rounded outwards.
+    let recorded = requests(&server);
+    let sent: Vec<String> = recorded
+        .iter()
+        .flat_map(|r| {
+            params(r, "end_time")
+                .into_iter()
+                .chain(params(r, "start_time"))
+        })
+        .collect();
+    let second = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(sent.contains(&second(at)), "{sent:?}");
+    assert!(
+        sent.contains(&second(at + jiff::SignedDuration::from_secs(1))),
+        "the end of a window between seconds is the next second: {sent:?}"
+    );
+}

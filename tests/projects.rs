@@ -144,10 +144,50 @@ async fn a_non_admin_project_filter_is_refused_by_the_server_from_3_31() {
 }
 
 #[tokio::test]
-async fn whole_cloud_listings_below_3_18_or_without_a_microversion_are_refused_before_sending() {
+async fn without_a_microversion_of_its_own_a_v3_whole_cloud_listing_asks_for_3_18() {
+    // `openstack volume backup list --all-projects` needs no version flag: neither does this.
     let server = start(FakeServer::builder()).await;
-    for microversion in [None, Some("3.17")] {
-        let err = client(&server, microversion)
+    let client = client(&server, None);
+    let got: Vec<BackupDetail> = client
+        .backups()
+        .detail()
+        .project_id(server.other_project_ids()[0].clone())
+        .page_size(4)
+        .stream()
+        .try_collect()
+        .await
+        .expect("an admin's listing of another project");
+    assert_eq!(got.len(), 9);
+    let requests = listing_requests(&server);
+    assert!(requests.len() >= 3);
+    for request in &requests {
+        assert_eq!(
+            request.header("openstack-api-version"),
+            Some("volume 3.18"),
+            "{request:?}"
+        );
+    }
+    // The client itself is unchanged: other listings still send no microversion.
+    assert_eq!(client.microversion(), None);
+    client
+        .backups()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    let last = listing_requests(&server).pop().unwrap();
+    assert_eq!(last.header("openstack-api-version"), None);
+}
+
+#[tokio::test]
+async fn whole_cloud_listings_below_3_18_or_on_v2_are_refused_before_sending() {
+    let server = start(FakeServer::builder()).await;
+    let v2 = builder(&server)
+        .api_version(ApiVersion::V2)
+        .build()
+        .unwrap();
+    for client in [client(&server, Some("3.17")), v2] {
+        let err = client
             .backups()
             .detail()
             .all_projects()
@@ -157,6 +197,7 @@ async fn whole_cloud_listings_below_3_18_or_without_a_microversion_are_refused_b
             .expect_err("refused");
         assert_eq!(err.kind(), ErrorKind::Config);
         assert!(err.to_string().contains("3.18"), "{err}");
+        assert!(err.to_string().contains("v3"), "{err}");
     }
     assert!(listing_requests(&server).is_empty());
 }

@@ -30,8 +30,9 @@ pub const MAX_DEMO_BACKUPS: u64 = 1_000_000;
 #[derive(Parser)]
 #[command(name = "vbs-backups", version, propagate_version = true)]
 #[command(
-    after_help = "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted \
-                        (Ctrl-C).\nTry it without a cloud: vbs-backups demo"
+    after_help = "Exit status: 0 done, 1 failed, 2 bad command line, 3 an audit found \
+                        volumes not protected, 130 interrupted (Ctrl-C).\nTry it without a \
+                        cloud: vbs-backups demo"
 )]
 pub struct Cli {
     /// Flags that apply to every command.
@@ -161,6 +162,10 @@ pub enum Command {
     /// Sum up the backups: count and size, by status, oldest and newest, the largest
     /// volumes, backups per volume, and a histogram of creation times
     Stats(StatsArgs),
+    /// Is every volume protected? Each volume's verdict (protected, stale, failing,
+    /// unprotected, unknown) against --max-age, and the backups of deleted volumes
+    #[command(after_help = crate::audit::EXIT_CODES)]
+    Audit(crate::audit::AuditArgs),
 }
 
 /// `stats`: the filters of `list`, and how to print the figures.
@@ -194,7 +199,7 @@ pub struct StatsArgs {
     pub created_after: Option<When>,
 
     /// Administrators: every project's backups, with figures per project (as list
-    /// --all-projects; needs --api-version 3.18 or later)
+    /// --all-projects; needs the v3 API, at 3.18 or later, which v3 asks for by itself)
     #[arg(long, help_heading = "Whole cloud (administrators)")]
     pub all_projects: bool,
 
@@ -280,7 +285,8 @@ pub struct ListArgs {
     /// Only backups created strictly before T: an RFC 3339 time (2026-10-01T00:00:00Z) or
     /// an age counted back from now (60d, 12h, 30m, 2w). VBS / Cinder: walks the detail
     /// listing oldest first and stops at the first newer backup (the output keeps the id
-    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time
+    /// and name columns unless --detail or --fields says otherwise); CBR: sent as end_time,
+    /// and backups CBR lets through at T dropped
     #[arg(long, value_name = "T", value_parser = crate::when::parse, help_heading = "Age window")]
     pub created_before: Option<When>,
 
@@ -295,8 +301,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
     /// Administrators: every project's backups (Cinder's all_tenants=1), with a PROJECT
-    /// column; implies --detail and needs --api-version 3.18 or later, where Cinder says
-    /// each backup's project. A non-admin's request, which Cinder silently answers with
+    /// column; implies --detail and needs the v3 API at microversion 3.18 or later (asked
+    /// for by itself unless --api-version names one), where Cinder says each backup's
+    /// project. A non-admin's request, which Cinder silently answers with
     /// the caller's own project, is an error instead
     #[arg(long, help_heading = "Whole cloud (administrators)")]
     pub all_projects: bool,

@@ -225,22 +225,25 @@ async fn list_vbs(client: &Client, args: &ListArgs, plan: &Plan<'_>, ui: &Ui) ->
     walk(query, plan, view(args, true), ui).await
 }
 
-/// `--all-projects` / `--project-filter` on a detail listing, or why not: the library
-/// refuses them below microversion 3.18 too; this says it in the command's terms.
+/// `--all-projects` / `--project-filter` on a detail listing, or why not: on v3 without
+/// `--api-version` the library asks for 3.18 itself; a lower version, or v2, it refuses
+/// too, and this says so in the command's terms.
 pub fn whole_cloud(
     client: &Client,
     query: Listing<vbs_backups::BackupDetail>,
     args: &ListArgs,
 ) -> Result<Listing<vbs_backups::BackupDetail>, String> {
-    if client
-        .microversion()
-        .is_none_or(|version| version < (3, 18))
-    {
+    let too_low = match client.microversion() {
+        Some(version) => version < (3, 18),
+        None => client.api_version() != vbs_backups::ApiVersion::V3,
+    };
+    if too_low {
         return Err(
-            "--all-projects and --project-filter need --api-version 3.18 or later: Cinder \
-             says which project a backup belongs to only from 3.18 (and only to admins), and \
-             without it a non-admin's own project, which Cinder lists instead of the whole \
-             cloud, could not be told apart"
+            "--all-projects and --project-filter need the v3 API at microversion 3.18 or \
+             later (--api-version 3 asks for 3.18 by itself; --api-version 3.18 or later works \
+             too): Cinder says which project a backup belongs to only from 3.18 (and only to \
+             admins), and without it a non-admin's own project, which Cinder lists instead of \
+             the whole cloud, could not be told apart"
                 .to_owned(),
         );
     }
@@ -284,13 +287,13 @@ async fn list_cbr(
     if let Some(resource_type) = &args.resource_type {
         query = query.resource_type(resource_type);
     }
-    // CBR filters by time itself. Its end_time includes the second it names, where
-    // --created-before excludes it: the server's own rule, at one-second resolution.
+    // CBR filters by time itself, to the second and inclusively; the library's window
+    // keeps --created-before strict, so the two flags never overlap.
     if let Some(after) = args.created_after {
-        query = query.start_time(after.0);
+        query = query.created_after(after.system_time());
     }
     if let Some(before) = args.created_before {
-        query = query.end_time(before.0);
+        query = query.created_before(before.system_time());
     }
     walk(paged(query, args), plan, args.fields.clone(), ui).await
 }

@@ -8,9 +8,11 @@
 //! ```
 //!
 //! Exit status: 0 done (also when the reader of stdout stops early, as `head` does),
-//! 1 runtime error, 2 bad command line, 130 stopped by Ctrl-C.
+//! 1 runtime error, 2 bad command line, 3 an audit that found volumes not protected,
+//! 130 stopped by Ctrl-C.
 
 mod args;
+mod audit;
 mod connect;
 mod demo;
 mod estate;
@@ -47,12 +49,13 @@ fn main() -> ExitCode {
     let listing = match &cli.command {
         Command::List(list) => Some(list),
         Command::Demo(demo) => Some(&demo.list),
-        Command::Stats(_) => None,
+        Command::Stats(_) | Command::Audit(_) => None,
         Command::Completions { .. } | Command::Man => return Exit::Ok.code(),
     };
-    let checked = match listing {
-        Some(listing) => args::check_service(&cli.global, listing),
-        None => args::check_stats_service(&cli.global),
+    let checked = match (listing, &cli.command) {
+        (Some(listing), _) => args::check_service(&cli.global, listing),
+        (None, Command::Audit(audit)) => audit::check(&cli.global, audit),
+        (None, _) => args::check_stats_service(&cli.global),
     };
     if let Err(message) = checked {
         args::usage_error(message);
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
                 estate_stats::run(&cli.global, stats, &ui).await
             }
             Command::Stats(stats) => stats::run(&cli.global, stats, &ui).await,
+            Command::Audit(audit) => audit::run(&cli.global, audit, &ui).await,
         }
     });
     // Whatever is still running (a request being cancelled) is not waited for.

@@ -18,15 +18,19 @@ pub enum Exit {
     Failed,
     /// Stopped by Ctrl-C.
     Interrupted,
+    /// An audit that completed and found volumes not protected.
+    NotProtected,
 }
 
 impl Exit {
-    /// 0, 1, or 130 (128 + SIGINT, as shells report a process stopped by Ctrl-C).
+    /// 0, 1, 3 (an audit's volumes not all protected), or 130 (128 + SIGINT, as shells
+    /// report a process stopped by Ctrl-C).
     pub fn code(self) -> ExitCode {
         match self {
             Self::Ok => ExitCode::SUCCESS,
             Self::Failed => ExitCode::from(1),
             Self::Interrupted => ExitCode::from(130),
+            Self::NotProtected => ExitCode::from(3),
         }
     }
 }

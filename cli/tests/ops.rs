@@ -306,7 +306,7 @@ fn cbr_sends_the_window_as_start_time_and_end_time() {
         .into_iter()
         .filter(|backup| {
             let at = created(&backup.created_at);
-            at >= after && at <= before
+            at >= after && at < before
         })
         .map(|backup| backup.id)
         .collect();
@@ -314,7 +314,10 @@ fn cbr_sends_the_window_as_start_time_and_end_time() {
     assert!(!got.is_empty());
     expected.sort();
     got.sort();
-    assert_eq!(got, expected, "the server's window, end_time inclusive");
+    assert_eq!(
+        got, expected,
+        "strictly before --created-before, though CBR's end_time takes in its second"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

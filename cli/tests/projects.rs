@@ -135,6 +135,11 @@ fn a_non_admin_gets_an_error_not_its_own_project_passed_off_as_the_cloud() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.contains("hint: listing every project") && run.stderr.contains("admin role"),
+        "a hint about admin credentials, not settings: {}",
+        run.stderr
+    );
     assert_eq!(served.detail_listings().len(), 1);
 }
 
@@ -148,7 +153,21 @@ fn whole_cloud_flags_need_3_18_and_the_volume_service() {
     ]));
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("--api-version 3.18"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("   "),
+        "one clean line: {}",
+        run.stderr
+    );
     assert!(served.server.requests().is_empty());
+    // On v3 the command asks for 3.18 itself.
+    let run = Run::ok(vbs().arg("list").args(served.flags()).args([
+        "--api-version",
+        "3",
+        "--all-projects",
+        "--format",
+        "ndjson",
+    ]));
+    assert_eq!(run.stdout.lines().count(), 12 + 2 * 5, "{}", run.stderr);
 
     let run = Run::of(vbs().args(["list", "--service", "cbr", "--project-filter", "p"]));
     assert_eq!(run.code, Some(2), "{}", run.stderr);

@@ -336,6 +336,119 @@ def project_truth(conn, project):
     }
 
 
+# --- Volumes beside the backups (coverage audit, issue 18) -------------------------
+# The main project's volumes: the first three of VOLUME_IDS exist, the fourth was
+# deleted (a soft-deleted row, as Cinder leaves it), so its backups are orphans; and a
+# few volumes were never backed up. The truth file gets them as `volumes` (non-deleted,
+# Cinder's order) and, read back by SQL, which backups are orphans and which volumes have
+# a protecting (available / restoring) or a failed backup: the oracle of
+# tests/real_cinder_coverage.rs.
+
+SPARE_VOLUMES = 3
+VOLUME_STATUSES = ["in-use", "available", "in-use", "available", "error", "creating"]
+
+
+def default_volume_type(conn):
+    """The id of `__DEFAULT__`, which `cinder-manage db sync` creates."""
+    row = conn.execute(
+        "SELECT id FROM volume_types WHERE name = '__DEFAULT__' AND deleted = 0"
+    ).fetchone()
+    if row is None:
+        raise SystemExit("the database has no __DEFAULT__ volume type")
+    return row[0]
+
+
+def volume_row(*, volume_id, index, name, status, deleted, volume_type):
+    created = BASE_TIME - dt.timedelta(days=30 - index)
+    return {
+        "created_at": db_time(created), "updated_at": db_time(created),
+        "deleted_at": db_time(created + dt.timedelta(days=400)) if deleted else None,
+        "deleted": 1 if deleted else 0, "id": volume_id,
+        "user_id": USERS[0], "project_id": PROJECT, "host": "vbs-volume-1@lvm#lvm",
+        "size": [40, 100, 10, 1, 5, 20][index % 6], "availability_zone": "nova",
+        "status": "deleted" if deleted else status,
+        "attach_status": "attached" if status == "in-use" and not deleted else "detached",
+        "display_name": name, "display_description": None,
+        "volume_type_id": volume_type, "bootable": 0, "multiattach": 0,
+        "shared_targets": 1, "use_quota": 1,
+    }
+
+
+def seeded_volumes(conn):
+    volume_type = default_volume_type(conn)
+    rows = [
+        volume_row(volume_id=volume_id, index=index, name=f"seeded-volume-{index}",
+                   status=VOLUME_STATUSES[index], deleted=index == 3,
+                   volume_type=volume_type)
+        for index, volume_id in enumerate(VOLUME_IDS)
+    ]
+    rows += [
+        volume_row(volume_id=seeded_id("spare-volume", index), index=4 + index,
+                   name=None if index == 0 else f"never-backed-up-{index}",
+                   status=VOLUME_STATUSES[(4 + index) % 6], deleted=False,
+                   volume_type=volume_type)
+        for index in range(SPARE_VOLUMES)
+    ]
+    return rows
+
+
+def reseed_volumes(conn):
+    rows = seeded_volumes(conn)
+    existing = {row[1] for row in conn.execute("PRAGMA table_info(volumes)")}
+    required = {
+        row[1] for row in conn.execute("PRAGMA table_info(volumes)")
+        if row[3] and row[4] is None and not row[5]
+    }
+    missing = required - set(rows[0])
+    if missing:
+        raise SystemExit(f"volumes needs columns the seed does not set: {sorted(missing)}")
+    columns = [c for c in rows[0] if c in existing]
+    conn.execute("DELETE FROM volume_metadata")
+    conn.execute("DELETE FROM volumes")
+    conn.executemany(
+        f"INSERT INTO volumes ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [tuple(row[c] for c in columns) for row in rows],
+    )
+    conn.execute(
+        'INSERT INTO volume_metadata (created_at, deleted, "key", value, volume_id) '
+        "VALUES (?, 0, 'team', 'db', ?)",
+        (rows[0]["created_at"], rows[0]["id"]),
+    )
+
+
+def volumes_truth(conn, project):
+    """The project's volumes in Cinder's order, with what SQL says of their backups."""
+    conn.row_factory = sqlite3.Row
+    volumes = conn.execute(
+        "SELECT v.id, v.display_name, v.status, v.size, "
+        "EXISTS (SELECT 1 FROM backups b WHERE b.volume_id = v.id AND b.deleted = 0 "
+        "        AND b.project_id = v.project_id AND b.status IN ('available', 'restoring')) "
+        "  AS protecting, "
+        "EXISTS (SELECT 1 FROM backups b WHERE b.volume_id = v.id AND b.deleted = 0 "
+        "        AND b.project_id = v.project_id AND b.status = 'error') AS failed "
+        "FROM volumes v WHERE v.project_id = ? AND v.deleted = 0 "
+        "ORDER BY v.created_at DESC, v.id DESC",
+        (project,),
+    ).fetchall()
+    orphans = conn.execute(
+        "SELECT b.id FROM backups b WHERE b.project_id = ? AND b.deleted = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM volumes v WHERE v.id = b.volume_id AND v.deleted = 0 "
+        " AND v.project_id = b.project_id) ORDER BY b.id",
+        (project,),
+    ).fetchall()
+    conn.row_factory = None
+    return {
+        "volumes": [
+            {"id": v["id"], "name": v["display_name"], "status": v["status"],
+             "size": v["size"], "protecting": bool(v["protecting"]),
+             "failed": bool(v["failed"])}
+            for v in volumes
+        ],
+        "orphaned_backups": [o["id"] for o in orphans],
+    }
+# --- end of the volumes block --------------------------------------------------------
+
+
 def truth_path(truth_dir, project):
     return os.path.join(truth_dir, f"truth-{project}.json")
 
@@ -343,6 +456,7 @@ def truth_path(truth_dir, project):
 def write_truth(conn, truth_dir):
     for project in (PROJECT, SCRATCH_PROJECT, CLEANUP_PROJECT):
         data = project_truth(conn, project)
+        data.update(volumes_truth(conn, project))  # the volumes block
         fd, tmp = tempfile.mkstemp(dir=truth_dir, prefix=".truth-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, ensure_ascii=False, indent=1)
@@ -356,6 +470,7 @@ def reseed(conn):
     conn.execute("DELETE FROM backup_metadata")
     conn.execute("DELETE FROM backups")
     insert(conn, rows, metadata_rows(pairs, {r["id"]: r for r in rows}))
+    reseed_volumes(conn)  # the volumes block
 
 
 def delete(conn, backup_id, hard):

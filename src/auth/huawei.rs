@@ -25,8 +25,12 @@ pub use credentials::Credentials;
 const PROJECT_HEADER: &str = "x-project-id";
 /// The header carrying the security token of temporary credentials.
 const TOKEN_HEADER: &str = "x-security-token";
-/// The API gateway's code for a refused authentication (bad or expired signature).
-const AUTH_FAILED: &str = "APIGW.0301";
+/// The API gateway's codes for a refused IAM authentication, a wrong or an expired
+/// signature alike (`APIGW.0301` on the shared gateway, `APIG.0301` on dedicated ones):
+/// Huawei's "Common Errors Related to IAM Authentication Information". Only an answer
+/// with one of them is the gateway's verdict on a signature; a bare 401 may be a
+/// proxy's page, whose `Date` says nothing about the gateway's clock.
+const AUTH_FAILED: [&str; 2] = ["APIGW.0301", "APIG.0301"];
 
 /// Signs every request attempt with Huawei Cloud's `SDK-HMAC-SHA256` AK/SK scheme.
 ///
@@ -39,10 +43,13 @@ const AUTH_FAILED: &str = "APIGW.0301";
 /// URI, the query, every header of the request (names without `_`, as the SDKs do) plus
 /// `Host`, and the SHA-256 of the body.
 ///
-/// When the gateway refuses a signature (`401`, `APIGW.0301`) and its `Date` header is
-/// more than 15 minutes from this machine's clock, the signer keeps the difference for
-/// the rest of its life (clones share it) and has the request signed again, once; any
-/// other refusal is reported at once, with a hint to check the AK/SK and never either of
+/// When the gateway refuses a signature (`401` with its code `APIGW.0301`) and its
+/// `Date` header is more than 15 minutes but at most a day from this machine's clock,
+/// the signer keeps the difference for the rest of its life (clones share it) and has
+/// the request signed again, once. A 401 without the gateway's code (a proxy's page)
+/// never moves the clock, nor does a `Date` more than a day off (the hint then says to
+/// fix the system clock): each signature tried counts towards the gateway's lock-out.
+/// Any other refusal is reported at once, with a hint to check the AK/SK and never either of
 /// them: the gateway locks an access key out after a few failures, so a wrong key is
 /// never retried.
 ///
@@ -182,7 +189,8 @@ impl AkSkSigner {
     /// The gateway's time, when `rejection` is the gateway refusing a signature.
     fn gateway_time(rejection: &Rejection<'_>) -> Option<Timestamp> {
         let refused_signature = rejection.status() == 401
-            && gateway_code(rejection.body()).is_none_or(|code| code == AUTH_FAILED);
+            && gateway_code(rejection.body())
+                .is_some_and(|code| AUTH_FAILED.contains(&code.as_str()));
         if !refused_signature {
             return None;
         }
@@ -208,6 +216,9 @@ impl Authorizer for AkSkSigner {
             }
             let local = Timestamp::now();
             let offset = gateway.duration_since(local);
+            if !clock::adoptable(offset) {
+                return false;
+            }
             self.clock.set_offset(offset);
             tracing::warn!(
                 gateway = %gateway,
@@ -234,13 +245,18 @@ impl Authorizer for AkSkSigner {
                         clock::human(offset)
                     )
                 };
+                let apart = gateway.duration_since(local);
+                let limit = if clock::adoptable(apart) {
+                    "more than the 15 minutes a signature is valid for"
+                } else {
+                    "more than a day, too far to sign with the gateway's time"
+                };
                 return Some(format!(
                     "clock skew: the API gateway's clock says {}, this machine's {} \
-                     ({} apart, more than the 15 minutes a signature is valid for){tried}: \
-                     check the system clock (NTP)",
+                     ({} apart, {limit}){tried}: check the system clock (NTP)",
                     clock::show(gateway),
                     clock::show(local),
-                    clock::human(gateway.duration_since(local)),
+                    clock::human(apart),
                 ));
             }
             if !offset.is_zero() {
@@ -431,6 +447,84 @@ mod tests {
         );
         assert!(!hint.contains("HPUAKEY"), "{hint}");
         assert_eq!(fresh.clock_offset_secs(), 0);
+    }
+
+    fn rejection(
+        gateway: Timestamp,
+        body: &'static [u8],
+    ) -> (reqwest::header::HeaderMap, &'static [u8]) {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let date = gateway.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        headers.insert("date", date.parse().unwrap());
+        (headers, body)
+    }
+
+    fn adopts(signer: &AkSkSigner, gateway: Timestamp, body: &'static [u8]) -> bool {
+        let (headers, body) = rejection(gateway, body);
+        let rejection = Rejection {
+            status: 401,
+            headers: &headers,
+            body,
+        };
+        futures::executor::block_on(signer.unauthorized(&rejection)).unwrap()
+    }
+
+    #[test]
+    fn a_401_without_the_gateways_code_never_moves_the_clock() {
+        // A proxy's or a load balancer's page, with a `Date` an hour or years off.
+        let signer = AkSkSigner::new(Credentials::new("HPUAKEY", "SK"));
+        let hour = Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+        let years = Timestamp::now() - jiff::SignedDuration::from_hours(24 * 365 * 3);
+        for body in [
+            &b"<html>401 Authorization Required</html>"[..],
+            b"",
+            br#"{"message":"unauthorized"}"#,
+        ] {
+            let body: &'static [u8] = Box::leak(body.to_vec().into_boxed_slice());
+            assert!(
+                !adopts(&signer, hour, body),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+            assert!(!adopts(&signer, years, body));
+        }
+        // Another gateway code (throttling, a token error of another service) neither.
+        assert!(!adopts(
+            &signer,
+            hour,
+            br#"{"error_code":"APIGW.0308","error_msg":"slow down"}"#
+        ));
+        assert_eq!(signer.clock_offset_secs(), 0);
+    }
+
+    #[test]
+    fn an_offset_beyond_a_day_is_never_adopted_and_the_hint_says_so() {
+        let signer = AkSkSigner::new(Credentials::new("HPUAKEY", "SK"));
+        let body = br#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail"}"#;
+        let years = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365 * 5);
+        assert!(!adopts(&signer, years, body));
+        let two_days = Timestamp::now() - jiff::SignedDuration::from_hours(48);
+        assert!(!adopts(&signer, two_days, body));
+        assert_eq!(signer.clock_offset_secs(), 0);
+        let (headers, body) = rejection(two_days, body);
+        let hint = signer
+            .hint(&Rejection {
+                status: 401,
+                headers: &headers,
+                body,
+            })
+            .unwrap();
+        assert!(hint.contains("more than a day"), "{hint}");
+        assert!(!hint.contains("  "), "one clean line: {hint}");
+        assert!(hint.contains("check the system clock"), "{hint}");
+        // The dedicated gateway's spelling of the same code is the gateway's answer too.
+        let hour = Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+        assert!(adopts(
+            &signer,
+            hour,
+            br#"{"error_code":"APIG.0301","error_msg":"signature expired"}"#
+        ));
+        assert!((3590..=3610).contains(&signer.clock_offset_secs()));
     }
 
     #[test]

@@ -110,11 +110,7 @@ impl HuaweiConfig {
     /// let config = vbs_backups::huawei::HuaweiConfig::from_env();
     /// ```
     pub fn from_env() -> Self {
-        Self::from_env_vars(
-            std::env::vars_os().filter_map(|(key, value)| {
-                Some((key.into_string().ok()?, value.into_string().ok()?))
-            }),
-        )
+        Self::from_env_vars(crate::environment::variables())
     }
 
     /// Reads the variables `vars` (as from [`std::env::vars`]) without touching the
@@ -328,7 +324,8 @@ impl HuaweiConfig {
         self
     }
 
-    /// The service to list: [`Service::Vbs`] (the default) or [`Service::Cbr`].
+    /// The service to list: [`Service::Vbs`] (the default) or [`Service::Cbr`] for
+    /// backups, [`Service::Evs`] for volumes ([`Client::volumes`]).
     ///
     /// ```
     /// use vbs_backups::huawei::{HuaweiConfig, Service};

@@ -44,12 +44,14 @@ const REGIONAL_IAM: [&str; 27] = [
 const OTHER_DOMAIN_IAM: [(&str, &str); 1] =
     [("eu-west-101", "https://iam.eu-west-101.myhuaweicloud.eu")];
 
-/// A Huawei Cloud service that keeps volume backups.
+/// A Huawei Cloud service the crate lists: one that keeps volume backups (VBS, CBR), or
+/// the volumes themselves (EVS).
 ///
 /// ```
 /// use vbs_backups::huawei::Service;
 ///
 /// assert_eq!(Service::Vbs.endpoint("cn-north-4")?, "https://vbs.cn-north-4.myhuaweicloud.com");
+/// assert_eq!(Service::Evs.endpoint("cn-north-4")?, "https://evs.cn-north-4.myhuaweicloud.com");
 /// assert_eq!(Service::Cbr.endpoint("ap-southeast-1")?, "https://cbr.ap-southeast-1.myhuaweicloud.com");
 /// assert_eq!(Service::Cbr.override_variable("cn-north-4"), "HUAWEICLOUD_SDK_REGION_CBR_CN_NORTH_4");
 /// # Ok::<(), vbs_backups::Error>(())
@@ -63,10 +65,13 @@ pub enum Service {
     Vbs,
     /// Cloud Backup and Recovery, VBS's successor (`/v3/{project_id}/backups`).
     Cbr,
+    /// Elastic Volume Service, the disks, through its OpenStack Cinder API
+    /// (`/v3/{project_id}/volumes/detail`): what a coverage audit lists the volumes from.
+    Evs,
 }
 
 impl Service {
-    /// The service's name in host names and variables: `vbs`, `cbr`.
+    /// The service's name in host names and variables: `vbs`, `cbr`, `evs`.
     ///
     /// ```
     /// assert_eq!(vbs_backups::huawei::Service::Cbr.name(), "cbr");
@@ -75,6 +80,7 @@ impl Service {
         match self {
             Self::Vbs => "vbs",
             Self::Cbr => "cbr",
+            Self::Evs => "evs",
         }
     }
 
@@ -121,7 +127,7 @@ impl Service {
     pub(crate) fn api_version(self) -> ApiVersion {
         match self {
             Self::Vbs => ApiVersion::V2,
-            Self::Cbr => ApiVersion::V3,
+            Self::Cbr | Self::Evs => ApiVersion::V3,
         }
     }
 }
@@ -190,6 +196,11 @@ mod tests {
         );
         assert_eq!(Service::Vbs.api_version(), ApiVersion::V2);
         assert_eq!(Service::Cbr.api_version(), ApiVersion::V3);
+        assert_eq!(Service::Evs.api_version(), ApiVersion::V3);
+        assert_eq!(
+            Service::Evs.override_variable("ap-southeast-1"),
+            "HUAWEICLOUD_SDK_REGION_EVS_AP_SOUTHEAST_1"
+        );
         for bad in ["", "CN-NORTH-4", "a.b", "a/b", "a b"] {
             assert!(Service::Vbs.endpoint(bad).is_err(), "{bad}");
         }

@@ -11,7 +11,6 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 use url::Url;
 
-use super::builder::KeystoneAuthBuilder;
 use super::catalog::{EndpointFilter, substitute_project};
 use super::credentials::{Method, Project, Secret, request_body};
 use super::token::{TokenInfo, parse_token_body};
@@ -25,15 +24,12 @@ const SUBJECT_TOKEN: &str = "x-subject-token";
 /// The header a token is presented in.
 const AUTH_TOKEN_HEADER: &str = "x-auth-token";
 
-/// Renew this long before the token expires (at most half its lifetime).
-pub(super) const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
-
 /// Keystone v3 authentication (also what Huawei Cloud IAM speaks), as an [`AuthSource`]
 /// for [`ClientBuilder::auth_source`], and the service catalog that comes with it.
 ///
 /// The first request authenticates (`POST {auth_url}/v3/auth/tokens`); the token
 /// (`X-Subject-Token`) is then shared by every request and every clone. It is renewed
-/// when less than the [refresh margin](KeystoneAuthBuilder::refresh_margin) of its
+/// when less than the [refresh margin](super::KeystoneAuthBuilder::refresh_margin) of its
 /// lifetime is left, and when a service rejects it with 401. Concurrent callers wait for
 /// the one renewal in progress instead of starting their own, so a burst of requests
 /// never becomes a burst of logins. Secrets never appear in `Debug` output, logs or
@@ -64,28 +60,29 @@ pub(super) const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone)]
 pub struct KeystoneAuth {
-    pub(super) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(super) struct Inner {
-    pub(super) pipeline: Pipeline,
+struct Inner {
+    pipeline: Pipeline,
     /// `{auth_url}/v3`, without a trailing slash.
-    pub(super) base: Url,
+    base: Url,
     /// `{base}/auth/tokens`.
-    pub(super) tokens_url: Url,
-    pub(super) method: Method,
-    pub(super) project: Option<Project>,
-    pub(super) margin: Duration,
-    pub(super) state: tokio::sync::Mutex<State>,
+    tokens_url: Url,
+    method: Method,
+    project: Option<Project>,
+    /// Renew this long before the token expires (at most half its lifetime).
+    margin: Duration,
+    state: tokio::sync::Mutex<State>,
     /// Bumped (under the state lock) after every authentication, whether it succeeded or
     /// not, so callers that waited for the lock can tell that someone else just tried,
     /// and take the outcome instead of trying again.
-    pub(super) generation: AtomicU64,
+    generation: AtomicU64,
 }
 
 /// The token in use, and how the last authentication went.
 #[derive(Default)]
-pub(super) struct State {
+struct State {
     current: Option<Arc<Current>>,
     failure: Option<Failure>,
 }
@@ -94,8 +91,12 @@ pub(super) struct State {
 struct Failure {
     kind: ErrorKind,
     status: Option<u16>,
+    /// Keystone's code (`Unauthorized`…), which callers branch on as they would on the
+    /// first caller's error.
+    code: Option<String>,
     request_id: Option<String>,
     message: String,
+    hint: Option<String>,
 }
 
 impl Failure {
@@ -103,16 +104,21 @@ impl Failure {
         Self {
             kind: err.kind(),
             status: err.status(),
+            code: err.code().map(str::to_owned),
             request_id: err.request_id().map(str::to_owned),
             message: err.message().to_owned(),
+            hint: err.hint().map(str::to_owned),
         }
     }
 
+    /// The error again, for a caller that waited for the authentication that failed.
     fn to_error(&self) -> Error {
-        match self.status {
+        let err = match self.status {
             Some(status) => Error::api(status, self.request_id.clone(), self.message.clone()),
             None => Error::new(self.kind, self.message.clone()),
-        }
+        };
+        err.with_code(self.code.clone())
+            .with_hint(self.hint.clone())
     }
 }
 
@@ -125,21 +131,32 @@ struct Current {
 }
 
 impl KeystoneAuth {
-    /// Starts configuring authentication against `auth_url`: Keystone's root
-    /// (`https://keystone.example.com:5000`) or its v3 URL (`…/v3`), with or without a
-    /// trailing slash and under any path prefix (`https://cloud.example.com/identity`).
-    ///
-    /// ```
-    /// use vbs_backups::keystone::KeystoneAuth;
-    ///
-    /// let auth = KeystoneAuth::builder("https://iam.example.com/v3")
-    ///     .application_credential("21dced0fd20347869b93710d2b98aae0", "app-secret")
-    ///     .build()?;
-    /// assert_eq!(auth.auth_url(), "https://iam.example.com/v3");
-    /// # Ok::<(), vbs_backups::Error>(())
-    /// ```
-    pub fn builder(auth_url: impl Into<String>) -> KeystoneAuthBuilder {
-        KeystoneAuthBuilder::new(auth_url.into())
+    /// The pipeline and Keystone's v3 URL, for other requests to Keystone (the project list).
+    pub(super) fn keystone_endpoint(&self) -> (&Pipeline, &Url) {
+        (&self.inner.pipeline, &self.inner.base)
+    }
+
+    /// Authentication by `method` at `base` (`{auth_url}/v3`), checked by the builder.
+    pub(super) fn new(
+        pipeline: Pipeline,
+        base: Url,
+        tokens_url: Url,
+        method: Method,
+        project: Option<Project>,
+        margin: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pipeline,
+                base,
+                tokens_url,
+                method,
+                project,
+                margin,
+                state: tokio::sync::Mutex::new(State::default()),
+                generation: AtomicU64::new(0),
+            }),
+        }
     }
 
     /// Keystone's v3 URL that tokens are asked from (`{auth_url}/v3`).
@@ -487,8 +504,25 @@ mod tests {
     use super::*;
     use crate::keystone::{Domain, User};
 
-    fn auth(builder: KeystoneAuthBuilder) -> KeystoneAuth {
+    fn auth(builder: crate::keystone::KeystoneAuthBuilder) -> KeystoneAuth {
         builder.build().unwrap()
+    }
+
+    #[test]
+    fn a_kept_failure_gives_waiting_callers_the_same_error() {
+        let body = br#"{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}"#;
+        let first = Error::from_response(401, Some("req-1".into()), body)
+            .with_hint(Some("check the password".into()));
+        let again = Failure::of(&first).to_error();
+        assert_eq!(again.code(), Some("Unauthorized"));
+        assert_eq!(again.code(), first.code());
+        assert_eq!(again.status(), Some(401));
+        assert_eq!(again.request_id(), Some("req-1"));
+        assert_eq!(again.message(), first.message());
+        assert_eq!(again.hint(), Some("check the password"));
+        assert_eq!(again.kind(), first.kind());
+        let local = Failure::of(&Error::config("no auth_url")).to_error();
+        assert_eq!((local.kind(), local.code()), (ErrorKind::Config, None));
     }
 
     #[test]

@@ -1,14 +1,12 @@
 //! [`KeystoneAuthBuilder`]: what to authenticate with, and where.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use url::Url;
 
-use super::auth::{DEFAULT_REFRESH_MARGIN, Inner, KeystoneAuth, State};
+use super::auth::KeystoneAuth;
 use super::credentials::{Method, Project, Secret, User};
 use crate::error::{Error, Result, url_for_message};
 use crate::http::{HttpOptions, Pipeline, parse_service_url};
@@ -253,18 +251,36 @@ impl KeystoneAuthBuilder {
         #[cfg(not(feature = "reqwest-builder"))]
         let own_builder = None;
         let pipeline = Pipeline::new(self.http, own_builder)?;
-        Ok(KeystoneAuth {
-            inner: Arc::new(Inner {
-                pipeline,
-                base,
-                tokens_url,
-                method,
-                project: self.project,
-                margin: self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
-                state: tokio::sync::Mutex::new(State::default()),
-                generation: AtomicU64::new(0),
-            }),
-        })
+        Ok(KeystoneAuth::new(
+            pipeline,
+            base,
+            tokens_url,
+            method,
+            self.project,
+            self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
+        ))
+    }
+}
+
+/// Renew this long before the token expires (at most half its lifetime).
+const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+impl KeystoneAuth {
+    /// Starts configuring authentication against `auth_url`: Keystone's root
+    /// (`https://keystone.example.com:5000`) or its v3 URL (`…/v3`), with or without a
+    /// trailing slash and under any path prefix (`https://cloud.example.com/identity`).
+    ///
+    /// ```
+    /// use vbs_backups::keystone::KeystoneAuth;
+    ///
+    /// let auth = KeystoneAuth::builder("https://iam.example.com/v3")
+    ///     .application_credential("21dced0fd20347869b93710d2b98aae0", "app-secret")
+    ///     .build()?;
+    /// assert_eq!(auth.auth_url(), "https://iam.example.com/v3");
+    /// # Ok::<(), vbs_backups::Error>(())
+    /// ```
+    pub fn builder(auth_url: impl Into<String>) -> KeystoneAuthBuilder {
+        KeystoneAuthBuilder::new(auth_url.into())
     }
 }
 

@@ -358,6 +358,10 @@ impl Catalog {
     /// into its URL (`%(project_id)s`, `$(project_id)s` and their `tenant_id` forms; a URL
     /// that already names a project is kept).
     ///
+    /// Cinder serves its backups and its volumes on this one endpoint, so the client built
+    /// on it lists both ([`Client::backups`](crate::Client::backups),
+    /// [`Client::volumes`](crate::Client::volumes)).
+    ///
     /// # Errors
     ///
     /// A [`Config`](crate::ErrorKind::Config) error when no endpoint matches (the message

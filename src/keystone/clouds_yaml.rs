@@ -1,5 +1,5 @@
 //! `clouds.yaml` and `secure.yaml`: where they are looked for, and how one cloud's entry
-//! becomes an [`OpenStackConfig`].
+//! becomes a layer of settings, an [`OpenStackConfig`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_yaml_ng::Value;
 
 use super::Secret;
-use super::config::OpenStackConfig;
+use super::settings::{OpenStackConfig, SearchDirs};
 use crate::error::{Error, Result};
 
 /// The names `clouds.yaml` may have in each directory of the search path.
@@ -15,19 +15,12 @@ const CLOUDS_FILES: [&str; 2] = ["clouds.yaml", "clouds.yml"];
 /// The names of the file that keeps secrets apart from `clouds.yaml`.
 const SECURE_FILES: [&str; 2] = ["secure.yaml", "secure.yml"];
 
-/// The environment's say in where `clouds.yaml` is looked for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct SearchDirs {
-    pub(super) home: Option<PathBuf>,
-    pub(super) xdg_config_home: Option<PathBuf>,
-}
-
 impl SearchDirs {
     fn from_process() -> Self {
-        let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        let var = |name: &str| crate::environment::variable(name).map(PathBuf::from);
         Self {
-            home: var("HOME").map(PathBuf::from),
-            xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
+            home: var("HOME"),
+            xdg_config_home: var("XDG_CONFIG_HOME"),
         }
     }
 

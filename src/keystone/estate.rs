@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::auth::KeystoneAuth;
-use super::config::OpenStackConfig;
+use super::settings::OpenStackConfig;
 use crate::Client;
 use crate::auth::AuthSource;
 use crate::error::{Error, Result};
@@ -59,16 +59,13 @@ impl KeystoneAuth {
     /// ```
     pub async fn projects(&self) -> Result<Vec<KeystoneProject>> {
         let token = self.token().await?.unwrap_or_default();
-        let url =
-            url::Url::parse(&format!("{}/auth/projects", self.inner.base)).map_err(|err| {
-                Error::config(format!("auth URL {} is not usable: {err}", self.inner.base))
-            })?;
+        let (pipeline, base) = self.keystone_endpoint();
+        let url = url::Url::parse(&format!("{base}/auth/projects"))
+            .map_err(|err| Error::config(format!("auth URL {base} is not usable: {err}")))?;
         let request = Request::get(url, "Keystone project list request")
             .no_redirects()
             .secret_header("x-auth-token", &token)?;
-        let projects = self
-            .inner
-            .pipeline
+        let projects = pipeline
             .send(&request, None, |response| {
                 serde_json::from_slice::<Projects>(response.body).map_err(|err| {
                     Error::decode(format!(

@@ -204,7 +204,7 @@ impl<T: Listed> WalkState<T> {
         let number = request.number;
         let filters = &self.walk.filters;
         if let Some(problem) = page.items.iter().find_map(|item| item.unhonoured(filters)) {
-            return Err(Error::config(format!("page {number}: {problem}")));
+            return Err(problem.with_context(format!("page {number}")));
         }
         let Page {
             mut items,

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::{Listing, SortDir};
 use crate::client::Client;
 use crate::cursor::Cursor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     BackupDetail, BackupStatus, BackupSummary, Edge, Listed, Pagination, WindowPlan, sealed,
 };
@@ -62,6 +62,10 @@ macro_rules! backups_collection {
                 &self.id
             }
 
+            fn microversion_needed(filters: &[(String, String)]) -> Option<(u32, u32)> {
+                spans_projects(filters).then_some(PROJECT_ATTRIBUTE)
+            }
+
             fn refusal(
                 filters: &[(String, String)],
                 microversion: Option<(u32, u32)>,
@@ -70,7 +74,7 @@ macro_rules! backups_collection {
                     .or_else(|| all_projects_refusal(filters, microversion, $created_at))
             }
 
-            fn unhonoured(&self, filters: &[(String, String)]) -> Option<String> {
+            fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error> {
                 <$item as ProjectOf>::unhonoured(self, filters)
             }
 
@@ -112,11 +116,11 @@ impl CreatedAt for BackupDetail {
 /// The project a backup belongs to, where its view says (the detail view, to admins, from
 /// microversion 3.18).
 trait ProjectOf {
-    fn unhonoured(&self, filters: &[(String, String)]) -> Option<String>;
+    fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error>;
 }
 
 impl ProjectOf for BackupSummary {
-    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<String> {
+    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<Error> {
         // Refused before any request (`all_projects_refusal`).
         None
     }
@@ -126,7 +130,7 @@ impl ProjectOf for BackupDetail {
     /// An admin's whole-cloud listing at 3.18 or later gives every backup its project: a
     /// backup without one means the caller is not an admin and Cinder listed the
     /// caller's own project instead (it ignores `all_tenants` for non-admins, silently).
-    fn unhonoured(&self, filters: &[(String, String)]) -> Option<String> {
+    fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error> {
         let value = |key: &str| {
             filters
                 .iter()
@@ -136,19 +140,36 @@ impl ProjectOf for BackupDetail {
         };
         value(ALL_TENANTS)?;
         let Some(project) = self.project_id.as_deref() else {
-            return Some(format!(
-                "the server ignored all_tenants: backup `{}` came without its project                  (os-backup-project-attr:project_id), which Cinder shows only to admins, so the                  caller is not an admin and the server listed the caller's own project instead of                  the whole cloud; use admin credentials",
-                self.id
-            ));
+            return Some(ignored_all_tenants(&self.id));
         };
         match value(PROJECT_ID) {
-            Some(wanted) if wanted != project => Some(format!(
-                "the server ignored the project_id filter: backup `{}` belongs to project                  `{project}`, not `{wanted}`",
-                self.id
-            )),
+            Some(wanted) if wanted != project => Some(
+                Error::config(format!(
+                    "the server ignored the project_id filter: backup `{}` belongs to project \
+                     `{project}`, not `{wanted}`",
+                    self.id
+                ))
+                .with_hint(Some(ADMIN_HINT.to_owned())),
+            ),
             _ => None,
         }
     }
+}
+
+/// What to do when Cinder answered a whole-cloud listing with the caller's own project.
+const ADMIN_HINT: &str = "listing every project (all_projects, project_id; the command's \
+    --all-projects, --project-filter) needs credentials with Cinder's admin role; without \
+    them, list your own project";
+
+/// The error for a backup that came without its project in a whole-cloud listing.
+fn ignored_all_tenants(id: &str) -> Error {
+    Error::config(format!(
+        "the server ignored all_tenants: backup `{id}` came without its project \
+         (os-backup-project-attr:project_id), which Cinder shows only to admins, so the caller \
+         is not an admin and the server listed the caller's own project instead of the whole \
+         cloud"
+    ))
+    .with_hint(Some(ADMIN_HINT.to_owned()))
 }
 
 const ALL_TENANTS: &str = "all_tenants";
@@ -162,20 +183,36 @@ fn all_projects_refusal(
     microversion: Option<(u32, u32)>,
     detail: bool,
 ) -> Option<&'static str> {
-    if !filters
-        .iter()
-        .any(|(key, _)| key == ALL_TENANTS || key == PROJECT_ID)
-    {
+    if !spans_projects(filters) {
         return None;
     }
     if !detail {
         return Some(
-            "all_projects / project_id need the detail listing (detail()): Cinder silently              ignores all_tenants for a non-admin caller, and only the detail view says which              project a backup belongs to, which is how the walk tells the whole cloud from the              caller's own project",
+            "all_projects / project_id need the detail listing (detail()): Cinder silently \
+             ignores all_tenants for a non-admin caller, and only the detail view says which \
+             project a backup belongs to, which is how the walk tells the whole cloud from the \
+             caller's own project",
         );
     }
-    microversion.is_none_or(|version| version < (3, 18)).then_some(
-        "all_projects / project_id need microversion 3.18 or later (ClientBuilder::microversion):          below it no backup says its project, so a non-admin caller's own project (Cinder          silently ignores all_tenants for non-admins) could not be told from the whole cloud",
-    )
+    microversion
+        .is_none_or(|version| version < PROJECT_ATTRIBUTE)
+        .then_some(
+            "all_projects / project_id need microversion 3.18 or later of the v3 API (asked for \
+         by itself when the client names no microversion): below it no backup says its \
+         project, so a non-admin caller's own project (Cinder silently ignores all_tenants \
+         for non-admins) could not be told from the whole cloud",
+        )
+}
+
+/// The microversion from which Cinder says each backup's project (to admins):
+/// `os-backup-project-attr:project_id`.
+const PROJECT_ATTRIBUTE: (u32, u32) = (3, 18);
+
+/// Whether the filters reach beyond the client's project.
+fn spans_projects(filters: &[(String, String)]) -> bool {
+    filters
+        .iter()
+        .any(|(key, _)| key == ALL_TENANTS || key == PROJECT_ID)
 }
 
 /// Cinder / VBS cannot filter backups by time, but can sort by `created_at`: with no
@@ -374,16 +411,24 @@ impl<T: VolumeBackup> Listing<T> {
 /// the whole cloud:
 ///
 /// - It needs the detail listing (these setters exist only there) and microversion 3.18
-///   or later ([`ClientBuilder::microversion`](crate::ClientBuilder::microversion)), where
-///   Cinder gives each backup its project, to admins only; otherwise the first item of
-///   the stream is an [`ErrorKind::Config`](crate::ErrorKind::Config) error and nothing
-///   is sent.
+///   or later, where Cinder gives each backup its project, to admins only. A v3 client
+///   that names no microversion asks for 3.18 on these walks by itself (its other
+///   listings are unchanged); one that names a lower
+///   [`microversion`](crate::ClientBuilder::microversion), or speaks v2, gets an
+///   [`ErrorKind::Config`](crate::ErrorKind::Config) error as the first item of the
+///   stream, and nothing is sent.
 /// - A backup without its project on the page means the caller is not an admin: the
 ///   walk ends with an [`ErrorKind::Config`](crate::ErrorKind::Config) error ("the server
 ///   ignored all_tenants: …") before handing out any item of that page. So does a
 ///   backup of another project than [`project_id`](Self::project_id) asked for.
 /// - A non-admin whose own project holds no backups gets an empty page, which says
 ///   nothing either way: the walk ends with no items and no error.
+/// - The check relies on Cinder's default policy, which shows a backup's project to
+///   admins only (`backup:backup_project_attribute`). Where a deployment shows it to
+///   members too, a non-admin's [`all_projects`](Self::all_projects) walk yields its
+///   own project's backups, each with its project, and cannot be told from an admin's
+///   walk of a cloud whose backups all live in the admin's project. A
+///   [`project_id`](Self::project_id) walk of another project is still caught.
 ///
 /// ```no_run
 /// # async fn run() -> vbs_backups::Result<()> {
@@ -391,8 +436,8 @@ impl<T: VolumeBackup> Listing<T> {
 ///
 /// let client = vbs_backups::Client::builder()
 ///     .endpoint("http://127.0.0.1:8776/v3/admin-project")
-///     .microversion("3.18")
 ///     .build()?;
+/// // Sent with `OpenStack-API-Version: volume 3.18`.
 /// let mut backups = client.backups().detail().all_projects().stream();
 /// while let Some(backup) = backups.next().await {
 ///     let backup = backup?;
@@ -539,7 +584,7 @@ impl Listing<BackupDetail> {
 
 /// `time` as a timestamp; one beyond the range of years -9999 to 9999 (far beyond any
 /// backup) is clamped to its end, which selects the same backups.
-fn timestamp(time: SystemTime) -> Timestamp {
+pub(super) fn timestamp(time: SystemTime) -> Timestamp {
     Timestamp::try_from(time).unwrap_or(if time > SystemTime::UNIX_EPOCH {
         Timestamp::MAX
     } else {
@@ -586,6 +631,61 @@ impl SortKey {
             Self::Status => "status",
             Self::Size => "size",
             Self::VolumeId => "volume_id",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn filters(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn one_clean_line(message: &str) {
+        assert!(
+            !message.contains("  ") && !message.contains('\n'),
+            "not one clean line: {message:?}"
+        );
+    }
+
+    #[test]
+    fn every_refusal_and_unhonoured_filter_reads_as_one_clean_line() {
+        let tenants = filters(&[(ALL_TENANTS, "1")]);
+        let refusals = [
+            all_projects_refusal(&tenants, Some((3, 18)), false),
+            all_projects_refusal(&tenants, Some((3, 17)), true),
+            all_projects_refusal(&tenants, None, true),
+            with_count_refusal(&filters(&[("with_count", "true")]), None),
+        ];
+        for refusal in refusals {
+            one_clean_line(refusal.unwrap());
+        }
+        let backup = |project: Option<&str>| -> BackupDetail {
+            let mut json = serde_json::json!({"id": "b1", "status": "available"});
+            if let Some(project) = project {
+                json["os-backup-project-attr:project_id"] = project.into();
+            }
+            serde_json::from_value(json).unwrap()
+        };
+        let errors = [
+            Listed::unhonoured(&backup(None), &tenants),
+            Listed::unhonoured(
+                &backup(Some("p2")),
+                &filters(&[(ALL_TENANTS, "1"), (PROJECT_ID, "p1")]),
+            ),
+        ];
+        for err in errors {
+            let err = err.unwrap();
+            one_clean_line(&err.to_string());
+            // A hint about admin credentials, not about settings.
+            assert!(err.hint().unwrap().contains("admin role"), "{err}");
         }
     }
 }

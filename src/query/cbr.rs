@@ -7,13 +7,16 @@
 //! (`status=available&status=error`), times are `%Y-%m-%dT%H:%M:%SZ`, `sort` is
 //! `key[:asc|desc],…`, `limit` is 1 to 1000.
 
-use jiff::Timestamp;
+use std::time::SystemTime;
 
+use jiff::{SignedDuration, Timestamp};
+
+use super::backups::timestamp;
 use super::{Listing, SortDir};
 use crate::client::Client;
 use crate::cursor::Cursor;
 use crate::error::Result;
-use crate::model::{CbrBackup, CbrBackupStatus, Listed, Pagination, sealed};
+use crate::model::{CbrBackup, CbrBackupStatus, Listed, Pagination, WindowPlan, sealed};
 
 /// The largest `limit` CBR accepts; it answers a larger one with a 400.
 const CBR_MAX_LIMIT: u32 = 1000;
@@ -57,9 +60,41 @@ impl Listed for CbrBackup {
     const CURSOR_NAME: &'static str = "cbr/backups";
     const MAX_PAGE_SIZE: Option<u32> = Some(CBR_MAX_LIMIT);
 
+    const CREATED_AT: bool = true;
+
     fn marker(&self) -> &str {
         &self.id
     }
+
+    fn created_at(&self) -> Option<Timestamp> {
+        self.created_at
+    }
+
+    /// CBR filters by time itself, but to the second and with `end_time` inclusive: it is
+    /// asked for the whole seconds around the window, and the walk drops the rest.
+    fn window_plan(
+        _filters: &[(String, String)],
+        created_after: Option<Timestamp>,
+        created_before: Option<Timestamp>,
+    ) -> WindowPlan {
+        let mut params = Vec::new();
+        if let Some(after) = created_after {
+            params.push(("start_time".to_owned(), cbr_time(after)));
+        }
+        if let Some(before) = created_before {
+            params.push(("end_time".to_owned(), cbr_time(ceil_to_second(before))));
+        }
+        WindowPlan::Server(params)
+    }
+}
+
+/// `time`, or the next whole second if it falls between two.
+fn ceil_to_second(time: Timestamp) -> Timestamp {
+    if time.subsec_nanosecond() == 0 {
+        return time;
+    }
+    time.checked_add(SignedDuration::from_secs(1))
+        .unwrap_or(time)
 }
 
 impl Client {
@@ -99,7 +134,7 @@ impl Client {
     }
 }
 
-/// CBR's time filters: UTC, to the second, `2018-02-01T12:00:00Z`.
+/// CBR's time filters: UTC, to the second (the fraction dropped), `2018-02-01T12:00:00Z`.
 fn cbr_time(time: Timestamp) -> String {
     time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -172,7 +207,9 @@ impl Listing<CbrBackup> {
     }
 
     /// Only backups made at or before this time (sent like
-    /// [`start_time`](Self::start_time)).
+    /// [`start_time`](Self::start_time)): CBR's own bound, which takes in the second it
+    /// names. For a window that splits backups without overlap, use
+    /// [`created_before`](Self::created_before) / [`created_after`](Self::created_after).
     ///
     /// ```no_run
     /// # fn f(client: vbs_backups::Client) -> Result<(), jiff::Error> {
@@ -181,6 +218,44 @@ impl Listing<CbrBackup> {
     /// ```
     pub fn end_time(self, time: Timestamp) -> Self {
         self.set_filter("end_time", cbr_time(time))
+    }
+
+    /// Only backups created strictly before `time`, as
+    /// [`ListBackups::created_before`](crate::ListBackups::created_before): the window is
+    /// half-open, so `created_before(t)` and `created_after(t)` split the backups in two
+    /// without gap or overlap. CBR is sent the `end_time` of the second at or after
+    /// `time` (its bound is inclusive and whole seconds), and the walk drops backups at
+    /// or after `time`; it replaces an [`end_time`](Self::end_time) of the caller's. A
+    /// backup without a creation time is in no window.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let cutoff = SystemTime::now() - Duration::from_secs(60 * 86_400);
+    /// let old = client.cbr_backups().created_before(cutoff);
+    /// # }
+    /// ```
+    pub fn created_before(mut self, time: SystemTime) -> Self {
+        self.window.created_before = Some(timestamp(time));
+        self
+    }
+
+    /// Only backups created at or after `time` (see
+    /// [`created_before`](Self::created_before)). CBR is sent the `start_time` of the
+    /// second `time` falls in, and the walk drops backups before `time`; it replaces a
+    /// [`start_time`](Self::start_time) of the caller's.
+    ///
+    /// ```no_run
+    /// # fn f(client: vbs_backups::Client) {
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let last_day = client.cbr_backups().created_after(SystemTime::now() - Duration::from_secs(86_400));
+    /// # }
+    /// ```
+    pub fn created_after(mut self, time: SystemTime) -> Self {
+        self.window.created_after = Some(timestamp(time));
+        self
     }
 
     /// Only backups of this type: `backup`, or `replication` (copies replicated from
@@ -278,5 +353,33 @@ mod tests {
             .parse()
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cbr_time(time), "2024-05-01T00:09:10Z");
+    }
+
+    #[test]
+    fn a_window_asks_cbr_for_the_whole_seconds_around_it() {
+        let at = |text: &str| text.parse::<Timestamp>().unwrap_or_else(|e| panic!("{e}"));
+        let plan = CbrBackup::window_plan(
+            &[],
+            Some(at("2024-05-01T00:00:10.5Z")),
+            Some(at("2024-05-01T00:00:20.5Z")),
+        );
+        let params = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            plan,
+            WindowPlan::Server(params(&[
+                ("start_time", "2024-05-01T00:00:10Z"),
+                ("end_time", "2024-05-01T00:00:21Z"),
+            ]))
+        );
+        let plan = CbrBackup::window_plan(&[], None, Some(at("2024-05-01T00:00:20Z")));
+        assert_eq!(
+            plan,
+            WindowPlan::Server(params(&[("end_time", "2024-05-01T00:00:20Z")]))
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::row::Row;
 use super::sort::{SortedOrder, Term};
 
 /// The four volumes every generated backup belongs to.
-const VOLUME_IDS: [&str; 4] = [
+pub(super) const VOLUME_IDS: [&str; 4] = [
     "6ba4a1a0-5f2e-4c1b-9d3e-0b7c2a1f4e58",
     "20353b7e-8c41-4f6a-a2d9-7e5b3c9d1a06",
     "7d7c6fbe-d7ee-4b4d-8bae-bdd08b5604bb",
@@ -39,10 +39,10 @@ const FIRST_DAY: u64 = 19_723;
 
 /// The size in GiB of each volume, in the order of [`VOLUME_IDS`]: a backup is as large as its
 /// volume.
-const VOLUME_SIZES: [u64; 4] = [40, 100, 10, 1];
+pub(super) const VOLUME_SIZES: [u64; 4] = [40, 100, 10, 1];
 
 /// The availability zone of each volume, in the order of [`VOLUME_IDS`].
-const VOLUME_ZONES: [&str; 4] = ["nova", "nova", "az-2", "az-2"];
+pub(super) const VOLUME_ZONES: [&str; 4] = ["nova", "nova", "az-2", "az-2"];
 
 /// The users who create backups (Keystone-style ids).
 const USER_IDS: [&str; 3] = [

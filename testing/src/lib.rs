@@ -162,6 +162,8 @@ mod server;
 mod sort;
 mod tls;
 mod versions;
+mod volumes;
+pub use volumes::{DELETED_VOLUME_ID, FakeVolume};
 
 use std::fmt;
 use std::io;
@@ -268,6 +270,10 @@ pub const DEFAULT_SEED: u64 = 0x5EED_0000_C1DE_0001;
 /// # }
 /// ```
 pub const DEFAULT_MAX_LIMIT: usize = 1000;
+
+/// How many volumes without backups a server lists by default
+/// ([`FakeServerBuilder::volumes_without_backups`]).
+pub const DEFAULT_SPARE_VOLUMES: usize = 2;
 
 /// A running fake backup-list server on `127.0.0.1`.
 ///
@@ -451,6 +457,27 @@ impl FakeServer {
     /// ```
     pub fn all_backups(&self) -> Vec<FakeBackup> {
         self.shared.data().backups()
+    }
+
+    /// The served project's volumes in server order (newest first); see
+    /// [`FakeServerBuilder::volumes_without_backups`].
+    ///
+    /// ```
+    /// use vbs_backups_testing::{DELETED_VOLUME_ID, FakeServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = FakeServer::builder().backups(40).start().await?;
+    /// let volumes = server.volumes();
+    /// assert_eq!(volumes.len(), 5);
+    /// // Some backups belong to a volume that is gone.
+    /// assert!(volumes.iter().all(|volume| volume.id != DELETED_VOLUME_ID));
+    /// assert!(server.backups().iter().any(|backup| backup.volume_id == DELETED_VOLUME_ID));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn volumes(&self) -> Vec<FakeVolume> {
+        self.shared.settings.volumes.clone()
     }
 
     /// The ids of the other projects ([`FakeServerBuilder::other_projects`]), in order.
@@ -856,6 +883,7 @@ pub struct FakeServerBuilder {
     cbr: bool,
     other_projects: (usize, usize),
     non_admin: bool,
+    spare_volumes: usize,
 }
 
 impl Default for FakeServerBuilder {
@@ -876,6 +904,7 @@ impl Default for FakeServerBuilder {
             cbr: false,
             other_projects: (0, 0),
             non_admin: false,
+            spare_volumes: DEFAULT_SPARE_VOLUMES,
         }
     }
 }
@@ -948,6 +977,36 @@ impl FakeServerBuilder {
     /// ```
     pub fn non_admin(mut self) -> Self {
         self.non_admin = true;
+        self
+    }
+
+    /// How many volumes without any backup the server lists beside the data set's
+    /// (default 2). The data set's backups belong to four volumes: three are listed
+    /// ([`FakeServer::volumes`]); the fourth, [`DELETED_VOLUME_ID`], was deleted, so its
+    /// backups are orphans. Volumes are served as Cinder's
+    /// `GET {prefix}/{v2|v3}/{project_id}/volumes/detail` in every mode (Huawei's EVS
+    /// behind the gateway too): `limit` capped at [`max_limit`](Self::max_limit), `marker`,
+    /// `volumes_links`, and the filters `status`, `name` and `metadata`
+    /// (`metadata={"team": "db"}`).
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # use vbs_backups_testing::doc_support::{Value, get};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = FakeServer::builder().volumes_without_backups(5).start().await?;
+    /// assert_eq!(server.volumes().len(), 8);
+    /// let url = format!("{}/v3/{}/volumes/detail?limit=4", server.endpoint(), server.project_id());
+    /// let (status, page) = get(&server, &url).await?;
+    /// assert_eq!(status, 200);
+    /// assert_eq!(page["volumes"].as_array().map(Vec::len), Some(4));
+    /// assert!(page["volumes_links"][0]["href"].as_str().unwrap_or_default().contains("marker="));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn volumes_without_backups(mut self, count: usize) -> Self {
+        self.spare_volumes = count;
         self
     }
 
@@ -1343,6 +1402,7 @@ impl FakeServerBuilder {
                 .map(|index| other_project_id(self.seed, index))
                 .collect(),
             admin: !self.non_admin,
+            volumes: volumes::generate(self.seed, self.spare_volumes),
         };
         let mut data = Dataset::generate(self.backups, self.seed, &settings.project_id);
         if !settings.other_projects.is_empty() {

@@ -25,6 +25,7 @@ use super::render::{self, DetailFields, Entries, ItemLinks};
 use super::row::Row;
 use super::sort::{self, View};
 use super::versions::{self, Microversion, Refused};
+use super::volumes::{self, FakeVolume};
 use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
@@ -70,6 +71,8 @@ pub(super) struct Settings {
     pub(super) other_projects: Vec<String>,
     /// Whether the caller is an admin (see [`super::FakeServerBuilder::non_admin`]).
     pub(super) admin: bool,
+    /// The served project's volumes, newest first (see [`super::volumes`]).
+    pub(super) volumes: Vec<FakeVolume>,
 }
 
 impl Settings {
@@ -158,6 +161,29 @@ impl Shared {
     /// The server's own answer to a listing request, with the `/v3` headers once Cinder has
     /// negotiated a version (not on keystonemiddleware's 401, nor on a malformed version).
     fn answer(&self, parts: &Parts, route: &Route<'_>, live: &Snapshot) -> Response {
+        if route.volumes {
+            return self.refusal(parts, live).unwrap_or_else(|| {
+                let base = format!(
+                    "{}://{}{}",
+                    self.settings.scheme(),
+                    link_host(&parts.headers, self.addr),
+                    self.settings.prefix
+                );
+                let origin = volumes::Origin {
+                    base: &base,
+                    version: route.version.segment(),
+                    project: route.project,
+                };
+                let settings = &self.settings;
+                volumes::list(
+                    &settings.volumes,
+                    &settings.project_id,
+                    settings.max_limit,
+                    parts,
+                    &origin,
+                )
+            });
+        }
         if self.settings.cbr {
             if let Some(refused) = self.refusal(parts, live) {
                 return refused;
@@ -166,6 +192,7 @@ impl Shared {
                 Route {
                     version: Version::V3,
                     detail: false,
+                    volumes: false,
                     project,
                 } => cbr::list(self, parts, project),
                 _ => render::not_found(),
@@ -751,13 +778,16 @@ impl Version {
     }
 }
 
-/// A request on `GET {prefix}/{v2|v3}/{project}/backups[/detail]`, whatever the project.
+/// A request on `GET {prefix}/{v2|v3}/{project}/backups[/detail]` or
+/// `…/volumes/detail`, whatever the project.
 #[derive(Debug)]
 struct Route<'a> {
     version: Version,
     project: &'a str,
-    /// Whether the request is for `/backups/detail`.
+    /// Whether the request is for `/backups/detail` (or `/volumes/detail`).
     detail: bool,
+    /// Whether the request is for `/volumes/detail`.
+    volumes: bool,
 }
 
 impl<'a> Route<'a> {
@@ -772,13 +802,15 @@ impl<'a> Route<'a> {
             _ => return None,
         };
         let project = segments.next().filter(|project| !project.is_empty())?;
-        if segments.next()? != "backups" {
-            return None;
-        }
+        let volumes = match segments.next()? {
+            "backups" => false,
+            "volumes" => true,
+            _ => return None,
+        };
         let detail = match segments.next() {
-            None => false,
+            None if !volumes => false,
             Some("detail") => true,
-            Some(_) => return None,
+            _ => return None,
         };
         if segments.next().is_some() {
             return None;
@@ -787,6 +819,7 @@ impl<'a> Route<'a> {
             version,
             project,
             detail,
+            volumes,
         })
     }
 }
@@ -960,7 +993,6 @@ mod tests {
     use axum::body::Body;
 
     use super::*;
-    use crate::deletion::Deletion;
     use crate::{CannedResponse, FakeServer};
 
     /// Answers a GET of `path_and_query` with the server's handler directly, without a socket, and

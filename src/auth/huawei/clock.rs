@@ -9,6 +9,11 @@ use jiff::{SignedDuration, Timestamp};
 /// How far `X-Sdk-Date` may be from the gateway's clock before it refuses the signature.
 pub(crate) const SKEW_LIMIT: Duration = Duration::from_secs(15 * 60);
 
+/// The largest correction the signer adopts. A gateway's clock is right to the second;
+/// a machine whose clock is off by more than a day needs fixing, not a signer that
+/// follows whatever `Date` a refusal carried.
+pub(crate) const MAX_OFFSET: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// This machine's clock plus an offset, shared by every request of a client.
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
@@ -55,6 +60,11 @@ pub(crate) fn skew(gateway: Timestamp, signed_with: Timestamp) -> Option<SignedD
     (difference.unsigned_abs() > SKEW_LIMIT).then_some(difference)
 }
 
+/// Whether `offset` is small enough to adopt: at most [`MAX_OFFSET`].
+pub(crate) fn adoptable(offset: SignedDuration) -> bool {
+    offset.unsigned_abs() <= MAX_OFFSET
+}
+
 /// A time for people, to the second: `2026-12-04 14:45:06 UTC`.
 pub(crate) fn show(time: Timestamp) -> String {
     time.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -94,6 +104,14 @@ mod tests {
         let ahead = gateway + SignedDuration::from_secs(3600);
         assert_eq!(skew(gateway, ahead), Some(SignedDuration::from_secs(-3600)));
         assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn offsets_up_to_a_day_are_adoptable() {
+        assert!(adoptable(SignedDuration::from_hours(24)));
+        assert!(adoptable(SignedDuration::from_hours(-24)));
+        assert!(!adoptable(SignedDuration::from_secs(24 * 3600 + 1)));
+        assert!(!adoptable(SignedDuration::from_hours(-24 * 365 * 30)));
     }
 
     #[test]

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use vbs_backups_testing::{
     ACCOUNT_REGIONS, DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_HUAWEI_REGION,
-    DEFAULT_MAX_LIMIT, DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_USER_NAME,
-    FakeAccount, FakeKeystone, FakeServer, HuaweiGateway,
+    DEFAULT_MAX_LIMIT, DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_SPARE_VOLUMES,
+    DEFAULT_USER_NAME, FakeAccount, FakeKeystone, FakeServer, HuaweiGateway,
 };
 
 /// The access key the `--huawei` gateway accepts.
@@ -49,6 +49,9 @@ Options:
                        admin with all_tenants=1 (Cinder's whole-cloud listing)
   --non-admin          the caller is not an admin: all_tenants is silently ignored and
                        detail entries have no os-backup-project-attr:project_id
+  --volumes <N>        volumes never backed up, listed (GET /{v2|v3}/{project_id}/volumes/detail)
+                       beside three of the backups' four volumes (the fourth was deleted)
+                       [default: 2]
   --regions <N>        with --huawei: a whole account instead: IAM listing a project in
                        each of N regions (1 to 8), a sub-project, MOS and a disabled
                        project, and each region's VBS and CBR endpoints
@@ -76,6 +79,7 @@ struct Args {
     cbr: bool,
     other_projects: usize,
     non_admin: bool,
+    spare_volumes: usize,
     regions: usize,
     account_limit: Option<u32>,
 }
@@ -102,6 +106,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         cbr: false,
         other_projects: 0,
         non_admin: false,
+        spare_volumes: DEFAULT_SPARE_VOLUMES,
         regions: 0,
         account_limit: None,
     };
@@ -141,6 +146,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
                 parsed.other_projects = number("--other-projects", value("--other-projects")?)?;
             }
             "--non-admin" => parsed.non_admin = true,
+            "--volumes" => parsed.spare_volumes = number("--volumes", value("--volumes")?)?,
             "--regions" => parsed.regions = number("--regions", value("--regions")?)?,
             "--account-limit" => {
                 parsed.account_limit = Some(number("--account-limit", value("--account-limit")?)?);
@@ -212,7 +218,8 @@ async fn serve(args: Args) -> io::Result<()> {
         .backups(args.backups)
         .seed(args.seed)
         .port(args.port)
-        .max_limit(args.page_limit);
+        .max_limit(args.page_limit)
+        .volumes_without_backups(args.spare_volumes);
     if let Some(project_id) = args.project_id {
         builder = builder.project_id(project_id);
     }

@@ -1,0 +1,327 @@
+//! `vbs-backups audit --max-age DURATION`: is every volume protected by a recent, good
+//! backup? One pass over the scope's volumes and one over its backups in each service,
+//! joined by the library's `coverage` accumulator, written as a table, JSON, NDJSON or
+//! Prometheus' text format.
+
+mod prometheus;
+mod render;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, ValueEnum};
+use futures::{Stream, StreamExt};
+use vbs_backups::coverage::{BackupService, Coverage, CoverageReport, Scope, ScopeListing};
+use vbs_backups::huawei::Service as HuaweiService;
+use vbs_backups::{Client, Error};
+
+use crate::args::{GlobalArgs, Service};
+use crate::connect;
+use crate::report;
+use crate::ui::{Exit, Ui};
+
+/// `audit`: the age a protecting backup may have, the services, and the output.
+#[derive(Args, Clone, Debug)]
+pub struct AuditArgs {
+    /// The age a protecting backup may have: 24h, 7d, 2w, 90m, 3600s
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_age)]
+    pub max_age: Duration,
+
+    /// The backup services that may protect a volume, comma-separated: vbs, cbr or
+    /// vbs,cbr (a volume is protected when either protects it); default: --service.
+    /// Both at once need Huawei Cloud AK/SK (EVS, VBS and CBR are three endpoints)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SERVICES")]
+    pub services: Vec<Service>,
+
+    /// How to write the report: table (default on a terminal, volumes not protected
+    /// first, then a summary), json (one document, the default otherwise), ndjson (one
+    /// object per volume, per orphaned backup, then the summary) or prometheus (the text
+    /// format, for node_exporter's textfile collector)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<AuditFormat>,
+
+    /// Write the report to this file instead of stdout, atomically (a temporary file in
+    /// the same folder, then renamed), as the textfile collector needs
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// How the report is written.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// Aligned columns, for people
+    Table,
+    /// One JSON document
+    Json,
+    /// One JSON object per line
+    Ndjson,
+    /// Prometheus' text exposition format
+    Prometheus,
+}
+
+/// The exit codes `--help` and the README document.
+pub const EXIT_CODES: &str = "Exit status: 0 every volume protected (orphaned backups are \
+                              reported, not failed on), 3 the audit completed and some volume \
+                              is stale, failing or unprotected, 1 a listing failed (its \
+                              volumes are unknown unless proven protected; the report is \
+                              still written), 2 bad command line, 130 interrupted.";
+
+/// `24h`, `7d`, `2w`, `90m`, `3600s`: a whole number and one unit.
+fn parse_max_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => {
+            return Err("expected a duration such as 24h, 7d or 2w \
+                        (a whole number and one of s, m, h, d, w)"
+                .to_owned());
+        }
+    };
+    let count: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{digits}` is not a whole number"))?;
+    count
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text} is too long"))
+}
+
+/// The services audited: `--services`, else the global `--service`.
+pub fn services(global: &GlobalArgs, args: &AuditArgs) -> Vec<Service> {
+    let mut services = if args.services.is_empty() {
+        vec![global.service()]
+    } else {
+        args.services.clone()
+    };
+    services.dedup();
+    services
+}
+
+/// The clients an audit reads from: the volumes' and each backup service's.
+struct Clients {
+    region: String,
+    volumes: Client,
+    backups: Vec<(BackupService, Client)>,
+}
+
+/// Connects: with Huawei Cloud AK/SK, one signed client per service (EVS for the
+/// volumes), the project found once; otherwise the one OpenStack client, which serves
+/// both the volumes and the backups of one service.
+async fn connect(global: &GlobalArgs, services: &[Service]) -> Result<Clients, Error> {
+    let vars = connect::environment();
+    if let Some(config) = connect::huawei_config(global, &vars)? {
+        let volumes = config.clone().service(HuaweiService::Evs).connect().await?;
+        let config = config.project_id(volumes.project_id());
+        let mut backups = Vec::new();
+        for service in services {
+            let (ours, theirs) = match service {
+                Service::Vbs => (BackupService::Vbs, HuaweiService::Vbs),
+                Service::Cbr => (BackupService::Cbr, HuaweiService::Cbr),
+            };
+            backups.push((ours, config.clone().service(theirs).connect().await?));
+        }
+        let region = config.region_name().unwrap_or_default().to_owned();
+        return Ok(Clients {
+            region,
+            volumes,
+            backups,
+        });
+    }
+    let config = connect::config(global, &vars)?;
+    let region = config.region_name.clone().unwrap_or_default();
+    let client = connect::connect_with(&config).await?;
+    let backups = services
+        .iter()
+        .map(|service| match service {
+            Service::Vbs => (BackupService::Vbs, client.clone()),
+            Service::Cbr => (BackupService::Cbr, client.clone()),
+        })
+        .collect();
+    Ok(Clients {
+        region,
+        volumes: client,
+        backups,
+    })
+}
+
+/// Checks what clap cannot: both services at once need Huawei Cloud AK/SK.
+pub fn check(global: &GlobalArgs, args: &AuditArgs) -> Result<(), String> {
+    if services(global, args).len() < 2 {
+        return Ok(());
+    }
+    match connect::huawei_config(global, &connect::environment()) {
+        Ok(Some(_)) => Ok(()),
+        _ => Err(
+            "--services vbs,cbr needs Huawei Cloud AK/SK (HUAWEICLOUD_SDK_AK and \
+                  HUAWEICLOUD_SDK_SK): an OpenStack endpoint serves one backup service"
+                .to_owned(),
+        ),
+    }
+}
+
+/// Runs the audit and writes the report; the exit says what it found.
+pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
+    let services = services(global, args);
+    let format = args
+        .format
+        .unwrap_or(if ui.default_format() == crate::args::Format::Table {
+            AuditFormat::Table
+        } else {
+            AuditFormat::Json
+        });
+    let mut interrupt = ui.interrupt();
+    let audited = tokio::select! {
+        biased;
+        () = interrupt.wait() => {
+            report::stderr_line("interrupted: no report written");
+            return Exit::Interrupted;
+        }
+        audited = audit(global, &services, args.max_age) => audited,
+    };
+    let (report, failures) = match audited {
+        Ok(audited) => audited,
+        Err(err) => {
+            report::error(&err, None);
+            return Exit::Failed;
+        }
+    };
+    for (listing, err) in &failures {
+        report::stderr_line(format_args!(
+            "error: the {} listing did not complete: {}",
+            listing.as_str(),
+            crate::output::printable(&report::one_line(err))
+        ));
+    }
+    let text = render::render(&report, format);
+    if let Err(message) = write(args.output.as_deref(), &text) {
+        report::stderr_line(format_args!("error: {message}"));
+        return Exit::Failed;
+    }
+    if !report.is_complete() {
+        Exit::Failed
+    } else if report.all_protected() {
+        Exit::Ok
+    } else {
+        Exit::NotProtected
+    }
+}
+
+/// Connects, reads the volumes once and each service's backups once, and judges.
+async fn audit(
+    global: &GlobalArgs,
+    services: &[Service],
+    max_age: Duration,
+) -> Result<(CoverageReport, Vec<(ScopeListing, Error)>), Error> {
+    let clients = connect(global, services).await?;
+    let scope = Scope::new(clients.region.clone(), clients.volumes.project_id());
+    let mut coverage = Coverage::new(max_age, SystemTime::now());
+    let mut failures = Vec::new();
+    let volumes = clients.volumes.volumes().stream();
+    let walked = feed(volumes, |volume| coverage.add_volume(&scope, &volume)).await;
+    settle(
+        &mut coverage,
+        &scope,
+        ScopeListing::Volumes,
+        walked,
+        &mut failures,
+    );
+    for (service, client) in &clients.backups {
+        let listing = ScopeListing::Backups(*service);
+        let walked = match service {
+            BackupService::Cbr => {
+                let backups = client.cbr_backups().stream();
+                feed(backups, |backup| coverage.add_cbr_backup(&scope, &backup)).await
+            }
+            _ => {
+                let backups = client.backups().detail().stream();
+                feed(backups, |backup| coverage.add_backup(&scope, &backup)).await
+            }
+        };
+        settle(&mut coverage, &scope, listing, walked, &mut failures);
+    }
+    Ok((coverage.finish(), failures))
+}
+
+/// Feeds every item of `stream` to `add`, until its end or its first error.
+async fn feed<T>(
+    mut stream: impl Stream<Item = vbs_backups::Result<T>> + Unpin,
+    mut add: impl FnMut(T),
+) -> Result<(), Error> {
+    while let Some(item) = stream.next().await {
+        add(item?);
+    }
+    Ok(())
+}
+
+fn settle(
+    coverage: &mut Coverage,
+    scope: &Scope,
+    listing: ScopeListing,
+    walked: Result<(), Error>,
+    failures: &mut Vec<(ScopeListing, Error)>,
+) {
+    match walked {
+        Ok(()) => coverage.complete(scope, listing),
+        Err(err) => {
+            coverage.fail(scope, listing, report::one_line(&err));
+            failures.push((listing, err));
+        }
+    }
+}
+
+/// Writes `text` to stdout, or atomically to `path`: a temporary file beside it, then a
+/// rename, so that a reader (the textfile collector) never sees half a report.
+fn write(path: Option<&Path>, text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+
+    let Some(path) = path else {
+        let mut stdout = std::io::stdout().lock();
+        // A reader that went away early is no failure.
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+        return Ok(());
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("--output {}: not a file name", path.display()))?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary_name);
+    let written = std::fs::File::create(&temporary)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
+    written.map_err(|err| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("--output {}: {err}", path.display())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_ages() {
+        assert_eq!(parse_max_age("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_max_age("7d"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(parse_max_age("2w"), Ok(Duration::from_secs(1_209_600)));
+        assert_eq!(parse_max_age("90s"), Ok(Duration::from_secs(90)));
+        for bad in ["", "d", "7", "7 d", "7D", "-1d", "1.5d", "1month"] {
+            assert!(parse_max_age(bad).is_err(), "{bad}");
+        }
+        assert!(parse_max_age("99999999999999999999w").is_err());
+    }
+}

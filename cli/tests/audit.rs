@@ -1,0 +1,478 @@
+//! `vbs-backups audit`, end to end: the built binary against the fake server's volumes and
+//! backups; every verdict, a scope that fails, both services through the Huawei gateway,
+//! and the Prometheus output read back with a parser of the format.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // tests fail loudly by design
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use common::{Served, serve, vbs};
+use serde_json::{Value, json};
+use vbs_backups_testing::{
+    CannedResponse, DELETED_VOLUME_ID, FakeServer, FakeVolume, HuaweiGateway,
+};
+
+/// A time `hours` ago, as Cinder writes it.
+fn hours_ago(hours: i64) -> String {
+    let time = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours);
+    time.strftime("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+fn backup(id: &str, volume: &str, status: &str, hours: i64) -> Value {
+    json!({"id": id, "name": null, "status": status, "volume_id": volume, "size": 3,
+           "created_at": hours_ago(hours), "links": []})
+}
+
+/// A server whose backups listing is replaced by `backups` (one page), after the
+/// volumes' own page: volumes `db-data`, `web-root`, `logs` and two never backed up.
+fn served_with(backups: Value) -> Served {
+    let served = serve(FakeServer::builder().backups(0).volumes_without_backups(2));
+    served.server.push_response(CannedResponse::passthrough());
+    served.server.push_response(CannedResponse::json(
+        200,
+        json!({"backups": backups}).to_string(),
+    ));
+    served
+}
+
+fn volume_named(server: &FakeServer, name: &str) -> FakeVolume {
+    server
+        .volumes()
+        .into_iter()
+        .find(|volume| volume.name.as_deref() == Some(name))
+        .unwrap()
+}
+
+fn run(served: &Served, extra: &[&str]) -> (i32, String, String) {
+    let output = vbs()
+        .args(served.flags())
+        .arg("audit")
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn verdicts(report: &Value) -> HashMap<String, String> {
+    report["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or("-").to_owned(),
+                v["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The served volumes' backups: one protected, one stale, one failing, a spare with a
+/// backup in progress, a spare with none, and two backups of a deleted volume.
+fn every_verdict() -> Served {
+    let served = serve(FakeServer::builder().backups(0).volumes_without_backups(2));
+    let server = &served.server;
+    let id = |name: &str| volume_named(server, name).id;
+    let spares: Vec<String> = server
+        .volumes()
+        .into_iter()
+        .filter(|v| v.name.as_deref().is_some_and(|n| n.starts_with("scratch")))
+        .map(|v| v.id)
+        .collect();
+    let backups = json!([
+        backup("b-fresh", &id("db-data"), "available", 2),
+        backup("b-fresh-error", &id("db-data"), "error", 1),
+        backup("b-old", &id("web-root"), "available", 24 * 10),
+        backup("b-failed", &id("logs"), "error", 3),
+        backup("b-busy", &spares[0], "creating", 1),
+        backup("b-orphan-1", DELETED_VOLUME_ID, "available", 5),
+        backup("b-orphan-2", DELETED_VOLUME_ID, "error", 6),
+    ]);
+    drop(served);
+    served_with(backups)
+}
+
+#[test]
+fn every_verdict_end_to_end_with_exit_3() {
+    let served = every_verdict();
+    let (code, stdout, stderr) = run(&served, &["--max-age", "7d", "--format", "json"]);
+    assert_eq!(code, 3, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let verdicts = verdicts(&report);
+    assert_eq!(verdicts["db-data"], "protected");
+    assert_eq!(verdicts["web-root"], "stale");
+    assert_eq!(verdicts["logs"], "failing");
+    assert_eq!(verdicts["scratch-0"], "unprotected");
+    assert_eq!(verdicts["scratch-1"], "unprotected");
+    assert_eq!(report["max_age_seconds"], 7 * 86_400);
+    assert_eq!(
+        report["summary"],
+        json!({"volumes": 5, "protected": 1, "stale": 1, "failing": 1, "unprotected": 2,
+               "unknown": 0, "orphaned_backups": 2, "orphaned_gib": 6})
+    );
+    let orphans: Vec<&str> = report["orphaned_backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(orphans, ["b-orphan-1", "b-orphan-2"]);
+    assert_eq!(
+        report["orphaned_backups"][0]["volume_id"],
+        DELETED_VOLUME_ID
+    );
+    let db = report["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "db-data")
+        .unwrap();
+    assert_eq!(db["newest_available_backup"]["id"], "b-fresh");
+    assert_eq!(db["backups"], json!({"available": 1, "error": 1}));
+    let scopes = report["scopes"].as_array().unwrap();
+    assert_eq!(scopes.len(), 2);
+    assert!(
+        scopes
+            .iter()
+            .all(|s| s["complete"] == true && s["error"].is_null())
+    );
+    // The volumes not protected come first.
+    assert_eq!(report["volumes"][4]["verdict"], "protected");
+}
+
+#[test]
+fn all_protected_exits_0_in_two_requests() {
+    let served = serve(FakeServer::builder().backups(60).volumes_without_backups(0));
+    let (code, stdout, stderr) = run(&served, &["--max-age", "100000d", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["protected"], 3);
+    assert!(report["summary"]["orphaned_backups"].as_u64().unwrap() > 0);
+    let paths: Vec<String> = served
+        .server
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    let project = served.server.project_id();
+    assert_eq!(
+        paths,
+        [
+            format!("/v2/{project}/volumes/detail"),
+            format!("/v2/{project}/backups/detail")
+        ]
+    );
+}
+
+#[test]
+fn a_failed_listing_exits_1_with_its_volumes_unknown_and_the_report_written() {
+    let served = serve(FakeServer::builder().backups(30).volumes_without_backups(1));
+    served.server.push_response(CannedResponse::passthrough());
+    served.server.push_response(CannedResponse::json(
+        403,
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow backup:get_all"}}"#,
+    ));
+    let (code, stdout, stderr) = run(&served, &["--max-age", "100000d", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("error: the vbs listing did not complete"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Policy doesn't allow backup:get_all"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["unknown"], 4);
+    assert!(
+        verdicts(&report)
+            .values()
+            .all(|verdict| verdict == "unknown")
+    );
+    let vbs_scope = &report["scopes"][1];
+    assert_eq!(vbs_scope["service"], "vbs");
+    assert_eq!(vbs_scope["complete"], false);
+    assert!(vbs_scope["error"].as_str().unwrap().contains("403"));
+}
+
+#[test]
+fn ndjson_is_volumes_then_orphans_then_the_summary() {
+    let served = every_verdict();
+    let (code, stdout, _) = run(&served, &["--max-age", "7d", "--format", "ndjson"]);
+    assert_eq!(code, 3);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "volume",
+            "volume",
+            "volume",
+            "volume",
+            "volume",
+            "orphaned_backup",
+            "orphaned_backup",
+            "summary"
+        ]
+    );
+    assert_eq!(lines[7]["protected"], 1);
+    assert!(lines[0]["verdict"].is_string());
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with(r#"{"type":"volume","#)
+    );
+}
+
+#[test]
+fn the_table_puts_the_volumes_not_protected_first_and_sums_up() {
+    let served = every_verdict();
+    let (code, stdout, _) = run(&served, &["--max-age", "7d", "--format", "table"]);
+    assert_eq!(code, 3);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("VERDICT"));
+    assert!(lines[1].starts_with("failing "));
+    assert!(lines[5].starts_with("protected "));
+    assert!(
+        stdout.contains("5 volumes: 1 failing, 2 unprotected, 1 stale, 0 unknown, 1 protected")
+    );
+    assert!(stdout.contains("2 orphaned backups of deleted volumes, 6 GiB"));
+}
+
+#[test]
+fn prometheus_output_is_written_atomically_and_reads_back_with_a_parser() {
+    let served = every_verdict();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vbs_backups.prom");
+    let (code, stdout, _) = run(
+        &served,
+        &[
+            "--max-age",
+            "7d",
+            "--format",
+            "prometheus",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3);
+    assert!(stdout.is_empty(), "nothing on stdout: {stdout}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let families = [
+        "vbs_backups_volume_newest_available_backup_timestamp_seconds",
+        "vbs_backups_volume_verdict",
+        "vbs_backups_volumes",
+        "vbs_backups_backups",
+        "vbs_backups_orphaned_backups",
+        "vbs_backups_orphaned_bytes",
+        "vbs_backups_scope_complete",
+        "vbs_backups_audit_timestamp_seconds",
+    ];
+    for family in families {
+        assert!(scrape.docs.contains_key(family), "# HELP of {family}");
+        assert!(
+            text.contains(&format!("# TYPE {family} gauge\n")),
+            "# TYPE of {family}"
+        );
+        let samples: Vec<_> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == family)
+            .collect();
+        assert!(!samples.is_empty(), "samples of {family}");
+        assert!(
+            samples
+                .iter()
+                .all(|s| matches!(s.value, prometheus_parse::Value::Gauge(_))),
+            "{family} is a gauge"
+        );
+    }
+    let value = |metric: &str, labels: &[(&str, &str)]| -> f64 {
+        let found: Vec<f64> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(value) => value,
+                _ => f64::NAN,
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{metric} {labels:?}");
+        found[0]
+    };
+    let logs = volume_named(&served.server, "logs").id;
+    assert_eq!(
+        value(
+            "vbs_backups_volume_verdict",
+            &[("volume_id", &logs), ("verdict", "failing")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value("vbs_backups_volumes", &[("verdict", "unprotected")]),
+        2.0
+    );
+    assert_eq!(value("vbs_backups_volumes", &[("verdict", "unknown")]), 0.0);
+    assert_eq!(value("vbs_backups_orphaned_backups", &[]), 2.0);
+    assert_eq!(
+        value("vbs_backups_orphaned_bytes", &[]),
+        6.0 * 1_073_741_824.0
+    );
+    assert_eq!(
+        value(
+            "vbs_backups_backups",
+            &[("service", "vbs"), ("status", "error")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        value("vbs_backups_scope_complete", &[("service", "vbs")]),
+        1.0
+    );
+    let db = volume_named(&served.server, "db-data").id;
+    let newest = value(
+        "vbs_backups_volume_newest_available_backup_timestamp_seconds",
+        &[("volume_id", &db)],
+    );
+    let audited = value("vbs_backups_audit_timestamp_seconds", &[]);
+    assert!(
+        (audited - newest - 7_200.0).abs() < 600.0,
+        "{audited} {newest}"
+    );
+    // A volume without a protecting backup has no timestamp.
+    assert!(!scrape.samples.iter().any(|s| {
+        s.metric == "vbs_backups_volume_newest_available_backup_timestamp_seconds"
+            && s.labels.get("volume_id") == Some(logs.as_str())
+    }));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let served = serve(FakeServer::builder().backups(1));
+    for args in [
+        &["--max-age", "7"][..],
+        &["--max-age", "1 week"],
+        &[],
+        &["--max-age", "7d", "--services", "vbs,cbr"],
+        &["--max-age", "7d", "--format", "csv"],
+    ] {
+        let (code, _, stderr) = run(&served, args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+    }
+    assert!(served.server.requests().is_empty());
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let output = vbs().args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(help.contains("0 every volume protected"), "{help}");
+    assert!(help.contains("3 the audit completed"), "{help}");
+    assert!(help.contains("1 a listing failed"), "{help}");
+}
+
+/// VBS and CBR are two endpoints: one server serves the volumes (EVS) and VBS, the other
+/// CBR, both behind the gateway.
+#[test]
+fn both_services_through_the_huawei_gateway() {
+    const AK: &str = "HPUAFAKEACCESSKEY0001";
+    const SK: &str = "fake-secret-key-never-printed";
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = |cbr: bool| {
+        let mut builder = FakeServer::builder()
+            .backups(40)
+            .volumes_without_backups(1)
+            .huawei(HuaweiGateway::new(AK, SK));
+        if cbr {
+            builder = builder.cbr();
+        }
+        Arc::new(runtime.block_on(builder.start()).unwrap())
+    };
+    let (vbs_server, cbr_server) = (start(false), start(true));
+    let output = vbs()
+        .env("HUAWEICLOUD_SDK_AK", AK)
+        .env("HUAWEICLOUD_SDK_SK", SK)
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", vbs_server.project_id())
+        .env(
+            "HUAWEICLOUD_SDK_REGION_EVS_CN_NORTH_4",
+            vbs_server.endpoint(),
+        )
+        .env(
+            "HUAWEICLOUD_SDK_REGION_VBS_CN_NORTH_4",
+            vbs_server.endpoint(),
+        )
+        .env(
+            "HUAWEICLOUD_SDK_REGION_CBR_CN_NORTH_4",
+            cbr_server.endpoint(),
+        )
+        .args(["--region", "cn-north-4", "audit", "--max-age", "100000d"])
+        .args(["--services", "vbs,cbr", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let scopes: Vec<(&str, &str)> = report["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["region"].as_str().unwrap(),
+                s["service"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            ("cn-north-4", "volumes"),
+            ("cn-north-4", "vbs"),
+            ("cn-north-4", "cbr")
+        ]
+    );
+    assert_eq!(report["summary"]["protected"], 3);
+    assert_eq!(report["summary"]["unprotected"], 1);
+    // Each orphan is reported once per service that keeps it.
+    let orphans = report["orphaned_backups"].as_array().unwrap();
+    let by_vbs = orphans.iter().filter(|o| o["service"] == "vbs").count();
+    let by_cbr = orphans.iter().filter(|o| o["service"] == "cbr").count();
+    assert!(by_vbs > 0 && by_vbs == by_cbr, "{orphans:?}");
+    let cbr_paths: Vec<String> = cbr_server.requests().into_iter().map(|r| r.path).collect();
+    let project = vbs_server.project_id();
+    assert_eq!(cbr_paths, [format!("/v3/{project}/backups")]);
+    let vbs_paths: Vec<String> = vbs_server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        vbs_paths,
+        [
+            format!("/v3/{project}/volumes/detail"),
+            format!("/v2/{project}/backups/detail")
+        ]
+    );
+    assert_eq!(
+        vbs_server.signatures_refused() + cbr_server.signatures_refused(),
+        0
+    );
+}
