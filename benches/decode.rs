@@ -1,12 +1,25 @@
 //! Decoding one 1000-item page, bytes → `Page<BackupSummary>`, against parsing the
 //! same bytes into a `serde_json::Value` (and, for reference, into plain derived
-//! structs, as the throughput floor does).
+//! structs, as the throughput floor does); and the detail and CBR pages, bytes →
+//! `Page<BackupDetail>` / `Page<CbrBackup>`. Each shape is decoded both ways the crate
+//! can: `crate_*` (the body checked as UTF-8 once, then parsed as a `str`, the crate's
+//! path) and `bytes_*` (parsed as bytes, `serde_json` checking each string it keeps:
+//! the crate's path before issue 19, still taken for a body that is not UTF-8).
 //!
-//! The bytes are a real response of the embedded fake server, which writes pages
-//! like Cinder does (Python's `json` separators and escapes, item links included).
+//! The bytes are real responses of the embedded fake server, which writes pages
+//! like Cinder (and CBR) do (Python's `json` separators and escapes, item links included).
 //!
 //! ```sh
 //! cargo bench --features bench-internals --bench decode -- --warm-up-time 1 --measurement-time 5
+//! ```
+//!
+//! Instruction counts, which the load of a shared machine cannot blur: with
+//! `VBS_BENCH_INSTRUCTIONS=<entrant>` the bench decodes that entrant's page 5 times in
+//! `measured_decodes` and nothing else, for callgrind:
+//!
+//! ```sh
+//! B=$(cargo bench --features bench-internals --bench decode --no-run 2>&1 | grep -o 'target/release/deps/decode-[0-9a-f]*')
+//! VBS_BENCH_INSTRUCTIONS=crate_page valgrind --tool=callgrind --toggle-collect='*measured_decodes*' --callgrind-out-file=/dev/null $B 2>&1 | grep Collected
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a bench fails loudly
 
@@ -18,46 +31,85 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
-use vbs_backups::{BackupSummary, Page};
+use vbs_backups::{BackupDetail, BackupSummary, CbrBackup, Listed, Page};
 
 use common::{FloorPage, Target, client_runtime, floor_http, get_bytes, median, page_url};
 
 const ITEMS: usize = 1000;
 
+/// Decodes `input` 5 times: what callgrind counts (`--toggle-collect='*measured_decodes*'`).
+#[inline(never)]
+fn measured_decodes(input: &[u8], decode: &dyn Fn(&[u8])) {
+    for _ in 0..5 {
+        decode(black_box(input));
+    }
+}
+
 type Samples = Mutex<BTreeMap<&'static str, Vec<f64>>>;
 
-fn main() {
-    let body = {
-        let runtime = client_runtime();
-        runtime.block_on(async {
-            let server = vbs_backups_testing::FakeServer::builder()
-                .backups(ITEMS * 2)
-                .start()
-                .await
-                .expect("fake server starts");
-            let target = Target::of(&server);
-            let url = page_url(&target.collection(), ITEMS as u32, None);
-            get_bytes(&floor_http(), &url, &target.token).await
-        })
-    };
-    let page = Page::<BackupSummary>::__decode_for_bench(&body).expect("a page");
+/// A 1000-item page of `path` (`{project}` replaced) from a fresh fake server.
+fn fetch_page(cbr: bool, path: &str) -> axum::body::Bytes {
+    client_runtime().block_on(async {
+        let builder = vbs_backups_testing::FakeServer::builder().backups(ITEMS * 2);
+        let server = if cbr { builder.cbr() } else { builder }
+            .start()
+            .await
+            .expect("fake server starts");
+        let target = Target::of(&server);
+        let collection = format!(
+            "{}/{}",
+            target.endpoint,
+            path.replace("{project}", &target.project_id)
+        );
+        let url = page_url(&collection, ITEMS as u32, None);
+        get_bytes(&floor_http(), &url, &target.token).await
+    })
+}
+
+/// Checks that `body` decodes both ways into the same full page.
+fn check<T: Listed + PartialEq + std::fmt::Debug>(body: &[u8]) {
+    let page = Page::<T>::__decode_for_bench(body).expect("a page");
     assert_eq!(page.len(), ITEMS);
+    assert_eq!(
+        Ok(&page),
+        Page::<T>::__decode_from_bytes_for_bench(body).as_ref()
+    );
+}
+
+fn main() {
+    let body = fetch_page(false, "v2/{project}/backups");
+    let detail = fetch_page(false, "v3/{project}/backups/detail");
+    let cbr = fetch_page(true, "v3/{project}/backups");
+    check::<BackupSummary>(&body);
+    check::<BackupDetail>(&detail);
+    check::<CbrBackup>(&cbr);
+    let page = Page::<BackupSummary>::__decode_for_bench(&body).expect("a page");
     assert!(page.next_link.is_some());
     println!(
-        "input: one page of {ITEMS} backups from the fake server, {} bytes",
-        body.len()
+        "input: one page of {ITEMS} backups from the fake server: summary {} bytes, detail {} bytes, CBR {} bytes",
+        body.len(),
+        detail.len(),
+        cbr.len()
     );
 
+    let instructions_of = std::env::var("VBS_BENCH_INSTRUCTIONS").ok();
     let samples = Samples::default();
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("decode_1000_items");
     group.throughput(Throughput::Elements(ITEMS as u64));
-    let mut bench = |name: &'static str, decode: &dyn Fn(&[u8])| {
+    let mut bench = |name: &'static str, input: &[u8], decode: &dyn Fn(&[u8])| {
+        if let Some(entrant) = &instructions_of {
+            if entrant == name {
+                decode(input); // buffers warm
+                measured_decodes(input, decode);
+            }
+            return;
+        }
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    decode(black_box(&body));
+                    decode(black_box(input));
                 }
                 let elapsed = start.elapsed();
                 samples
@@ -70,23 +122,50 @@ fn main() {
             });
         });
     };
-    bench("crate_page", &|bytes| {
+    bench("crate_page", &body, &|bytes| {
         black_box(Page::<BackupSummary>::__decode_for_bench(bytes).expect("a page"));
     });
-    bench("serde_json_value", &|bytes| {
+    bench("bytes_page", &body, &|bytes| {
+        black_box(Page::<BackupSummary>::__decode_from_bytes_for_bench(bytes).expect("a page"));
+    });
+    bench("serde_json_value", &body, &|bytes| {
         black_box(serde_json::from_slice::<serde_json::Value>(bytes).expect("JSON"));
     });
-    bench("derived_structs", &|bytes| {
+    bench("derived_structs", &body, &|bytes| {
         black_box(serde_json::from_slice::<FloorPage>(bytes).expect("a page"));
     });
+    bench("crate_detail", &detail, &|bytes| {
+        black_box(Page::<BackupDetail>::__decode_for_bench(bytes).expect("a page"));
+    });
+    bench("bytes_detail", &detail, &|bytes| {
+        black_box(Page::<BackupDetail>::__decode_from_bytes_for_bench(bytes).expect("a page"));
+    });
+    bench("crate_cbr", &cbr, &|bytes| {
+        black_box(Page::<CbrBackup>::__decode_for_bench(bytes).expect("a page"));
+    });
+    bench("bytes_cbr", &cbr, &|bytes| {
+        black_box(Page::<CbrBackup>::__decode_from_bytes_for_bench(bytes).expect("a page"));
+    });
     group.finish();
+    if instructions_of.is_some() {
+        return;
+    }
     criterion.final_summary();
 
     let samples = samples.into_inner().unwrap_or_else(PoisonError::into_inner);
     let per_page = |name| samples.get(name).map(|s| median(s)).filter(|s| *s > 0.0);
     println!();
     println!("== decode summary: one page of {ITEMS} backups, median of criterion's samples");
-    for name in ["crate_page", "serde_json_value", "derived_structs"] {
+    for name in [
+        "crate_page",
+        "bytes_page",
+        "serde_json_value",
+        "derived_structs",
+        "crate_detail",
+        "bytes_detail",
+        "crate_cbr",
+        "bytes_cbr",
+    ] {
         if let Some(seconds) = per_page(name) {
             println!(
                 "{name:<17} {:>8.1} µs/page {:>8.2} M items/s",
@@ -106,5 +185,23 @@ fn main() {
             if value > krate { "met" } else { "NOT met" },
             krate / derived
         );
+    }
+    for shape in ["page", "detail", "cbr"] {
+        let name = |way: &str| -> &'static str {
+            match (way, shape) {
+                ("crate", "page") => "crate_page",
+                ("crate", "detail") => "crate_detail",
+                ("crate", _) => "crate_cbr",
+                (_, "page") => "bytes_page",
+                (_, "detail") => "bytes_detail",
+                _ => "bytes_cbr",
+            }
+        };
+        if let (Some(krate), Some(bytes)) = (per_page(name("crate")), per_page(name("bytes"))) {
+            println!(
+                "{shape}: parsed as bytes ÷ crate (time): {:.2}",
+                bytes / krate
+            );
+        }
     }
 }

@@ -10,8 +10,13 @@
 //! `transport_only` requests the same pages and reads their bodies without decoding
 //! them: the cost of the server and of HTTP, which nothing on the client can remove.
 //!
+//! Then each entrant (HTTP alone, the floor, the crate; see `common/entrants.rs`) walks
+//! the cached pages at page size 1000 in a fresh process of its own, for its items/s
+//! and its peak RSS; `VBS_BENCH_ENTRANTS_ONLY=1` runs just that part.
+//!
 //! ```sh
 //! cargo bench --bench throughput -- --warm-up-time 1 --measurement-time 5
+//! VBS_BENCH_ENTRANTS_ONLY=1 cargo bench --bench throughput
 //! ```
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a bench fails loudly
 
@@ -34,7 +39,7 @@ const BACKUPS: usize = 100_000;
 const PAGE_SIZES: [u32; 2] = [1000, 100];
 const VARIANTS: [&str; 4] = ["floor", "crate_prefetch0", "crate", "transport_only"];
 
-/// Set to `floor`, `crate_prefetch0` or `crate` to run just 3 walks of that variant
+/// Set to `floor`, `crate_prefetch0`, `crate` or `transport_only` to run just 3 walks of that variant
 /// (cached server, page size 1000) in [`measured_walks`], under callgrind:
 /// instruction counts are the one figure a busy shared machine cannot blur.
 ///
@@ -64,7 +69,13 @@ struct Setup {
     urls: HashMap<u32, Vec<String>>,
 }
 
+/// Rounds of [`common::entrants`]: each entrant walks once a round, in a fresh process.
+const ENTRANT_ROUNDS: usize = 5;
+
 fn main() {
+    if common::entrants::run_child_if_asked() {
+        return;
+    }
     let servers = server_runtime();
     let runtime = client_runtime();
     let fake = start_fake(&servers, BACKUPS, Duration::ZERO);
@@ -88,13 +99,29 @@ fn main() {
         endpoint: cached_endpoint,
         ..live.clone()
     };
+    if std::env::var_os("VBS_BENCH_ENTRANTS_ONLY").is_some() {
+        entrants(&cached, &urls[&1000]);
+        return;
+    }
     if let Ok(variant) = std::env::var(INSTRUCTIONS_VAR) {
         let client = cached.client();
+        let page_urls: Vec<String> = urls[&1000]
+            .iter()
+            .map(|key| format!("{}{key}", cached.endpoint))
+            .collect();
         let walk = |runtime: &Runtime| match variant.as_str() {
+            "transport_only" => time_walks(runtime, 1, BACKUPS, || async {
+                for url in &page_urls {
+                    black_box(get_bytes(&http, url, &cached.token).await);
+                }
+                BACKUPS
+            }),
             "floor" => time_walks(runtime, 1, BACKUPS, || floor_walk(&http, &cached, 1000)),
             "crate_prefetch0" => time_walks(runtime, 1, BACKUPS, || crate_walk(&client, 1000, 0)),
             "crate" => time_walks(runtime, 1, BACKUPS, || crate_walk(&client, 1000, 1)),
-            other => panic!("{INSTRUCTIONS_VAR}={other}: expected floor, crate_prefetch0 or crate"),
+            other => panic!(
+                "{INSTRUCTIONS_VAR}={other}: expected floor, crate_prefetch0, crate or transport_only"
+            ),
         };
         walk(&runtime); // connections and buffers warm
         measured_walks(&runtime, walk);
@@ -136,6 +163,7 @@ fn main() {
     // alternate the walks, where both sides see the same load.
     if !std::env::args().any(|arg| ["--list", "--test", "--profile-time"].contains(&arg.as_str())) {
         let cached = &setups[0];
+        entrants(&cached.target, &cached.urls[&1000]);
         for page_size in PAGE_SIZES {
             let ran = |variant| samples.contains_key(&(cached.name.to_owned(), page_size, variant));
             if ran("floor") && ran("crate_prefetch0") && ran("crate") {
@@ -143,6 +171,17 @@ fn main() {
             }
         }
     }
+}
+
+/// Every entrant of [`common::entrants`] at page size 1000, `keys` being the path and
+/// query of each page of a walk.
+fn entrants(target: &Target, keys: &[String]) {
+    let urls: Vec<String> = keys
+        .iter()
+        .map(|key| format!("{}{key}", target.endpoint))
+        .collect();
+    let reports = common::entrants::run_all(target, &urls, 1000, ENTRANT_ROUNDS);
+    common::entrants::summarize(&reports, 1000);
 }
 
 /// Rounds of one floor walk and one crate walk of each prefetch, in rotating order;

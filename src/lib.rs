@@ -144,6 +144,9 @@ pub use query::{
 
 #[cfg(fuzzing)]
 #[doc(hidden)]
+pub use model::decode_fuzzing;
+#[cfg(fuzzing)]
+#[doc(hidden)]
 pub use pager::fuzzing;
 
 /// Compiles the README's examples as doctests.

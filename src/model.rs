@@ -4,19 +4,22 @@
 mod api_version;
 mod cbr;
 mod detail;
+mod hooks;
 mod lenient;
 mod page_decoder;
 mod status;
 mod volume;
 
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use api_version::ApiVersion;
 pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
+pub(crate) use hooks::{Hooks, StopBound, WindowPlan};
 use lenient::lenient_links;
 pub(crate) use page_decoder::decode_page;
+#[cfg(fuzzing)]
+pub use page_decoder::fuzzing as decode_fuzzing;
 use status::open_status;
 pub use volume::Volume;
 
@@ -119,7 +122,7 @@ impl Link {
 /// assert_eq!(BackupSummary::PAGINATION, Pagination::NextLink);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static {
+pub trait Listed: Hooks + serde::de::DeserializeOwned + Send + 'static {
     /// The collection path under the project, e.g. `backups` or `backups/detail`.
     const COLLECTION: &'static str;
     /// The key of the item array in a page body, e.g. `backups`.
@@ -136,85 +139,6 @@ pub trait Listed: sealed::Sealed + serde::de::DeserializeOwned + Send + 'static 
 
     /// The id to pass as `marker` to get the items after this one.
     fn marker(&self) -> &str;
-
-    /// Why a walk with these filters cannot be sent to a server of this microversion,
-    /// if it cannot (a filter an older server would misread, say).
-    #[doc(hidden)]
-    fn refusal(
-        _filters: &[(String, String)],
-        _microversion: Option<(u32, u32)>,
-    ) -> Option<&'static str> {
-        None
-    }
-
-    /// The v3 microversion a walk with these filters needs, if any: asked for when the
-    /// caller asked for none (see `Client::choosing_microversion`).
-    #[doc(hidden)]
-    fn microversion_needed(_filters: &[(String, String)]) -> Option<(u32, u32)> {
-        None
-    }
-
-    /// Why the walk with these filters must end at this item, if it must: the server did
-    /// not honour a filter the walk cannot do without (Cinder's `all_tenants` for a
-    /// non-admin caller), so the item proves the listing is not what was asked for.
-    #[doc(hidden)]
-    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<crate::Error> {
-        None
-    }
-
-    /// Whether the items carry their creation time ([`created_at`](Self::created_at)),
-    /// so that an age window can be checked on them.
-    #[doc(hidden)]
-    const CREATED_AT: bool = false;
-
-    /// When the item was created, if it says: what an age window checks.
-    #[doc(hidden)]
-    fn created_at(&self) -> Option<Timestamp> {
-        None
-    }
-
-    /// How a walk with an age window (`created_after` inclusive, `created_before`
-    /// exclusive) goes on this collection, given the caller's `filters`. The default:
-    /// every page is read and each item checked.
-    #[doc(hidden)]
-    fn window_plan(
-        _filters: &[(String, String)],
-        _created_after: Option<Timestamp>,
-        _created_before: Option<Timestamp>,
-    ) -> WindowPlan {
-        WindowPlan::Filter
-    }
-}
-
-/// How a walk applies an age window; see [`Listed::window_plan`]. Whatever the plan, the
-/// client checks every item against the window.
-#[doc(hidden)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WindowPlan {
-    /// The server can neither filter nor order by creation time in a way the walk can
-    /// use: every page is read.
-    Filter,
-    /// Send `add` (an order by creation time), and end the walk at the first item past
-    /// `edge`: the items after it can only be further past.
-    StopAt {
-        /// Filters to add to the caller's, e.g. `sort=created_at:asc`.
-        add: Vec<(String, String)>,
-        /// The bound the order walks towards.
-        edge: Edge,
-    },
-    /// The server filters by creation time itself: send these parameters (the seam for
-    /// Huawei CBR's `start_time` / `end_time`). The walk reads every page it is given.
-    Server(Vec<(String, String)>),
-}
-
-/// Which bound of an age window ends a walk in creation order.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edge {
-    /// Oldest first: the walk ends at the first item created at or after `created_before`.
-    Before,
-    /// Newest first: the walk ends at the first item created before `created_after`.
-    After,
 }
 
 /// How a collection's walk goes from one page to the next, and how it ends.
@@ -234,11 +158,6 @@ pub enum Pagination {
     /// and ends on an empty page, or on a short page once the page's `count` (the total
     /// of matches) is reached by the items seen since the walk started.
     LastIdUntilEmpty,
-}
-
-pub(crate) mod sealed {
-    /// Keeps [`Listed`](super::Listed) to the crate's own collections.
-    pub trait Sealed {}
 }
 
 /// One page of a listing: its items in server order, and the `next` link the

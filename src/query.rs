@@ -291,21 +291,21 @@ impl<T: Listed> Listing<T> {
 
     pub(crate) fn into_walk(mut self) -> Walk {
         let mut stop = None;
-        let mut window_refusal = None;
+        let mut unsendable_window = None;
         if !self.window.is_empty() {
             if !T::CREATED_AT {
-                window_refusal =
+                unsendable_window =
                     Some("an age window needs items that carry created_at: use the detail listing");
             }
             let after = self.window.created_after;
             let before = self.window.created_before;
             match T::window_plan(&self.filters, after, before) {
                 WindowPlan::Filter => {}
-                WindowPlan::StopAt { add, edge } => {
+                WindowPlan::StopAt { add, bound } => {
                     for (key, value) in add {
                         self = self.set_filter(&key, value);
                     }
-                    stop = Some(edge);
+                    stop = Some(bound);
                 }
                 // Set, not appended: a resumed listing has them already.
                 WindowPlan::Server(params) => {
@@ -318,11 +318,12 @@ impl<T: Listed> Listing<T> {
         let client = self
             .client
             .choosing_microversion(T::microversion_needed(&self.filters));
-        let refusal = window_refusal.or_else(|| T::refusal(&self.filters, client.microversion()));
+        let unsendable =
+            unsendable_window.or_else(|| T::unsendable(&self.filters, client.microversion()));
         Walk {
             client,
             collection: Collection::of::<T>(),
-            refusal,
+            unsendable,
             filters: self.filters,
             window: self.window,
             stop,

@@ -6,6 +6,8 @@
 //! figures are not mixed up with the server's scheduling.
 #![allow(dead_code)] // each bench uses a different part of this module
 
+pub mod entrants;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::hint::black_box;

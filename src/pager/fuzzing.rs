@@ -21,7 +21,7 @@ pub fn page_and_next_link(body: &[u8]) {
         Some(Walk {
             client,
             collection: Collection::of::<BackupSummary>(),
-            refusal: None,
+            unsendable: None,
             filters: vec![("status".to_owned(), "error".to_owned())],
             window: Window::default(),
             stop: None,
@@ -42,10 +42,10 @@ pub fn page_and_next_link(body: &[u8]) {
         return;
     };
     let current = walk.page_url(&[], 50, Some(3), None);
-    let Ok((carried, marker)) = walk.follow(&current, &next.href) else {
+    let Ok((link_params, marker)) = walk.follow(&current, &next.href) else {
         return;
     };
-    let url = walk.page_url(&carried, 50, None, marker.as_deref());
+    let url = walk.page_url(&link_params, 50, None, marker.as_deref());
     assert_eq!(
         url.origin(),
         current.origin(),

@@ -7,7 +7,7 @@
 //! - this file: what defines a walk ([`Walk`], [`Paging`]), the URLs it sends, and the
 //!   loop that sends them ([`walk_pages`]);
 //! - [`stream`]: the public streams around that loop: laziness, prefetch, cancellation,
-//!   and what a consumer has been handed ([`Cursor`]).
+//!   and what a consumer has been handed ([`Cursor`](crate::Cursor)).
 
 mod loop_guard;
 mod order;
@@ -26,7 +26,7 @@ use url::Url;
 use crate::client::Client;
 use crate::cursor::Window;
 use crate::error::{Error, Result};
-use crate::model::{Edge, Listed, Page, Pagination};
+use crate::model::{Listed, Page, Pagination, StopBound};
 
 use loop_guard::FollowedMarkers;
 use state::{Next, PageRequest, WalkState, Walked};
@@ -108,26 +108,26 @@ pub(crate) struct Walk {
     pub client: Client,
     pub collection: Collection,
     /// Why the query cannot be sent as configured, found when it was built.
-    pub refusal: Option<&'static str>,
+    pub unsendable: Option<&'static str>,
     /// The caller's filters, sent on every request, in the order they were set.
     pub filters: Vec<(String, String)>,
     /// Only items created in this window are handed out.
     pub window: Window,
     /// The bound of `window` that ends the walk at the first item past it, when the
     /// filters order the items by creation time towards it.
-    pub stop: Option<Edge>,
+    pub stop: Option<StopBound>,
     pub paging: Paging,
 }
 
-/// Query parameters carried from a next link to the next request, in order.
-type Carried = Vec<(String, String)>;
+/// Query parameters link_params from a next link to the next request, in order.
+type LinkParams = Vec<(String, String)>;
 
 /// Query keys the pager owns: whatever a next link says about them is replaced.
 const PAGER_KEYS: [&str; 3] = ["limit", "marker", "offset"];
 impl Walk {
     fn check(&self) -> Result<()> {
-        if let Some(refusal) = self.refusal {
-            return Err(Error::config(refusal));
+        if let Some(why) = self.unsendable {
+            return Err(Error::config(why));
         }
         if self.paging.page_size == 0 {
             return Err(Error::config("page_size must be at least 1"));
@@ -156,11 +156,11 @@ impl Walk {
         Ok(())
     }
 
-    /// The URL of a page: the configured collection URL with `carried` parameters
+    /// The URL of a page: the configured collection URL with `link_params` parameters
     /// from a next link, then the caller's filters, `limit`, `offset` and `marker`.
     fn page_url(
         &self,
-        carried: &[(String, String)],
+        link_params: &[(String, String)],
         limit: u64,
         offset: Option<u64>,
         marker: Option<&str>,
@@ -168,7 +168,7 @@ impl Walk {
         let mut url = self.client.collection_url(self.collection.path);
         {
             let mut query = url.query_pairs_mut();
-            for (key, value) in carried {
+            for (key, value) in link_params {
                 query.append_pair(key, value);
             }
             for (key, value) in &self.filters {
@@ -195,8 +195,8 @@ impl Walk {
         page_ids: &[String],
         followed: &mut FollowedMarkers,
         number: u64,
-    ) -> Result<(Carried, String)> {
-        let (carried, marker) = self.follow(url, href)?;
+    ) -> Result<(LinkParams, String)> {
+        let (link_params, marker) = self.follow(url, href)?;
         let marker = marker.or_else(|| page_ids.last().cloned()).ok_or_else(|| {
             Error::pagination(format!(
                 "page {number} is empty and its next link has no marker: the walk cannot go on"
@@ -212,22 +212,22 @@ impl Walk {
                 "page {number} links to marker `{marker}` again: the server's next links loop"
             )));
         }
-        Ok((carried, marker))
+        Ok((link_params, marker))
     }
 
     /// What to carry from a next link `href` (relative to the page's `url`), and the
     /// marker it names, if any.
-    fn follow(&self, url: &Url, href: &str) -> Result<(Carried, Option<String>)> {
+    fn follow(&self, url: &Url, href: &str) -> Result<(LinkParams, Option<String>)> {
         let next = url.join(href).map_err(|err| {
             Error::pagination(format!("the next link `{href}` is not a URL: {err}"))
         })?;
-        Ok(self.carried_params(&next))
+        Ok(self.link_params_of(&next))
     }
 
     /// The parameters of a next link worth carrying: everything but the pager's own
     /// keys and the caller's filters, which are re-applied from the query itself.
-    fn carried_params(&self, next: &Url) -> (Carried, Option<String>) {
-        let mut carried = Vec::new();
+    fn link_params_of(&self, next: &Url) -> (LinkParams, Option<String>) {
+        let mut link_params = Vec::new();
         let mut marker = None;
         for (key, value) in next.query_pairs() {
             if key == "marker" {
@@ -235,10 +235,10 @@ impl Walk {
             } else if !PAGER_KEYS.contains(&key.as_ref())
                 && !self.filters.iter().any(|(filter, _)| *filter == key)
             {
-                carried.push((key.into_owned(), value.into_owned()));
+                link_params.push((key.into_owned(), value.into_owned()));
             }
         }
-        (carried, marker)
+        (link_params, marker)
     }
 
     /// One page request, in a span that says which page, from where, and how it went.
@@ -322,7 +322,7 @@ mod tests {
         Walk {
             client,
             collection: Collection::of::<BackupSummary>(),
-            refusal: None,
+            unsendable: None,
             filters: filters
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -361,9 +361,9 @@ mod tests {
             "/v2/p/backups?sort=created_at%3Adesc&marker=m9",
             "backups?sort=created_at%3Adesc&marker=m9&marker=",
         ] {
-            let (carried, marker) = walk.carried_params(&next_url(href));
+            let (link_params, marker) = walk.link_params_of(&next_url(href));
             assert_eq!(
-                carried,
+                link_params,
                 [("sort".to_owned(), "created_at:desc".to_owned())],
                 "{href}"
             );
@@ -373,7 +373,7 @@ mod tests {
                 Some("m9")
             };
             assert_eq!(marker.as_deref(), expected, "{href}");
-            let url = walk.page_url(&carried, 10, None, Some("m9"));
+            let url = walk.page_url(&link_params, 10, None, Some("m9"));
             assert_eq!(
                 url.as_str(),
                 "http://127.0.0.1:8776/v2/p/backups?sort=created_at%3Adesc&status=error&limit=10&marker=m9",

@@ -22,7 +22,7 @@ use url::Url;
 use super::loop_guard::FollowedMarkers;
 use super::order::{KeyOrder, Position, unstable_sort};
 use super::window::{Verdict, WindowCheck};
-use super::{Carried, Walk};
+use super::{LinkParams, Walk};
 use crate::cursor::EARLIER_IDS;
 use crate::error::{Error, Result};
 use crate::model::{Listed, Page, Pagination};
@@ -88,7 +88,7 @@ pub(super) struct WalkState<T> {
     walk: Walk,
     order: Option<KeyOrder>,
     window: Option<WindowCheck>,
-    carried: Carried,
+    link_params: LinkParams,
     marker: Option<String>,
     offset: Option<u64>,
     remaining: Option<u64>,
@@ -128,9 +128,9 @@ impl<T: Listed> WalkState<T> {
             .zip(paging.after_created_at)
             .map(|(id, created_at)| Position { created_at, id });
         Ok(Self {
-            order: KeyOrder::of(walk.filters.iter()).filter(|_| T::CREATED_AT),
+            order: KeyOrder::of(walk.filters.iter()).filter(|_| T::ORDERED_BY_CREATION),
             window: WindowCheck::new(&walk.window, walk.stop),
-            carried: Carried::new(),
+            link_params: LinkParams::new(),
             marker: paging.after.clone(),
             offset: paging.offset,
             remaining: paging.max_items,
@@ -185,7 +185,7 @@ impl<T: Listed> WalkState<T> {
         PageRequest {
             url: self
                 .walk
-                .page_url(&self.carried, limit, offset, marker.as_deref()),
+                .page_url(&self.link_params, limit, offset, marker.as_deref()),
             number: self.number,
             marker,
             limit,
@@ -203,7 +203,11 @@ impl<T: Listed> WalkState<T> {
     ) -> Result<(Walked<T>, Next)> {
         let number = request.number;
         let filters = &self.walk.filters;
-        if let Some(problem) = page.items.iter().find_map(|item| item.unhonoured(filters)) {
+        if let Some(problem) = page
+            .items
+            .iter()
+            .find_map(|item| item.ignored_filter(filters))
+        {
             return Err(problem.with_context(format!("page {number}")));
         }
         let Page {
@@ -400,8 +404,8 @@ impl<T: Listed> WalkState<T> {
             }
         };
         match step {
-            Ok((carried, marker)) => {
-                self.carried = carried;
+            Ok((link_params, marker)) => {
+                self.link_params = link_params;
                 self.marker = Some(marker);
                 Next::Continue
             }
@@ -458,7 +462,7 @@ impl<T: Listed> WalkState<T> {
                 *left += 1;
             }
         }
-        if let Some(sort) = unstable_sort(self.walk.filters.iter().chain(&self.carried)) {
+        if let Some(sort) = unstable_sort(self.walk.filters.iter().chain(&self.link_params)) {
             return Err(Error::pagination(format!(
                 "marker `{vanished}` vanished (deleted?) and the listing is sorted by `{sort}`, \
                  an order in which items move when they change: finding the place again could \
@@ -597,7 +601,7 @@ fn last_id_step(
     page_ids: &[String],
     followed: &mut FollowedMarkers,
     number: u64,
-) -> Result<(Carried, String)> {
+) -> Result<(LinkParams, String)> {
     let marker = page_ids.last().cloned().ok_or_else(|| {
         Error::pagination(format!("page {number} is empty: the walk cannot go on"))
     })?;
@@ -606,7 +610,7 @@ fn last_id_step(
             "page {number} ends on `{marker}` again: the server repeats its pages"
         )));
     }
-    Ok((Carried::new(), marker))
+    Ok((LinkParams::new(), marker))
 }
 
 /// Makes `ids` hold `new` ids, reusing its strings: after the first page a walk copies

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use crate::cursor::Window;
 use crate::error::{Error, Result};
-use crate::model::{Edge, Listed};
+use crate::model::{Listed, StopBound};
 
 /// What a page tells about the rest of a walk with an age window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub(super) struct WindowCheck {
     /// Exclusive.
     before: Option<Timestamp>,
     /// The bound the walk's order goes towards, if it does.
-    stop: Option<Edge>,
+    stop: Option<StopBound>,
     /// The creation time of the last item seen, to check the order the stop relies on.
     last: Option<Timestamp>,
     /// Whether two items seen so far were strictly in the order the stop relies on: a
@@ -38,7 +38,7 @@ pub(super) struct WindowCheck {
 
 impl WindowCheck {
     /// The check for `window`; none for a walk without one.
-    pub(super) fn new(window: &Window, stop: Option<Edge>) -> Option<Self> {
+    pub(super) fn new(window: &Window, stop: Option<StopBound>) -> Option<Self> {
         if window.is_empty() {
             return None;
         }
@@ -63,10 +63,10 @@ impl WindowCheck {
     }
 
     /// Whether `created` is past the bound the walk goes towards.
-    fn past(&self, edge: Edge, created: Timestamp) -> bool {
-        match edge {
-            Edge::Before => self.before.is_some_and(|before| created >= before),
-            Edge::After => self.after.is_some_and(|after| created < after),
+    fn past(&self, bound: StopBound, created: Timestamp) -> bool {
+        match bound {
+            StopBound::Before => self.before.is_some_and(|before| created >= before),
+            StopBound::After => self.after.is_some_and(|after| created < after),
         }
     }
 
@@ -77,13 +77,13 @@ impl WindowCheck {
     /// miss backups of the window.
     pub(super) fn keep<T: Listed>(&mut self, items: &mut Vec<T>, number: u64) -> Result<Verdict> {
         let mut end = None;
-        if let Some(edge) = self.stop {
+        if let Some(bound) = self.stop {
             for (index, item) in items.iter().enumerate() {
                 let Some(created) = item.created_at() else {
                     continue;
                 };
-                self.follow(edge, created, number)?;
-                if end.is_none() && self.past(edge, created) {
+                self.follow(bound, created, number)?;
+                if end.is_none() && self.past(bound, created) {
                     end = Some(index);
                 }
             }
@@ -106,16 +106,16 @@ impl WindowCheck {
     }
 
     /// Checks that `created` keeps the order the stop relies on, after the last item.
-    fn follow(&mut self, edge: Edge, created: Timestamp, number: u64) -> Result<()> {
+    fn follow(&mut self, bound: StopBound, created: Timestamp, number: u64) -> Result<()> {
         if let Some(last) = self.last {
-            let (forward, backward) = match edge {
-                Edge::Before => (created > last, created < last),
-                Edge::After => (created < last, created > last),
+            let (forward, backward) = match bound {
+                StopBound::Before => (created > last, created < last),
+                StopBound::After => (created < last, created > last),
             };
             if backward {
-                let order = match edge {
-                    Edge::Before => "created_at:asc",
-                    Edge::After => "created_at:desc",
+                let order = match bound {
+                    StopBound::Before => "created_at:asc",
+                    StopBound::After => "created_at:desc",
                 };
                 return Err(Error::pagination(format!(
                     "page {number}: the backups do not come in `{order}` order (the server \
@@ -161,7 +161,7 @@ mod tests {
             created_after: None,
             created_before: Some(at(minute)),
         };
-        WindowCheck::new(&window, Some(Edge::Before)).expect("a window")
+        WindowCheck::new(&window, Some(StopBound::Before)).expect("a window")
     }
 
     #[test]

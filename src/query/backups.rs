@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::model::{
-    BackupDetail, BackupStatus, BackupSummary, Edge, Listed, Pagination, WindowPlan, sealed,
+    BackupDetail, BackupStatus, BackupSummary, Hooks, Listed, Pagination, StopBound, WindowPlan,
 };
 
 /// A listing of backups: [`Listing`] with the backup filters (`name`, `status`,
@@ -49,24 +49,27 @@ pub trait VolumeBackup: Listed {}
 /// plan, at two paths; only the detail view carries `created_at`.
 macro_rules! backups_collection {
     ($item:ty, $path:literal, $created_at:expr) => {
-        impl sealed::Sealed for $item {}
         impl VolumeBackup for $item {}
 
         impl Listed for $item {
             const COLLECTION: &'static str = $path;
             const ITEMS_KEY: &'static str = "backups";
             const PAGINATION: Pagination = Pagination::NextLink;
-            const CREATED_AT: bool = $created_at;
 
             fn marker(&self) -> &str {
                 &self.id
             }
+        }
+
+        impl Hooks for $item {
+            const CREATED_AT: bool = $created_at;
+            const ORDERED_BY_CREATION: bool = $created_at;
 
             fn microversion_needed(filters: &[(String, String)]) -> Option<(u32, u32)> {
                 spans_projects(filters).then_some(PROJECT_ATTRIBUTE)
             }
 
-            fn refusal(
+            fn unsendable(
                 filters: &[(String, String)],
                 microversion: Option<(u32, u32)>,
             ) -> Option<&'static str> {
@@ -74,8 +77,8 @@ macro_rules! backups_collection {
                     .or_else(|| all_projects_refusal(filters, microversion, $created_at))
             }
 
-            fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error> {
-                <$item as ProjectOf>::unhonoured(self, filters)
+            fn ignored_filter(&self, filters: &[(String, String)]) -> Option<Error> {
+                <$item as ProjectOf>::ignored_filter(self, filters)
             }
 
             fn created_at(&self) -> Option<Timestamp> {
@@ -116,11 +119,11 @@ impl CreatedAt for BackupDetail {
 /// The project a backup belongs to, where its view says (the detail view, to admins, from
 /// microversion 3.18).
 trait ProjectOf {
-    fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error>;
+    fn ignored_filter(&self, filters: &[(String, String)]) -> Option<Error>;
 }
 
 impl ProjectOf for BackupSummary {
-    fn unhonoured(&self, _filters: &[(String, String)]) -> Option<Error> {
+    fn ignored_filter(&self, _filters: &[(String, String)]) -> Option<Error> {
         // Refused before any request (`all_projects_refusal`).
         None
     }
@@ -130,7 +133,7 @@ impl ProjectOf for BackupDetail {
     /// An admin's whole-cloud listing at 3.18 or later gives every backup its project: a
     /// backup without one means the caller is not an admin and Cinder listed the
     /// caller's own project instead (it ignores `all_tenants` for non-admins, silently).
-    fn unhonoured(&self, filters: &[(String, String)]) -> Option<Error> {
+    fn ignored_filter(&self, filters: &[(String, String)]) -> Option<Error> {
         let value = |key: &str| {
             filters
                 .iter()
@@ -226,14 +229,14 @@ fn window_plan(filters: &[(String, String)], after: bool, before: bool) -> Windo
         return WindowPlan::Filter;
     }
     let Some((_, sort)) = filters.iter().find(|(k, _)| k == "sort") else {
-        let (dir, edge) = if after {
-            ("desc", Edge::After)
+        let (dir, bound) = if after {
+            ("desc", StopBound::After)
         } else {
-            ("asc", Edge::Before)
+            ("asc", StopBound::Before)
         };
         return WindowPlan::StopAt {
             add: vec![("sort".to_owned(), format!("created_at:{dir}"))],
-            edge,
+            bound,
         };
     };
     let first = sort.split(',').next().unwrap_or_default();
@@ -245,11 +248,11 @@ fn window_plan(filters: &[(String, String)], after: bool, before: bool) -> Windo
         // Cinder's default direction is `desc`.
         "desc" | "" if after => WindowPlan::StopAt {
             add: Vec::new(),
-            edge: Edge::After,
+            bound: StopBound::After,
         },
         "asc" if before => WindowPlan::StopAt {
             add: Vec::new(),
-            edge: Edge::Before,
+            bound: StopBound::Before,
         },
         _ => WindowPlan::Filter,
     }
@@ -656,7 +659,7 @@ mod tests {
     }
 
     #[test]
-    fn every_refusal_and_unhonoured_filter_reads_as_one_clean_line() {
+    fn every_refusal_and_ignored_filter_reads_as_one_clean_line() {
         let tenants = filters(&[(ALL_TENANTS, "1")]);
         let refusals = [
             all_projects_refusal(&tenants, Some((3, 18)), false),
@@ -675,8 +678,8 @@ mod tests {
             serde_json::from_value(json).unwrap()
         };
         let errors = [
-            Listed::unhonoured(&backup(None), &tenants),
-            Listed::unhonoured(
+            Hooks::ignored_filter(&backup(None), &tenants),
+            Hooks::ignored_filter(
                 &backup(Some("p2")),
                 &filters(&[(ALL_TENANTS, "1"), (PROJECT_ID, "p1")]),
             ),

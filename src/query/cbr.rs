@@ -16,7 +16,7 @@ use super::{Listing, SortDir};
 use crate::client::Client;
 use crate::cursor::Cursor;
 use crate::error::Result;
-use crate::model::{CbrBackup, CbrBackupStatus, Listed, Pagination, WindowPlan, sealed};
+use crate::model::{CbrBackup, CbrBackupStatus, Hooks, Listed, Pagination, WindowPlan};
 
 /// The largest `limit` CBR accepts; it answers a larger one with a 400.
 const CBR_MAX_LIMIT: u32 = 1000;
@@ -51,8 +51,6 @@ const CBR_MAX_LIMIT: u32 = 1000;
 /// ```
 pub type ListCbrBackups = Listing<CbrBackup>;
 
-impl sealed::Sealed for CbrBackup {}
-
 impl Listed for CbrBackup {
     const COLLECTION: &'static str = "backups";
     const ITEMS_KEY: &'static str = "backups";
@@ -60,11 +58,15 @@ impl Listed for CbrBackup {
     const CURSOR_NAME: &'static str = "cbr/backups";
     const MAX_PAGE_SIZE: Option<u32> = Some(CBR_MAX_LIMIT);
 
-    const CREATED_AT: bool = true;
-
     fn marker(&self) -> &str {
         &self.id
     }
+}
+
+/// CBR documents no order a walk could find its place by, so its walks remember ids
+/// only (`ORDERED_BY_CREATION` stays false).
+impl Hooks for CbrBackup {
+    const CREATED_AT: bool = true;
 
     fn created_at(&self) -> Option<Timestamp> {
         self.created_at

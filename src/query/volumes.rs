@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::Listing;
 use crate::client::Client;
-use crate::model::{Listed, Pagination, Volume, sealed};
+use crate::model::{Hooks, Listed, Pagination, Volume};
 
 /// A listing of volumes: [`Listing`] with the volume filters (`status`, `name`,
 /// `metadata`).
@@ -29,8 +29,6 @@ use crate::model::{Listed, Pagination, Volume, sealed};
 /// ```
 pub type ListVolumes = Listing<Volume>;
 
-impl sealed::Sealed for Volume {}
-
 impl Listed for Volume {
     const COLLECTION: &'static str = "volumes/detail";
     const ITEMS_KEY: &'static str = "volumes";
@@ -40,6 +38,8 @@ impl Listed for Volume {
         &self.id
     }
 }
+
+impl Hooks for Volume {}
 
 impl Client {
     /// Starts a listing of this project's volumes (`/volumes/detail`).
