@@ -8,6 +8,7 @@
 //! jitter and `Retry-After`) and gives the authorizer one chance after a 401.
 
 mod body;
+mod budget;
 mod options;
 mod retry;
 mod service_url;
@@ -21,6 +22,7 @@ use url::Url;
 use crate::auth::{Authorizer, OutgoingRequest, Rejection};
 use crate::error::{Error, ErrorKind, Result};
 
+pub use budget::RequestBudget;
 pub use options::HttpOptions;
 pub use retry::RetryPolicy;
 pub(crate) use service_url::parse_service_url;
@@ -45,6 +47,7 @@ struct PipelineInner {
     client: reqwest::Client,
     retry: RetryPolicy,
     body_limit: usize,
+    budget: Option<RequestBudget>,
 }
 
 /// A request to send: what every attempt starts from.
@@ -150,6 +153,7 @@ impl Pipeline {
                 client,
                 retry: options.retry().clone(),
                 body_limit: options.body_limit(),
+                budget: options.request_budget().cloned(),
             }),
         })
     }
@@ -176,9 +180,15 @@ impl Pipeline {
         loop {
             attempt += 1;
             tracing::Span::current().record("attempt", attempt);
+            if let Some(budget) = &self.inner.budget {
+                budget.admit().await;
+            }
             let outcome = self
                 .send_once(request, &url, auth, !reauthorized, &mut read)
                 .await;
+            if let (Some(budget), Err(Failed::Error { err, .. })) = (&self.inner.budget, &outcome) {
+                budget.observe(err);
+            }
             let err = match outcome {
                 Ok(value) => return Ok(value),
                 Err(Failed::Redirect(target)) => {

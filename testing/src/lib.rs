@@ -141,6 +141,11 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod account;
+pub use account::{
+    ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountLimit, AccountProjectInfo,
+    AccountScope, FakeAccount, FakeAccountBuilder, ProjectRouter,
+};
 mod cbr;
 pub use cbr::{CBR_MAX_LIMIT, CBR_VAULTS, FakeCbrBackup};
 mod dataset;
@@ -1570,6 +1575,8 @@ pub struct RecordedRequest {
     pub host: Option<String>,
     /// Every header, names in lowercase, in the order received (values decoded lossily).
     pub headers: Vec<(String, String)>,
+    /// When the server received it: for counting requests per second.
+    pub received: std::time::Instant,
 }
 
 impl RecordedRequest {
