@@ -377,3 +377,57 @@ async fn cursors_without_a_window_keep_format_one() {
     assert_eq!(json["format"], 1);
     assert!(json.get("window").is_none());
 }
+
+/// Issue 15, defect 4: a window that leaves whole pages out, ended by an error after them,
+/// resumes after what it read, not before it, so a walk that fits its `max_pages` still
+/// fits when resumed (the cursor used to count those pages and restart before them).
+#[tokio::test]
+async fn a_window_walk_resumed_after_pages_it_filtered_out_still_fits_its_page_budget() {
+    let server = server(40).await;
+    let oldest_first = server.backups_sorted("created_at:asc").unwrap();
+    let bound = created(&oldest_first[10]);
+    let expected: Vec<String> = server
+        .backups()
+        .iter()
+        .filter(|backup| created(backup) < bound)
+        .map(|backup| backup.id.clone())
+        .collect();
+    let client = builder(&server)
+        .retry_policy(vbs_backups::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    // Newest first, so the window is a filter: the first pages hold nothing of it.
+    let listing = || {
+        client
+            .backups()
+            .detail()
+            .sort(SortKey::CreatedAt, SortDir::Desc)
+            .created_before(bound)
+            .page_size(5)
+            .max_pages(9)
+            .prefetch(0)
+    };
+    assert_eq!(
+        collect(listing()).await,
+        expected,
+        "eight pages and the empty one fit"
+    );
+
+    // The same walk, failing on page 7 after six pages the window emptied.
+    for _ in 0..6 {
+        server.push_response(vbs_backups_testing::CannedResponse::passthrough());
+    }
+    server.push_response(vbs_backups_testing::CannedResponse::json(503, "{}"));
+    let err = listing()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("page 7 fails");
+    assert_eq!(err.status(), Some(503));
+    let cursor: Cursor = err.cursor().unwrap().to_token().parse().unwrap();
+    let rest = collect(client.resume_detail(cursor).unwrap().prefetch(0)).await;
+    assert_eq!(
+        rest, expected,
+        "resumed after the pages read, within the budget"
+    );
+}
