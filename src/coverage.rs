@@ -47,9 +47,11 @@ use std::time::{Duration, SystemTime};
 
 use jiff::{SignedDuration, Timestamp};
 
+/// The backup services, as the estate names them.
+pub use crate::estate::BackupService;
 pub use report::{
-    BackupCount, BackupRef, BackupService, CoverageReport, OrphanedBackup, Scope, ScopeListing,
-    ScopeOutcome, Summary, Verdict, VolumeCoverage,
+    BackupCount, BackupRef, CoverageReport, OrphanedBackup, Scope, ScopeListing, ScopeOutcome,
+    Summary, Verdict, VolumeCoverage,
 };
 
 use crate::model::{BackupDetail, CbrBackup, Volume};
@@ -180,7 +182,7 @@ struct Evidence {
 #[derive(Debug, Default)]
 struct VolumeEntry {
     volume: Option<VolumeFacts>,
-    /// By [`BackupService::index`].
+    /// By [`service_index`].
     evidence: [Evidence; 2],
     errors: u64,
     statuses: BTreeMap<String, u64>,
@@ -497,7 +499,7 @@ fn record(entry: &mut VolumeEntry, backup: &BackupFacts<'_>) {
     if !protects(backup.status) {
         return;
     }
-    let evidence = &mut entry.evidence[backup.service.index()];
+    let evidence = &mut entry.evidence[service_index(backup.service)];
     evidence.protecting = true;
     if let Some(created_at) = backup.created_at {
         let newer = evidence
@@ -528,7 +530,7 @@ const SERVICES: [BackupService; 2] = [BackupService::Vbs, BackupService::Cbr];
 fn verdict(entry: &VolumeEntry, state: &ScopeState, horizon: Timestamp) -> Verdict {
     let proven = SERVICES.iter().any(|service| {
         state.complete(*service)
-            && entry.evidence[service.index()]
+            && entry.evidence[service_index(*service)]
                 .newest
                 .as_ref()
                 .is_some_and(|(created_at, _)| *created_at >= horizon)
@@ -551,7 +553,7 @@ fn newest(entry: &VolumeEntry) -> Option<BackupRef> {
     SERVICES
         .iter()
         .filter_map(|service| {
-            let (created_at, id) = entry.evidence[service.index()].newest.as_ref()?;
+            let (created_at, id) = entry.evidence[service_index(*service)].newest.as_ref()?;
             Some(BackupRef {
                 id: id.clone(),
                 created_at: *created_at,
@@ -585,3 +587,11 @@ fn outcomes(scopes: &[ScopeState]) -> Vec<ScopeOutcome> {
 
 #[cfg(test)]
 mod tests;
+
+/// Where a service's evidence is kept in a volume's entry.
+fn service_index(service: BackupService) -> usize {
+    match service {
+        BackupService::Vbs => 0,
+        BackupService::Cbr => 1,
+    }
+}

@@ -7,6 +7,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 
+use crate::estate::BackupService;
+
 /// Where volumes and their backups live: one region's project. The accumulator joins a
 /// backup only with the volumes of its own scope.
 ///
@@ -35,56 +37,6 @@ impl Scope {
             region: region.into(),
             project_id: project_id.into(),
         }
-    }
-}
-
-/// A service that keeps volume backups: VBS (and OpenStack Cinder's backup API, which VBS
-/// is) or Huawei CBR.
-///
-/// ```
-/// use vbs_backups::coverage::BackupService;
-///
-/// assert_eq!(BackupService::Cbr.as_str(), "cbr");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BackupService {
-    /// VBS, or OpenStack Cinder's backups.
-    Vbs,
-    /// Huawei Cloud Backup and Recovery.
-    Cbr,
-}
-
-impl BackupService {
-    /// The service's name: `vbs` or `cbr`.
-    ///
-    /// ```
-    /// assert_eq!(vbs_backups::coverage::BackupService::Vbs.as_str(), "vbs");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Vbs => "vbs",
-            Self::Cbr => "cbr",
-        }
-    }
-
-    pub(super) fn index(self) -> usize {
-        match self {
-            Self::Vbs => 0,
-            Self::Cbr => 1,
-        }
-    }
-}
-
-impl fmt::Display for BackupService {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for BackupService {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
     }
 }
 
