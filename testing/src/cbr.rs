@@ -15,10 +15,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use url::form_urlencoded;
 
-use super::FakeBackup;
-use super::render;
-use super::server::Shared;
-use super::sort::{self, View};
+use crate::backup::FakeBackup;
+use crate::render;
+use crate::server::Shared;
+use crate::sort::{self, View};
 
 /// The largest `limit` CBR accepts.
 pub const CBR_MAX_LIMIT: usize = 1000;

@@ -18,7 +18,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::{DEFAULT_PROJECT_ID, FakeServer, RecordedRequest};
+use crate::builder::DEFAULT_PROJECT_ID;
+use crate::recorded::{self, RecordedRequest};
+use crate::server_handle::FakeServer;
 
 /// The id of the user a [`FakeKeystone`] knows unless told otherwise.
 pub const DEFAULT_USER_ID: &str = "5f1e4b0c9a8d4c7e8b6a5d4c3b2a1f0e";
@@ -1511,7 +1513,7 @@ async fn run(listener: TcpListener, shared: Arc<Shared>, stopped: oneshot::Recei
 
 async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    shared.lock().log.push(super::server::record(&parts));
+    shared.lock().log.push(recorded::record(&parts));
     let root = shared.root();
     let tokens_path = format!("{}/v3/auth/tokens", shared.settings.prefix);
     let path = parts.uri.path().trim_end_matches('/');

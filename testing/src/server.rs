@@ -17,16 +17,19 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::form_urlencoded;
 
-use super::cbr;
-use super::dataset::{Dataset, format_uuid, mix};
-use super::deletion::Deletion;
-use super::huawei::{Gateway, Verdict};
-use super::render::{self, DetailFields, Entries, ItemLinks};
-use super::row::Row;
-use super::sort::{self, View};
-use super::versions::{self, Microversion, Refused};
-use super::volumes::{self, FakeVolume};
-use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
+use crate::backup::FakeBackup;
+use crate::canned::CannedResponse;
+use crate::cbr;
+use crate::dataset::{Dataset, format_uuid, mix};
+use crate::deletion::Deletion;
+use crate::huawei::{Gateway, Verdict};
+use crate::quirk::Quirk;
+use crate::recorded::{self, RecordedRequest};
+use crate::render::{self, DetailFields, Entries, ItemLinks};
+use crate::row::Row;
+use crate::sort::{self, View};
+use crate::versions::{self, Microversion, Refused};
+use crate::volumes::{self, FakeVolume};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
 const DB_MAX_INT: i64 = 0x7FFF_FFFF;
@@ -217,7 +220,7 @@ impl Shared {
     /// or keystonemiddleware's 401 for a missing or wrong token.
     fn refusal(&self, parts: &Parts, live: &Snapshot) -> Option<Response> {
         if let Some(verifier) = &self.settings.verifier {
-            if let Err(message) = (verifier.0)(&record(parts)) {
+            if let Err(message) = (verifier.0)(&recorded::record(parts)) {
                 return Some(render::refused(&message));
             }
         }
@@ -654,7 +657,7 @@ async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
     let deletion = Deletion::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
     let mut snapshot = {
         let mut live = shared.lock();
-        live.log.push(record(parts));
+        live.log.push(recorded::record(parts));
         match route.is_some() || deletion.is_some() {
             true => Snapshot {
                 token: shared.tokens.current().map(str::to_owned),
@@ -730,23 +733,6 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
         }
     }
     response
-}
-
-/// A request as the fake servers log it.
-pub(super) fn record(parts: &Parts) -> RecordedRequest {
-    let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
-    RecordedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        raw_query: parts.uri.query().map(str::to_owned),
-        auth_token: parts.headers.get("x-auth-token").map(text),
-        host: parts.headers.get(header::HOST).map(text),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), text(value)))
-            .collect(),
-    }
 }
 
 /// The host next and item links are built on: `X-Forwarded-Host`, else `Host`, else the
