@@ -159,7 +159,12 @@ pub mod doc_support;
 mod huawei;
 pub use huawei::{DEFAULT_HUAWEI_REGION, HuaweiGateway};
 mod keystone;
-pub use keystone::*;
+pub use keystone::{
+    CatalogUrlStyle, DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, DEFAULT_PASSWORD,
+    DEFAULT_PROJECT_NAME, DEFAULT_REGION, DEFAULT_TOKEN_LIFETIME, DEFAULT_USER_ID,
+    DEFAULT_USER_NAME, FakeApplicationCredential, FakeEndpoint, FakeIssuedToken, FakeKeystone,
+    FakeKeystoneBuilder, FakeProject, FakeUser,
+};
 mod quirk;
 pub use quirk::Quirk;
 mod recorded;
