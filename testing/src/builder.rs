@@ -12,7 +12,7 @@ use crate::dataset::{self, Dataset};
 use crate::huawei::{self, HuaweiGateway};
 use crate::quirk::Quirk;
 use crate::recorded::RecordedRequest;
-use crate::server::{self, Settings, Shared};
+use crate::server::{self, ServerSettings, ServerState};
 use crate::server_handle::FakeServer;
 use crate::tls::{self, TlsPems};
 use crate::volumes;
@@ -664,7 +664,7 @@ impl FakeServerBuilder {
         let acceptor = self.tls.as_ref().map(TlsPems::acceptor).transpose()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
         let addr = listener.local_addr()?;
-        let settings = Settings {
+        let settings = ServerSettings {
             project_id: self.project_id,
             max_limit: self.max_limit,
             prefix: self.prefix,
@@ -682,7 +682,7 @@ impl FakeServerBuilder {
         if !settings.other_projects.is_empty() {
             data.add_other_projects(&settings.other_projects, self.other_projects.1);
         }
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(ServerState::new(
             settings,
             data,
             addr,

@@ -17,7 +17,7 @@ use url::form_urlencoded;
 
 use crate::backup::FakeBackup;
 use crate::render;
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::sort::{self, View};
 
 /// The largest `limit` CBR accepts.
@@ -302,7 +302,7 @@ fn sort_terms(sort: &str) -> Result<Vec<sort::Term>, Invalid> {
 }
 
 /// CBR's answer to `GET /v3/{project}/backups` (the request already admitted).
-pub(super) fn list(shared: &Shared, parts: &Parts, project: &str) -> Response {
+pub(super) fn list(shared: &ServerState, parts: &Parts, project: &str) -> Response {
     if project != shared.settings.project_id {
         return error(
             StatusCode::FORBIDDEN,

@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::render;
-use crate::server::Shared;
+use crate::server::ServerState;
 
 /// A delete request's target.
 pub(crate) struct Deletion<'a> {
@@ -38,7 +38,7 @@ impl<'a> Deletion<'a> {
 
     /// Cinder's answer: 202 with no body, or 404 `itemNotFound` for a backup this project
     /// does not have.
-    pub(crate) fn answer(&self, shared: &Shared) -> Response {
+    pub(crate) fn answer(&self, shared: &ServerState) -> Response {
         let removed = {
             let mut data = shared.data_mut();
             data.project_of(self.backup_id) == Some(self.project)

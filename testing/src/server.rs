@@ -58,7 +58,7 @@ impl std::fmt::Debug for Verifier {
 
 /// Configuration fixed at start.
 #[derive(Debug)]
-pub(super) struct Settings {
+pub(super) struct ServerSettings {
     pub(super) project_id: String,
     pub(super) max_limit: usize,
     pub(super) prefix: String,
@@ -78,7 +78,7 @@ pub(super) struct Settings {
     pub(super) volumes: Vec<FakeVolume>,
 }
 
-impl Settings {
+impl ServerSettings {
     /// The scheme of the server's own links.
     pub(super) fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
@@ -96,8 +96,8 @@ pub(super) struct Live {
 
 /// Everything the request handler and the [`super::FakeServer`] handle share.
 #[derive(Debug)]
-pub(super) struct Shared {
-    pub(super) settings: Settings,
+pub(super) struct ServerState {
+    pub(super) settings: ServerSettings,
     data: RwLock<Dataset>,
     pub(super) addr: SocketAddr,
     pub(super) tokens: Tokens,
@@ -109,9 +109,9 @@ pub(super) struct Shared {
     request_id_salt: u64,
 }
 
-impl Shared {
+impl ServerState {
     pub(super) fn new(
-        settings: Settings,
+        settings: ServerSettings,
         data: Dataset,
         addr: SocketAddr,
         seed: u64,
@@ -556,14 +556,14 @@ fn next_marker(last: Option<&Row>, len: usize, size: usize, count: Option<usize>
 }
 
 /// The whole server as one router: every request goes to the one handler.
-pub(super) fn router(shared: Arc<Shared>) -> Router {
+pub(super) fn router(shared: Arc<ServerState>) -> Router {
     Router::new().fallback(respond).with_state(shared)
 }
 
 /// Serves `shared` over plain HTTP on `listener` until `stopped` fires or its sender is dropped.
 pub(super) async fn run(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<ServerState>,
     stopped: oneshot::Receiver<()>,
 ) {
     let app = router(shared);
@@ -600,7 +600,7 @@ impl Drop for AbandonGuard<'_> {
     }
 }
 
-pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+pub(super) async fn respond(State(shared): State<Arc<ServerState>>, request: Request) -> Response {
     let mut guard = AbandonGuard {
         abandoned: &shared.abandoned,
         answered: false,
@@ -613,7 +613,7 @@ pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request)
 /// The largest request body the fake reads (for the Huawei gateway's body hash).
 const BODY_LIMIT: usize = 1 << 20;
 
-async fn answer(shared: &Shared, request: Request) -> Response {
+async fn answer(shared: &ServerState, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, BODY_LIMIT)
         .await
@@ -650,7 +650,7 @@ fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
             == "/v3/projects"
 }
 
-async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
+async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Response {
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);

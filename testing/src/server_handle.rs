@@ -13,7 +13,7 @@ use crate::canned::CannedResponse;
 use crate::cbr::FakeCbrBackup;
 use crate::quirk::Quirk;
 use crate::recorded::RecordedRequest;
-use crate::server::Shared;
+use crate::server::ServerState;
 use crate::sort::{self, InvalidSort};
 use crate::volumes::FakeVolume;
 
@@ -22,7 +22,7 @@ use crate::volumes::FakeVolume;
 /// Create one with [`FakeServer::builder`]. All methods take `&self`; behaviour can be switched
 /// while a client is talking to it. Dropping it shuts the server down gracefully.
 pub struct FakeServer {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<ServerState>,
     pub(crate) shutdown: Option<oneshot::Sender<()>>,
 }
 

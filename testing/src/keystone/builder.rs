@@ -14,7 +14,7 @@ use super::directory::{
     FakeApplicationCredential, FakeEndpoint, FakeProject, FakeUser,
 };
 use super::handle::FakeKeystone;
-use super::handler::{self, LiveState, OnIssued, Settings, Shared};
+use super::handler::{self, KeystoneSettings, KeystoneState, LiveState, OnIssued};
 use super::token::FakeIssuedToken;
 use crate::builder::DEFAULT_PROJECT_ID;
 use crate::server_handle::FakeServer;
@@ -315,9 +315,9 @@ impl FakeKeystoneBuilder {
                 endpoint
             })
             .collect();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(KeystoneState {
             addr,
-            settings: Settings {
+            settings: KeystoneSettings {
                 users: self.users,
                 projects: self.projects,
                 credentials: self.credentials,

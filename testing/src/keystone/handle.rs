@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::handler::Shared;
+use super::handler::KeystoneState;
 use super::token::FakeIssuedToken;
 use crate::recorded::RecordedRequest;
 
@@ -92,7 +92,7 @@ use crate::recorded::RecordedRequest;
 /// The server stops when the `FakeKeystone` is dropped. It must be started from inside a
 /// Tokio runtime, on which it then runs.
 pub struct FakeKeystone {
-    pub(super) shared: Arc<Shared>,
+    pub(super) shared: Arc<KeystoneState>,
     pub(super) shutdown: Option<oneshot::Sender<()>>,
 }
 

@@ -29,7 +29,7 @@ const MAX_BODY: usize = 64 * 1024;
 pub(super) type OnIssued = Arc<dyn Fn(&FakeIssuedToken) + Send + Sync>;
 
 /// What is fixed at start.
-pub(super) struct Settings {
+pub(super) struct KeystoneSettings {
     pub(super) users: Vec<FakeUser>,
     pub(super) projects: Vec<FakeProject>,
     pub(super) credentials: Vec<FakeApplicationCredential>,
@@ -56,9 +56,9 @@ pub(super) struct Issued {
     pub(super) revoked: bool,
 }
 
-pub(super) struct Shared {
+pub(super) struct KeystoneState {
     pub(super) addr: SocketAddr,
-    pub(super) settings: Settings,
+    pub(super) settings: KeystoneSettings,
     pub(super) state: Mutex<LiveState>,
 }
 
@@ -128,7 +128,7 @@ impl Refusal {
     }
 }
 
-impl Shared {
+impl KeystoneState {
     pub(super) fn lock(&self) -> MutexGuard<'_, LiveState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -591,7 +591,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 /// Serves `shared` on `listener` until `stopped` fires or its sender is dropped.
 pub(super) async fn run(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<KeystoneState>,
     stopped: oneshot::Receiver<()>,
 ) {
     let app = Router::new().fallback(respond).with_state(shared);
@@ -603,7 +603,7 @@ pub(super) async fn run(
     }
 }
 
-async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+async fn respond(State(shared): State<Arc<KeystoneState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     shared.lock().log.push(recorded::record(&parts));
     let root = shared.root();
