@@ -197,7 +197,7 @@ impl ServerState {
                     detail: false,
                     volumes: false,
                     project,
-                } => cbr::list(self, parts, project),
+                } => cbr::list(&self.data(), &self.settings.project_id, parts, project),
                 _ => render::not_found(),
             };
         }
@@ -691,7 +691,7 @@ async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Respo
     if let Some(deletion) = deletion.filter(|_| !shared.settings.cbr) {
         let response = match shared.refusal(parts, &snapshot) {
             Some(refused) => refused,
-            None => deletion.answer(shared),
+            None => deletion.answer(&mut shared.data_mut(), &shared.settings.project_id),
         };
         return with_request_id(response, &request_id);
     }
