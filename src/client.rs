@@ -13,7 +13,7 @@ use url::{Origin, Url};
 
 use crate::auth::{AuthSource, Authorizer, StaticToken};
 use crate::error::{Error, Result};
-use crate::http::{HttpOptions, Pipeline, Request, RetryPolicy};
+use crate::http::{HttpOptions, Pipeline, Request, RequestBudget, RetryPolicy};
 use crate::model::{ApiVersion, Listed, Page};
 use endpoint::{ResolvedEndpoint, parse_microversion};
 
@@ -338,6 +338,16 @@ impl ClientBuilder {
     /// ```
     pub fn retry_policy(self, policy: RetryPolicy) -> Self {
         self.with_http(|http| http.retry_policy(policy))
+    }
+
+    /// Shorthand for [`HttpOptions::budget`]: every request of this client draws from
+    /// `budget`, shared with every other client holding it.
+    ///
+    /// ```
+    /// let builder = vbs_backups::Client::builder().budget(vbs_backups::RequestBudget::with_max_rate(10));
+    /// ```
+    pub fn budget(self, budget: RequestBudget) -> Self {
+        self.with_http(|http| http.budget(budget))
     }
 
     /// Shorthand for [`HttpOptions::trust_additional_ca_file`]; the file is read by

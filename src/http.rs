@@ -8,6 +8,7 @@
 //! jitter and `Retry-After`) and gives the authorizer one chance after a 401.
 
 mod body;
+mod budget;
 mod options;
 mod retry;
 mod service_url;
@@ -21,6 +22,7 @@ use url::Url;
 use crate::auth::{Authorizer, OutgoingRequest, Rejection};
 use crate::error::{Error, ErrorKind, Result};
 
+pub use budget::RequestBudget;
 pub use options::HttpOptions;
 pub use retry::RetryPolicy;
 pub(crate) use service_url::parse_service_url;
@@ -45,6 +47,7 @@ struct PipelineInner {
     client: reqwest::Client,
     retry: RetryPolicy,
     body_limit: usize,
+    budget: Option<RequestBudget>,
 }
 
 /// A request to send: what every attempt starts from.
@@ -150,6 +153,7 @@ impl Pipeline {
                 client,
                 retry: options.retry().clone(),
                 body_limit: options.body_limit(),
+                budget: options.request_budget().cloned(),
             }),
         })
     }
@@ -176,9 +180,15 @@ impl Pipeline {
         loop {
             attempt += 1;
             tracing::Span::current().record("attempt", attempt);
+            if let Some(budget) = &self.inner.budget {
+                budget.admit().await;
+            }
             let outcome = self
                 .send_once(request, &url, auth, !reauthorized, &mut read)
                 .await;
+            if let (Some(budget), Err(Failed::Error { err, .. })) = (&self.inner.budget, &outcome) {
+                budget.observe(err);
+            }
             let err = match outcome {
                 Ok(value) => return Ok(value),
                 Err(Failed::Redirect(target)) => {
@@ -261,23 +271,7 @@ impl Pipeline {
         let headers = std::mem::take(response.headers_mut());
         let request_id = request_id(&headers);
         if status.is_redirection() {
-            let location = headers
-                .get(LOCATION)
-                .and_then(|location| location.to_str().ok());
-            let target = location.and_then(|location| url.join(location).ok());
-            if let Some(target) =
-                target.filter(|target| request.follow_redirects && target.origin() == url.origin())
-            {
-                return Err(Failed::Redirect(target));
-            }
-            return Err(failed(Error::api(
-                status.as_u16(),
-                request_id,
-                format!(
-                    "redirect to {} not followed: credentials are only sent to the configured endpoint",
-                    location.unwrap_or("nowhere")
-                ),
-            )));
+            return Err(redirect(request, url, status, &headers, request_id));
         }
         if !status.is_success() {
             let retry_after = retry::retry_after(&headers);
@@ -285,24 +279,15 @@ impl Pipeline {
             body::redact(&mut body, &secrets);
             let err = Error::from_response(status.as_u16(), request_id, &body)
                 .with_retry_after(retry_after);
-            if status == reqwest::StatusCode::UNAUTHORIZED {
-                if let Some(auth) = auth {
-                    let rejection = Rejection {
-                        status: status.as_u16(),
-                        headers: &headers,
-                        body: &body,
-                    };
-                    if may_reauthorize && auth.unauthorized(&rejection).await.map_err(failed)? {
-                        return Err(Failed::Error {
-                            err,
-                            reauthorized: true,
-                        });
-                    }
-                    let hint = auth.hint(&rejection);
-                    return Err(failed(err.with_hint(hint)));
-                }
-            }
-            return Err(failed(err));
+            let Some(auth) = auth.filter(|_| status == reqwest::StatusCode::UNAUTHORIZED) else {
+                return Err(failed(err));
+            };
+            let rejection = Rejection {
+                status: status.as_u16(),
+                headers: &headers,
+                body: &body,
+            };
+            return Err(rejected(auth, &rejection, may_reauthorize, err).await);
         }
         body::read_body(response, self.inner.body_limit, |body| {
             read(Response {
@@ -312,6 +297,69 @@ impl Pipeline {
         })
         .await
         .map_err(|err| failed(err.with_request_id(request_id)))
+    }
+}
+
+/// What a redirect answer leads to: the same-origin target to follow, or an error (the
+/// credentials go only to the configured endpoint).
+fn redirect(
+    request: &Request,
+    url: &Url,
+    status: reqwest::StatusCode,
+    headers: &HeaderMap,
+    request_id: Option<String>,
+) -> Failed {
+    let location = headers
+        .get(LOCATION)
+        .and_then(|location| location.to_str().ok());
+    let target = location.and_then(|location| url.join(location).ok());
+    if let Some(target) =
+        target.filter(|target| request.follow_redirects && target.origin() == url.origin())
+    {
+        return Failed::Redirect(target);
+    }
+    Failed::Error {
+        err: Error::api(
+            status.as_u16(),
+            request_id,
+            format!(
+                "redirect to {} not followed: credentials are only sent to the configured endpoint",
+                location.unwrap_or("nowhere")
+            ),
+        ),
+        reauthorized: false,
+    }
+}
+
+/// A 401 shown to the authorizer: retried once if it renewed its credentials, else the
+/// error with the authorizer's hint.
+async fn rejected(
+    auth: &dyn Authorizer,
+    rejection: &Rejection<'_>,
+    may_reauthorize: bool,
+    err: Error,
+) -> Failed {
+    if may_reauthorize {
+        match auth.unauthorized(rejection).await {
+            Ok(true) => {
+                return Failed::Error {
+                    err,
+                    reauthorized: true,
+                };
+            }
+            Ok(false) => {}
+            Err(failure) => {
+                return Failed::Error {
+                    err: failure,
+                    reauthorized: false,
+                };
+            }
+        }
+    }
+    let hint = auth.hint(rejection);
+    Failed::Error {
+        err: err.with_hint(hint),
+        reauthorized: false,
     }
 }
 

@@ -25,8 +25,12 @@
 mod config;
 mod credentials_file;
 mod discovery;
+mod estate;
 mod region;
 
 pub use crate::auth::huawei::{AkSkSigner, Credentials};
 pub use config::HuaweiConfig;
+pub use estate::{
+    AccountProject, HuaweiEstate, ProjectSelection, SkipReason, SkippedProject, select_projects,
+};
 pub use region::{Service, iam_endpoint};

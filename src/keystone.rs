@@ -33,6 +33,7 @@ mod catalog;
 mod clouds_yaml;
 mod config;
 mod credentials;
+mod estate;
 mod settings;
 mod token;
 
@@ -42,5 +43,6 @@ pub use catalog::{
     Catalog, CatalogEndpoint, CatalogService, EndpointFilter, Interface, VolumeEndpoint,
 };
 pub use credentials::{Domain, Project, Secret, User};
+pub use estate::{KeystoneProject, OpenStackEstate};
 pub use settings::OpenStackConfig;
 pub use token::TokenInfo;

@@ -74,6 +74,7 @@
 //! | keystone | (feature `keystone`) [`KeystoneAuth`] and [`OpenStackConfig`]: tokens and endpoints from Keystone, `OS_*` and `clouds.yaml` |
 //! | pager | the generic walk: next links or last ids, loop guard, vanished markers, prefetch, cancellation; [`ItemStream`], [`PageStream`] |
 //! | query | the listing layer: [`Listing`] (paging settings shared by every collection, filters and the age window as data), and per collection its filters: [`ListBackups`] (VBS / Cinder, `client.backups()`, with age windows: [`created_before`](ListBackups::created_before), [`created_after`](ListBackups::created_after)), [`ListCbrBackups`] (Huawei CBR, `client.cbr_backups()`: `marker` = the last id until an empty page, no next links), [`ListVolumes`] (Cinder / Huawei EVS volumes, `client.volumes()`) |
+//! | estate | many scopes as one walk: [`ScopeSet`] of [`Scope`]s (service, region, project), [`EstateStream`] of [`Scoped`] items, one [`ScopeOutcome`] per scope, a serde [`Checkpoint`]; one [`RequestBudget`] over every client |
 //! | blocking | (feature `blocking`) [`BlockingIter`]: [`Listing::blocking`], a plain iterator over any listing, owning its runtime |
 //!
 //! # Features
@@ -101,6 +102,7 @@ mod cursor;
 #[cfg(any(feature = "keystone", feature = "huawei"))]
 mod environment;
 mod error;
+mod estate;
 mod http;
 #[cfg(feature = "huawei")]
 #[cfg_attr(docsrs, doc(cfg(feature = "huawei")))]
@@ -120,7 +122,11 @@ pub use blocking::BlockingIter;
 pub use client::{Client, ClientBuilder};
 pub use cursor::Cursor;
 pub use error::{Error, ErrorKind, Result};
-pub use http::{HttpOptions, RetryPolicy};
+pub use estate::{
+    BackupService, Checkpoint, EstateBackup, EstateStream, Resumable, Scope, ScopeOutcome,
+    ScopeResult, ScopeSet, Scoped,
+};
+pub use http::{HttpOptions, RequestBudget, RetryPolicy};
 #[cfg(feature = "huawei")]
 #[cfg_attr(docsrs, doc(cfg(feature = "huawei")))]
 pub use huawei::{AkSkSigner, HuaweiConfig};

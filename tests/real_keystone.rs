@@ -905,7 +905,8 @@ async fn every_token_revoked_mid_walk_is_one_401_one_reauthentication_exactly_on
 
     let mut stream = client.backups().page_size(500).prefetch(0).stream();
     let mut seen = Vec::new();
-    for _ in 0..500 {
+    // Page 1's first 499: its 500th is page 2's marker, handed out only with page 2.
+    for _ in 0..499 {
         seen.push(stream.next().await.unwrap().unwrap().id);
     }
 
@@ -986,4 +987,66 @@ async fn a_non_admins_whole_cloud_listing_ends_with_a_clear_error() {
         .expect_err("a non-admin cannot list the whole cloud");
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("ignored all_tenants"), "{err}");
+}
+
+/// Issue 17 against Keystone 30 and a Keystone-validated Cinder: dave is a member of three
+/// projects; the estate lists them from `/v3/auth/projects`, scopes a token to each from
+/// the same password, and walks each project with its own token (Cinder refuses a token
+/// scoped elsewhere with 400 "Malformed request url", so three complete scopes prove it).
+#[tokio::test]
+#[ignore = "needs a running real Keystone: see scripts/real-keystone.sh"]
+async fn a_user_in_three_projects_walks_all_three_each_with_its_own_token() {
+    let _turn = SERIAL.lock().await;
+    let real = real();
+    let config = OpenStackConfig::from_env_vars([
+        ("OS_AUTH_URL", real.auth_url.clone()),
+        ("OS_USERNAME", var("REAL_KEYSTONE_ESTATE_USER")),
+        ("OS_USER_DOMAIN_ID", "default".to_owned()),
+        ("OS_PASSWORD", var("REAL_KEYSTONE_ESTATE_PASSWORD")),
+        ("OS_REGION_NAME", "RegionOne".to_owned()),
+    ]);
+    let estate = config.estate().await.expect("every project dave reaches");
+    let mut reached: Vec<String> = estate
+        .scopes
+        .iter()
+        .map(|(scope, client)| {
+            assert_eq!(client.project_id(), scope.project_id);
+            scope.project_id.clone()
+        })
+        .collect();
+    reached.sort();
+    let mut expected: Vec<String> = var("REAL_KEYSTONE_ESTATE_PROJECT_IDS")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    expected.sort();
+    assert_eq!(reached, expected);
+
+    let set = estate.scopes.into_iter().fold(
+        vbs_backups::ScopeSet::<vbs_backups::BackupSummary>::new(),
+        |set, (scope, client)| set.add(scope, client, |c| c.backups()),
+    );
+    let mut stream = set.stream();
+    let mut listed: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    while let Some(next) = stream.next().await {
+        let backup = next.unwrap_or_else(|failed| panic!("{}: {}", failed.scope, failed.item));
+        listed
+            .entry(backup.scope.project_id.clone())
+            .or_default()
+            .push(backup.item.id);
+    }
+    let outcomes = stream.outcomes();
+    assert_eq!(outcomes.len(), 3);
+    assert!(
+        outcomes.iter().all(|outcome| outcome.is_complete()),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        listed.remove(&real.project_id).unwrap_or_default(),
+        truth_ids()
+    );
+    assert!(
+        listed.values().all(Vec::is_empty),
+        "the two new projects hold no backups"
+    );
 }

@@ -377,3 +377,108 @@ async fn cursors_without_a_window_keep_format_one() {
     assert_eq!(json["format"], 1);
     assert!(json.get("window").is_none());
 }
+
+/// Issue 15, defect 4: a window that leaves whole pages out, ended by an error after them,
+/// resumes after what it read, not before it, so a walk that fits its `max_pages` still
+/// fits when resumed (the cursor used to count those pages and restart before them).
+#[tokio::test]
+async fn a_window_walk_resumed_after_pages_it_filtered_out_still_fits_its_page_budget() {
+    let server = server(40).await;
+    let oldest_first = server.backups_sorted("created_at:asc").unwrap();
+    let bound = created(&oldest_first[10]);
+    let expected: Vec<String> = server
+        .backups()
+        .iter()
+        .filter(|backup| created(backup) < bound)
+        .map(|backup| backup.id.clone())
+        .collect();
+    let client = builder(&server)
+        .retry_policy(vbs_backups::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    // Newest first, so the window is a filter: the first pages hold nothing of it.
+    let listing = || {
+        client
+            .backups()
+            .detail()
+            .sort(SortKey::CreatedAt, SortDir::Desc)
+            .created_before(bound)
+            .page_size(5)
+            .max_pages(9)
+            .prefetch(0)
+    };
+    assert_eq!(
+        collect(listing()).await,
+        expected,
+        "eight pages and the empty one fit"
+    );
+
+    // The same walk, failing on page 7 after six pages the window emptied.
+    for _ in 0..6 {
+        server.push_response(vbs_backups_testing::CannedResponse::passthrough());
+    }
+    server.push_response(vbs_backups_testing::CannedResponse::json(503, "{}"));
+    let err = listing()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("page 7 fails");
+    assert_eq!(err.status(), Some(503));
+    let cursor: Cursor = err.cursor().unwrap().to_token().parse().unwrap();
+    let rest = collect(client.resume_detail(cursor).unwrap().prefetch(0)).await;
+    assert_eq!(
+        rest, expected,
+        "resumed after the pages read, within the budget"
+    );
+}
+
+/// Issue 15, defect 2: a server that ignores `sort` (newest first) cannot be caught on a
+/// first page of one backup, or of backups created at one time, all past the bound: the
+/// walk reads on until the order shows, and the server's order ends it with an error
+/// instead of an empty, silent end.
+#[tokio::test]
+async fn a_window_does_not_end_early_on_a_first_page_that_cannot_show_the_order() {
+    let server = server(0).await;
+    let page = |items: &[(&str, &str)], marker: Option<&str>| {
+        let backups: Vec<_> = items
+            .iter()
+            .map(|(id, at)| serde_json::json!({"id": id, "status": "available", "created_at": at}))
+            .collect();
+        let links: Vec<_> = marker
+            .map(|m| serde_json::json!({"rel": "next", "href": format!("backups/detail?marker={m}")}))
+            .into_iter()
+            .collect();
+        serde_json::json!({"backups": backups, "backups_links": links}).to_string()
+    };
+    let bound = time("2024-01-01T10:00:00");
+    for first in [
+        vec![("new", "2024-01-03T00:00:00.000000")],
+        vec![
+            ("tie1", "2024-01-03T00:00:00.000000"),
+            ("tie2", "2024-01-03T00:00:00.000000"),
+        ],
+    ] {
+        server.clear_requests();
+        let last = first.last().unwrap().0;
+        server.push_response(vbs_backups_testing::CannedResponse::json(
+            200,
+            page(&first, Some(last)),
+        ));
+        server.push_response(vbs_backups_testing::CannedResponse::json(
+            200,
+            page(&[("old", "2024-01-01T00:00:00.000000")], None),
+        ));
+        let err = client(&server)
+            .backups()
+            .detail()
+            .created_before(bound)
+            .page_size(u32::try_from(first.len()).unwrap())
+            .stream()
+            .try_collect::<Vec<_>>()
+            .await
+            .expect_err("the server's order shows on page 2");
+        assert_eq!(err.kind(), ErrorKind::Pagination, "{err}");
+        assert!(err.to_string().contains("order"), "{err}");
+        assert_eq!(server.request_count(), 2);
+    }
+}

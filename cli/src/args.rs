@@ -69,9 +69,17 @@ pub struct GlobalArgs {
     pub region: Option<String>,
 
     /// The backup service to list: vbs (volume backups, or any OpenStack Cinder), or cbr
-    /// (Huawei Cloud Backup and Recovery, VBS's successor)
-    #[arg(long, global = true, help_heading = "Connection", value_enum, value_name = "SERVICE", default_value_t = Service::Vbs)]
-    pub service: Service,
+    /// (Huawei Cloud Backup and Recovery, VBS's successor); vbs,cbr walks both
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        value_enum,
+        value_name = "SERVICE",
+        value_delimiter = ',',
+        default_value = "vbs"
+    )]
+    pub service: Vec<Service>,
 
     /// A token to send as X-Auth-Token. With --endpoint it goes straight to the endpoint;
     /// prefer OS_AUTH_TOKEN, which other users cannot see in the process list
@@ -85,9 +93,10 @@ pub struct GlobalArgs {
     pub api_version: Option<String>,
 
     /// The clouds.yaml entry to use (./clouds.yaml, ~/.config/openstack/clouds.yaml or
-    /// /etc/openstack/clouds.yaml, or the file in OS_CLIENT_CONFIG_FILE) [env: OS_CLOUD]
-    #[arg(long, global = true, help_heading = "Connection", value_name = "CLOUD")]
-    pub os_cloud: Option<String>,
+    /// /etc/openstack/clouds.yaml, or the file in OS_CLIENT_CONFIG_FILE); given several
+    /// times, every cloud is walked as one estate [env: OS_CLOUD]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "CLOUD", action = ArgAction::Append)]
+    pub os_cloud: Vec<String>,
 
     /// The limit on each request, in seconds (or with a unit: 500ms, 30s, 2m); default 60
     #[arg(long, global = true, help_heading = "Connection", value_name = "SECONDS", value_parser = parse_timeout)]
@@ -101,6 +110,27 @@ pub struct GlobalArgs {
     /// request, -vvv HTTP connections too; replaces the progress line
     #[arg(short, long, global = true, help_heading = "Messages", action = ArgAction::Count)]
     pub verbose: u8,
+
+    /// The scope flags: regions, projects, clouds, concurrency, rate, checkpoint.
+    #[command(flatten)]
+    pub estate: crate::estate::EstateArgs,
+}
+
+impl GlobalArgs {
+    /// The service of a walk of one scope: the first `--service`.
+    pub fn service(&self) -> Service {
+        self.service.first().copied().unwrap_or_default()
+    }
+
+    /// The cloud of a walk of one scope: the first `--os-cloud`.
+    pub fn os_cloud(&self) -> Option<&String> {
+        self.os_cloud.first()
+    }
+
+    /// Whether the command walks an estate: several scopes.
+    pub fn is_estate(&self) -> bool {
+        self.estate.active(self.os_cloud.len(), self.service.len())
+    }
 }
 
 /// A `--timeout`, and how it was typed (to repeat it in a resume hint).
@@ -412,7 +442,7 @@ impl Service {
 /// Checks that the listing's flags fit `--service`: the CBR-only flags (and `--status`
 /// more than once) need CBR, and what only VBS / Cinder has is refused for CBR.
 pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String> {
-    let (only_elsewhere, service): (&[(&str, bool)], &str) = match global.service {
+    let (only_elsewhere, service): (&[(&str, bool)], &str) = match global.service() {
         Service::Vbs => (
             &[
                 ("--vault-id", list.vault_id.is_some()),
@@ -441,7 +471,11 @@ pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String>
 
 /// `stats` sums up the VBS / Cinder detail listing; CBR is not summed up yet.
 pub fn check_stats_service(global: &GlobalArgs) -> Result<(), String> {
-    match global.service {
+    if global.is_estate() {
+        // An estate's figures count CBR backups too (their resource as the volume).
+        return Ok(());
+    }
+    match global.service() {
         Service::Vbs => Ok(()),
         Service::Cbr => {
             Err("stats applies to VBS / Cinder backups only (--service vbs)".to_owned())

@@ -97,7 +97,7 @@ fn parse_max_age(text: &str) -> Result<Duration, String> {
 /// The services audited: `--services`, else the global `--service`.
 pub fn services(global: &GlobalArgs, args: &AuditArgs) -> Vec<Service> {
     let mut services = if args.services.is_empty() {
-        vec![global.service]
+        vec![global.service()]
     } else {
         args.services.clone()
     };

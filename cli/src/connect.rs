@@ -54,13 +54,17 @@ pub fn config(
 /// The flags as a configuration layer.
 pub fn flags(global: &GlobalArgs) -> OpenStackConfig {
     let mut flags = OpenStackConfig::default();
-    flags.cloud = global.os_cloud.clone();
+    flags.cloud = global.os_cloud().cloned();
     flags.endpoint_override = global.endpoint.clone();
     flags.project_id = global.project_id.clone();
     flags.token = global.token.clone().map(Into::into);
     flags.region_name = global.region.clone();
     flags.volume_api_version = global.api_version.clone();
     flags.api_timeout = global.timeout.as_ref().map(|timeout| timeout.duration);
+    flags.budget = global
+        .estate
+        .max_rate
+        .map(vbs_backups::RequestBudget::with_max_rate);
     if flags.token.is_some() && flags.endpoint_override.is_some() {
         flags.auth_type = Some("token_endpoint".to_owned());
     }
@@ -98,7 +102,7 @@ pub fn huawei_config(
     global: &GlobalArgs,
     vars: &[(String, String)],
 ) -> vbs_backups::Result<Option<HuaweiConfig>> {
-    if global.token.is_some() || global.os_cloud.is_some() {
+    if global.token.is_some() || global.os_cloud().is_some() {
         return Ok(None);
     }
     let set = |name: &str| {
@@ -118,7 +122,7 @@ pub fn huawei_config(
     if config.credentials().is_err() {
         return Ok(None);
     }
-    let mut config = config.service(match global.service {
+    let mut config = config.service(match global.service() {
         Service::Vbs => HuaweiService::Vbs,
         Service::Cbr => HuaweiService::Cbr,
     });
@@ -134,6 +138,9 @@ pub fn huawei_config(
     let mut http = HttpOptions::new().user_agent(USER_AGENT);
     if let Some(timeout) = &global.timeout {
         http = http.timeout(timeout.duration);
+    }
+    if let Some(rate) = global.estate.max_rate {
+        http = http.budget(vbs_backups::RequestBudget::with_max_rate(rate));
     }
     Ok(Some(config.http(http)))
 }
@@ -182,7 +189,7 @@ mod tests {
             ..GlobalArgs::default()
         };
         let cloud = GlobalArgs {
-            os_cloud: Some("c".into()),
+            os_cloud: vec!["c".into()],
             ..GlobalArgs::default()
         };
         assert!(!chosen(&token, &ak_sk));

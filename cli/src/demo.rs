@@ -18,9 +18,9 @@ pub fn check(global: &GlobalArgs) -> Result<(), String> {
         ("--endpoint", global.endpoint.is_some()),
         ("--project-id", global.project_id.is_some()),
         ("--token", global.token.is_some()),
-        ("--os-cloud", global.os_cloud.is_some()),
+        ("--os-cloud", global.os_cloud().is_some()),
         ("--region", global.region.is_some()),
-        ("--service cbr", global.service == Service::Cbr),
+        ("--service cbr", global.service() == Service::Cbr),
     ];
     match elsewhere.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!(

@@ -23,7 +23,7 @@ pub async fn run(global: &GlobalArgs, args: &ListArgs, ui: &Ui) -> Exit {
         after: args.after.as_deref(),
         csv_raw: args.csv_raw,
     };
-    let walked = list(&client, global.service, args, &plan, ui).await;
+    let walked = list(&client, global.service(), args, &plan, ui).await;
     if walked.exit == Exit::Ok && !walked.reader_gone && ui.progress_enabled() {
         ui.say(format_args!(
             "listed {} in {} in {:.1?}",
@@ -65,7 +65,7 @@ pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
     let Some(fields) = &args.fields else {
         return Ok(());
     };
-    match global.service {
+    match global.service() {
         Service::Vbs => output::check_fields::<BackupDetail>(fields, "VBS / Cinder backups"),
         Service::Cbr => output::check_fields::<CbrBackup>(fields, "CBR backups"),
     }

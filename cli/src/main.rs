@@ -15,6 +15,9 @@ mod args;
 mod audit;
 mod connect;
 mod demo;
+mod estate;
+mod estate_output;
+mod estate_stats;
 mod generate;
 mod histogram;
 mod list;
@@ -57,6 +60,11 @@ fn main() -> ExitCode {
     if let Err(message) = checked {
         args::usage_error(message);
     }
+    if let Some(listing) = listing.filter(|_| cli.global.is_estate()) {
+        if let Err(message) = estate::check(&cli.global, listing) {
+            args::usage_error(message);
+        }
+    }
     if let Some(listing) = listing {
         if let Err(message) = list::check(&cli.global, listing) {
             args::usage_error(message);
@@ -77,9 +85,23 @@ fn main() -> ExitCode {
     let exit = runtime.block_on(async {
         let ui = Ui::new(&cli.global);
         match &cli.command {
+            Command::List(list) if cli.global.is_estate() => {
+                estate::run_list(
+                    &cli.global,
+                    &cli.global.estate,
+                    &cli.global.os_cloud,
+                    &cli.global.service,
+                    list,
+                    &ui,
+                )
+                .await
+            }
             Command::List(list) => list::run(&cli.global, list, &ui).await,
             Command::Demo(demo) => demo::run(&cli.global, demo, &ui).await,
             Command::Completions { .. } | Command::Man => Exit::Ok,
+            Command::Stats(stats) if cli.global.is_estate() => {
+                estate_stats::run(&cli.global, stats, &ui).await
+            }
             Command::Stats(stats) => stats::run(&cli.global, stats, &ui).await,
             Command::Audit(audit) => audit::run(&cli.global, audit, &ui).await,
         }

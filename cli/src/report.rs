@@ -164,13 +164,13 @@ pub fn command_line(global: &GlobalArgs, token: Option<&str>, list: &ListArgs) -
         .iter()
         .map(|status| ("--status", Some(status.clone())));
     let valued = [
-        ("--os-cloud", global.os_cloud.clone()),
+        ("--os-cloud", global.os_cloud().cloned()),
         ("--endpoint", global.endpoint.clone()),
         ("--project-id", global.project_id.clone()),
         ("--region", global.region.clone()),
         (
             "--service",
-            (global.service != Service::default()).then(|| global.service.as_str().to_owned()),
+            (global.service() != Service::default()).then(|| global.service().as_str().to_owned()),
         ),
         ("--token", token.map(str::to_owned)),
         ("--api-version", global.api_version.clone()),

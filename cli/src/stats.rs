@@ -138,7 +138,7 @@ fn query(client: &Client, args: &StatsArgs) -> Result<Listing<BackupDetail>, Str
 
 /// What the walk has seen so far.
 #[derive(Debug, Default)]
-struct Stats {
+pub struct Stats {
     backups: u64,
     size_gib: u128,
     without_size: u64,
@@ -154,7 +154,7 @@ struct Stats {
 }
 
 impl Stats {
-    fn add(&mut self, backup: &BackupDetail) {
+    pub fn add(&mut self, backup: &BackupDetail) {
         let size = backup.size.unwrap_or(0);
         self.backups += 1;
         self.size_gib += u128::from(size);
@@ -201,7 +201,7 @@ impl Stats {
         self.by_day.entry(day).or_default().add(size);
     }
 
-    fn summary(self) -> Summary {
+    pub fn summary(self) -> Summary {
         let mut largest: Vec<VolumeTally> = self
             .by_volume
             .iter()

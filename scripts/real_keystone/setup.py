@@ -13,7 +13,8 @@ completed with:
   `default`;
 - users `alice` (default project `vbs-backups`, role member there), `bob` (member of
   `vbs-backups`, no default project), `carol` in domain `Lab` (member of `vbs-backups`),
-  and `cinder` (role service on project `service`, for keystonemiddleware);
+  `cinder` (role service on project `service`, for keystonemiddleware), and `dave`,
+  a member of `vbs-backups`, `estate-two` and `estate-three` (the estate walk);
 - services `block-storage`, `volumev3` and `volumev2` with endpoints:
     block-storage public   RegionOne  CINDER_URL/v3/%(project_id)s
     block-storage internal RegionOne  CINDER_URL/v3             (service root: no project)
@@ -34,6 +35,7 @@ import urllib.request
 USER_PASSWORD = "alice-Pa55word"
 BOB_PASSWORD = "bob-Pa55word"
 CAROL_PASSWORD = "carol-Pa55word"
+DAVE_PASSWORD = "dave-Pa55word"
 CINDER_PASSWORD = "cinder-service-Pa55word"
 
 
@@ -107,6 +109,14 @@ def main(keystone_url, admin_password, cinder_url, unreachable_url, out_env):
     for user in (alice, bob, carol):
         ks.grant(roles["member"], user["id"], project["id"])
     ks.grant(roles["service"], cinder["id"], service_project["id"])
+    # dave: a member of three projects, for the estate walk over every project he reaches.
+    dave = ks.create("users", "user", {"name": "dave", "domain_id": "default", "password": DAVE_PASSWORD})
+    estate_projects = [project] + [
+        ks.create("projects", "project", {"name": name, "domain_id": "default"})
+        for name in ("estate-two", "estate-three")
+    ]
+    for member_of in estate_projects:
+        ks.grant(roles["member"], dave["id"], member_of["id"])
     ks.grant(roles["admin"], cinder["id"], service_project["id"])
 
     def service(service_type, name):
@@ -148,6 +158,9 @@ def main(keystone_url, admin_password, cinder_url, unreachable_url, out_env):
         "ADMIN_USER_ID": admin_user["id"],
         "ADMIN_PROJECT_ID": admin_project["id"],
         "DISABLED_ENDPOINT_ID": disabled,
+        "ESTATE_USER": "dave",
+        "ESTATE_PASSWORD": DAVE_PASSWORD,
+        "ESTATE_PROJECT_IDS": ",".join(p["id"] for p in estate_projects),
     }
     with open(out_env, "w", encoding="utf-8") as out:
         for key, value in values.items():

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::RetryPolicy;
+use super::{RequestBudget, RetryPolicy};
 use crate::error::{Error, Result};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,6 +45,7 @@ pub struct HttpOptions {
     proxy: Proxy,
     retry: RetryPolicy,
     max_response_bytes: Option<usize>,
+    budget: Option<RequestBudget>,
 }
 
 /// Where requests go through.
@@ -152,6 +153,21 @@ impl HttpOptions {
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = Some(limit);
         self
+    }
+
+    /// Draws every request from `budget`, shared with every other holder: a maximum
+    /// rate, and a slow-down for all when one is throttled; see [`RequestBudget`].
+    ///
+    /// ```
+    /// let http = vbs_backups::HttpOptions::new().budget(vbs_backups::RequestBudget::with_max_rate(10));
+    /// ```
+    pub fn budget(mut self, budget: RequestBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    pub(crate) fn request_budget(&self) -> Option<&RequestBudget> {
+        self.budget.as_ref()
     }
 
     pub(crate) fn retry(&self) -> &RetryPolicy {

@@ -382,6 +382,18 @@ impl HuaweiConfig {
         self
     }
 
+    /// Draws every request (IAM's and the client's) from `budget`; shorthand for
+    /// [`HttpOptions::budget`] on the settings made so far.
+    ///
+    /// ```
+    /// let config = vbs_backups::huawei::HuaweiConfig::new()
+    ///     .budget(vbs_backups::RequestBudget::with_max_rate(10));
+    /// ```
+    pub fn budget(mut self, budget: crate::RequestBudget) -> Self {
+        self.http = Some(self.http.take().unwrap_or_default().budget(budget));
+        self
+    }
+
     /// The region set, if any.
     ///
     /// ```
@@ -547,7 +559,7 @@ impl HuaweiConfig {
     pub async fn connect(&self) -> Result<Client> {
         let credentials = self.credentials()?;
         let endpoint = self.service_endpoint()?;
-        let pipeline = Pipeline::new(self.http.clone().unwrap_or_default(), None)?;
+        let pipeline = self.pipeline()?;
         let signer = AkSkSigner::new(credentials);
         let project_id = match self.project_id.as_deref().map(str::trim) {
             Some(project_id) if !project_id.is_empty() => project_id.to_owned(),
@@ -564,6 +576,26 @@ impl HuaweiConfig {
             .authorizer(signer.project_id(&project_id))
             .inherit_pipeline(pipeline)
             .build()
+    }
+}
+
+impl HuaweiConfig {
+    /// The pipeline IAM's requests and the clients' share.
+    pub(super) fn pipeline(&self) -> Result<Pipeline> {
+        Pipeline::new(self.http.clone().unwrap_or_default(), None)
+    }
+
+    /// IAM for an estate: the one set, else the region's, else the global one.
+    pub(super) fn estate_iam(&self) -> String {
+        match (&self.iam_endpoint, self.region_checked()) {
+            (Some(iam), _) => iam.trim().to_owned(),
+            (None, Ok(region)) => region::iam_endpoint(region),
+            (None, Err(_)) => region::GLOBAL_IAM.to_owned(),
+        }
+    }
+
+    pub(super) fn has_explicit_endpoint(&self) -> bool {
+        self.endpoint.is_some()
     }
 }
 

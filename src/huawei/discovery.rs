@@ -23,9 +23,16 @@ struct Project {
     name: String,
 }
 
-/// `{iam}/v3/projects?name={region}`; an IAM endpoint given with `/v3` keeps it once, and
-/// one without a scheme is `https://` (as the Go SDK's `GetIamEndpointById` makes it).
+/// `{iam}/v3/projects?name={region}`; see [`iam_url`].
 pub(crate) fn projects_url(iam: &str, region: &str) -> Result<Url> {
+    let mut url = iam_url(iam, &["projects"])?;
+    url.query_pairs_mut().append_pair("name", region);
+    Ok(url)
+}
+
+/// `{iam}/v3/{path…}`; an IAM endpoint given with `/v3` keeps it once, and one without a
+/// scheme is `https://` (as the Go SDK's `GetIamEndpointById` makes it).
+pub(crate) fn iam_url(iam: &str, path: &[&str]) -> Result<Url> {
     let base = iam.trim().trim_end_matches('/');
     let base = base.strip_suffix("/v3").unwrap_or(base);
     let base = if base.contains("://") {
@@ -34,9 +41,9 @@ pub(crate) fn projects_url(iam: &str, region: &str) -> Result<Url> {
         format!("https://{base}")
     };
     let (mut url, mut segments) = parse_service_url(&base, "IAM endpoint")?;
-    segments.extend(["v3".to_owned(), "projects".to_owned()]);
+    segments.push("v3".to_owned());
+    segments.extend(path.iter().map(|segment| (*segment).to_owned()));
     url.set_path(&segments.join("/"));
-    url.query_pairs_mut().append_pair("name", region);
     Ok(url)
 }
 

@@ -131,6 +131,11 @@ struct Current {
 }
 
 impl KeystoneAuth {
+    /// The pipeline and Keystone's v3 URL, for other requests to Keystone (the project list).
+    pub(super) fn keystone_endpoint(&self) -> (&Pipeline, &Url) {
+        (&self.inner.pipeline, &self.inner.base)
+    }
+
     /// Authentication by `method` at `base` (`{auth_url}/v3`), checked by the builder.
     pub(super) fn new(
         pipeline: Pipeline,

@@ -460,6 +460,9 @@ impl OpenStackConfig {
         if let Some(cacert) = &self.cacert {
             options = options.trust_additional_ca_file(cacert);
         }
+        if let Some(budget) = &self.budget {
+            options = options.budget(budget.clone());
+        }
         options
     }
 }

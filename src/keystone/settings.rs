@@ -117,6 +117,9 @@ pub struct OpenStackConfig {
     /// The limit on each request, to Keystone and to the volume service (`api_timeout`, in
     /// seconds, in `clouds.yaml`).
     pub api_timeout: Option<Duration>,
+    /// The request budget every request draws from, Keystone's included; see
+    /// [`RequestBudget`](crate::RequestBudget). Not read from any file or variable.
+    pub budget: Option<crate::RequestBudget>,
     /// The home and XDG directories seen by `from_env_vars`, for the search path.
     pub(super) dirs: Option<SearchDirs>,
 }
@@ -221,6 +224,7 @@ impl OpenStackConfig {
                 "OS_VOLUME_ENDPOINT_OVERRIDE",
             ]),
             api_timeout: None,
+            budget: None,
             dirs: Some(SearchDirs {
                 home: path(&["HOME"]),
                 xdg_config_home: path(&["XDG_CONFIG_HOME"]),
@@ -291,6 +295,7 @@ impl OpenStackConfig {
             volume_api_version: overrides.volume_api_version.or(self.volume_api_version),
             endpoint_override: overrides.endpoint_override.or(self.endpoint_override),
             api_timeout: overrides.api_timeout.or(self.api_timeout),
+            budget: overrides.budget.or(self.budget),
             dirs: overrides.dirs.or(self.dirs),
         }
     }

@@ -244,18 +244,41 @@ impl<T: Listed> WalkState<T> {
             Verdict::GoOn => self.follow(request, next_link.as_ref(), received, count),
         };
         let next = self.still_skipping(next);
-        // The item the next request names must not reach the consumer before it is sent.
-        // (When `max_pages` forbids that request, nothing is held back for it.)
+        let walked = self.hand_out(
+            Page {
+                items,
+                next_link,
+                count,
+                number,
+            },
+            &next,
+            tail,
+            truncated,
+        );
+        Ok((walked, next))
+    }
+
+    /// What of a page taken in reaches the consumer: the item held back for the last
+    /// request first, then the page's, less the one the next request names (it must not
+    /// reach the consumer before that request is sent; when `max_pages` forbids that
+    /// request, nothing is held back for it). Moves the walk's position past the page.
+    fn hand_out(
+        &mut self,
+        mut page: Page<T>,
+        next: &Next,
+        tail: Tail,
+        truncated: bool,
+    ) -> Walked<T> {
         let will_ask = self
             .walk
             .paging
             .max_pages
             .is_none_or(|max| self.number < max);
-        let held_now = match (&next, items.last()) {
+        let held_now = match (next, page.items.last()) {
             (Next::Continue, Some(last))
                 if will_ask && self.marker.as_deref() == Some(last.marker()) =>
             {
-                items.pop()
+                page.items.pop()
             }
             _ => None,
         };
@@ -263,23 +286,18 @@ impl<T: Listed> WalkState<T> {
         if let Some((id, created_at)) = &passed {
             self.move_position(id, *created_at);
         }
-        let passed = passed.filter(|(id, _)| items.last().is_none_or(|last| last.marker() != id));
-        if !items.is_empty() || held_now.is_some() || passed.is_some() {
+        let passed =
+            passed.filter(|(id, _)| page.items.last().is_none_or(|last| last.marker() != id));
+        if !page.items.is_empty() || held_now.is_some() || passed.is_some() {
             self.restarts_without_progress = 0;
             self.resume_next = None;
         }
         if let Some(earlier) = self.held.take() {
-            items.insert(0, earlier);
+            page.items.insert(0, earlier);
         }
         let held = held_now.as_ref().map(|item| item.marker().to_owned());
         self.held = held_now;
-        let page = Page {
-            items,
-            next_link,
-            count,
-            number,
-        };
-        Ok((Walked { page, passed, held }, next))
+        Walked { page, passed, held }
     }
 
     /// Fails on a page that holds items handed out already: a server that answered a
@@ -641,5 +659,181 @@ mod tests {
         assert_eq!(ids, ["x", "y", "z"]);
         overwrite_ids(&mut ids, ["p"].into_iter());
         assert_eq!(ids, ["p"]);
+    }
+
+    use crate::client::Client;
+    use crate::cursor::Window;
+    use crate::error::ErrorKind;
+    use crate::model::{BackupDetail, BackupSummary, Link};
+    use crate::pager::{Collection, Paging, Walk};
+
+    fn walk_of<T: Listed>(paging: Paging) -> Walk {
+        Walk {
+            client: Client::builder()
+                .endpoint("http://127.0.0.1:8776/v3/p")
+                .build()
+                .expect("a client"),
+            collection: Collection::of::<T>(),
+            unsendable: None,
+            filters: Vec::new(),
+            window: Window::default(),
+            stop: None,
+            paging,
+        }
+    }
+
+    fn paging(page_size: u32) -> Paging {
+        Paging {
+            page_size,
+            ..Paging::default()
+        }
+    }
+
+    /// A page of summaries with these ids, linking on after its last one if `more`.
+    fn summaries(ids: &[&str], more: bool) -> Page<BackupSummary> {
+        Page {
+            items: ids.iter().map(|id| BackupSummary::new(*id, None)).collect(),
+            next_link: more.then(|| {
+                Link::new(
+                    "next",
+                    format!("backups?marker={}", ids.last().unwrap_or(&"")),
+                )
+            }),
+            count: None,
+            number: 0,
+        }
+    }
+
+    /// A page of details, `(id, minute)` each, newest first as Cinder sends them.
+    fn details(items: &[(&str, u32)], more: bool) -> Page<BackupDetail> {
+        Page {
+            items: items
+                .iter()
+                .map(|(id, minute)| {
+                    serde_json::from_value(serde_json::json!({
+                        "id": id,
+                        "status": "available",
+                        "created_at": format!("2024-01-01T00:{minute:02}:00.000000"),
+                    }))
+                    .expect("a backup")
+                })
+                .collect(),
+            next_link: items
+                .last()
+                .filter(|_| more)
+                .map(|(id, _)| Link::new("next", format!("backups/detail?marker={id}"))),
+            count: None,
+            number: 0,
+        }
+    }
+
+    fn ids<T: Listed>(walked: &Walked<T>) -> Vec<&str> {
+        walked.page.items.iter().map(Listed::marker).collect()
+    }
+
+    #[test]
+    fn the_marker_of_the_next_request_comes_with_the_next_page() {
+        let mut state =
+            WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging(3))).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        assert_eq!(first.marker, None);
+        let (walked, next) = state
+            .advance(&first, summaries(&["a", "b", "c"], true))
+            .expect("a page");
+        assert_eq!(ids(&walked), ["a", "b"]);
+        assert_eq!(walked.held.as_deref(), Some("c"));
+        assert!(matches!(next, Next::Continue));
+        let second = state.next_request().expect("ok").expect("a request");
+        assert_eq!(second.marker.as_deref(), Some("c"));
+        assert!(
+            second.url.as_str().ends_with("limit=3&marker=c"),
+            "{}",
+            second.url
+        );
+        let (walked, next) = state
+            .advance(&second, summaries(&["d"], false))
+            .expect("a page");
+        assert_eq!(
+            ids(&walked),
+            ["c", "d"],
+            "the held item first, then the last page whole"
+        );
+        assert!(matches!(next, Next::End));
+    }
+
+    #[test]
+    fn a_page_repeating_what_was_handed_out_is_refused_before_anything_of_it() {
+        let mut state =
+            WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging(2))).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        state
+            .advance(&first, summaries(&["a", "b"], true))
+            .expect("a page");
+        let second = state.next_request().expect("ok").expect("a request");
+        // A server that does not know marker `b` and starts over.
+        let err = state
+            .advance(&second, summaries(&["a", "b"], true))
+            .expect_err("a repeat");
+        assert_eq!(err.kind(), ErrorKind::Pagination);
+        assert!(err.to_string().contains("passed already"), "{err}");
+    }
+
+    #[test]
+    fn a_lost_marker_steps_back_then_restarts_at_the_top_skipping_by_position() {
+        let mut state =
+            WalkState::<BackupDetail>::new(walk_of::<BackupDetail>(paging(3))).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        let (walked, _) = state
+            .advance(&first, details(&[("a", 9), ("b", 8), ("c", 7)], true))
+            .expect("a page");
+        assert_eq!(ids(&walked), ["a", "b"]);
+        let second = state.next_request().expect("ok").expect("a request");
+        let missing = Error::from_response(
+            404,
+            None,
+            br#"{"itemNotFound": {"code": 404, "message": "Backup c could not be found."}}"#,
+        );
+        let (vanished, candidates, missing) =
+            state.lost_marker(&second, missing).expect("recoverable");
+        assert_eq!(vanished, "c");
+        assert_eq!(candidates, ["b", "a"], "newest first");
+        // Both are gone too (deleted by whoever deleted `c`): back to the top.
+        let restart = state
+            .restart(&second, &vanished, 2, missing)
+            .expect("a restart");
+        assert_eq!(restart.marker, None);
+        // The top of the listing: what was handed out and survived is skipped by position;
+        // `c`, held back and deleted, is not handed out.
+        let (walked, next) = state
+            .advance(
+                &restart,
+                details(&[("new", 10), ("b", 8), ("d", 6), ("e", 5)], false),
+            )
+            .expect("a page");
+        assert_eq!(ids(&walked), ["d", "e"]);
+        assert!(matches!(next, Next::End));
+    }
+
+    #[test]
+    fn a_summary_walk_that_lost_every_id_says_it_cannot_tell_where_it_stood() {
+        let mut state =
+            WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging(3))).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        state
+            .advance(&first, summaries(&["a", "b", "c"], true))
+            .expect("a page");
+        let second = state.next_request().expect("ok").expect("a request");
+        let missing = Error::from_response(
+            404,
+            None,
+            br#"{"itemNotFound": {"code": 404, "message": "Backup c could not be found."}}"#,
+        );
+        let (vanished, candidates, missing) =
+            state.lost_marker(&second, missing).expect("recoverable");
+        let err = state
+            .restart(&second, &vanished, candidates.len(), missing)
+            .expect_err("no position");
+        assert!(err.to_string().contains("none of the 2 backups"), "{err}");
+        assert!(!err.to_string().contains("  "), "one clean line: {err}");
     }
 }

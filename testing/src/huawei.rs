@@ -43,6 +43,10 @@ pub struct HuaweiGateway {
     clock_offset_secs: i64,
     /// IAM's projects, `(name, id)`; `None`: the server's project named [`DEFAULT_HUAWEI_REGION`].
     projects: Option<Vec<(String, String)>>,
+    /// Ids of IAM's projects listed as disabled.
+    disabled: Vec<String>,
+    /// A request limit shared with the other servers of one account.
+    account_limit: Option<crate::AccountLimit>,
 }
 
 impl HuaweiGateway {
@@ -58,6 +62,8 @@ impl HuaweiGateway {
             security_token: None,
             clock_offset_secs: 0,
             projects: None,
+            disabled: Vec::new(),
+            account_limit: None,
         }
     }
 
@@ -98,6 +104,35 @@ impl HuaweiGateway {
         self.projects
             .get_or_insert_with(Vec::new)
             .push((name.into(), id.into()));
+        self
+    }
+
+    /// Adds a project that IAM lists as disabled (`"enabled": false`).
+    ///
+    /// ```
+    /// let gateway = vbs_backups_testing::HuaweiGateway::new("AK", "SK").disabled_project("cn-north-4_old", "p9");
+    /// ```
+    #[must_use]
+    pub fn disabled_project(mut self, name: impl Into<String>, id: impl Into<String>) -> Self {
+        let id = id.into();
+        self.disabled.push(id.clone());
+        self.project(name, id)
+    }
+
+    /// Throttles with `APIGW.0308` every signed request over `limit`, which other
+    /// gateways of the same account share: the per-account flow control of Huawei's API
+    /// gateway.
+    ///
+    /// ```
+    /// use vbs_backups_testing::{AccountLimit, HuaweiGateway};
+    ///
+    /// let limit = AccountLimit::per_second(20);
+    /// let vbs = HuaweiGateway::new("AK", "SK").account_limit(limit.clone());
+    /// let cbr = HuaweiGateway::new("AK", "SK").account_limit(limit);
+    /// ```
+    #[must_use]
+    pub fn account_limit(mut self, limit: crate::AccountLimit) -> Self {
+        self.account_limit = Some(limit);
         self
     }
 
@@ -173,7 +208,12 @@ impl Gateway {
                 left.checked_sub(1)
             })
             .is_ok();
-        if throttled {
+        let over_account_limit = self
+            .settings
+            .account_limit
+            .as_ref()
+            .is_some_and(|limit| !limit.admit());
+        if throttled || over_account_limit {
             return Verdict::Answer(self.error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "APIGW.0308",
@@ -288,7 +328,7 @@ impl Gateway {
                     "id": id,
                     "name": name,
                     "domain_id": "d0a6d9fe1c2f4a3ba5f7e8c9b0a1d2e3",
-                    "enabled": true,
+                    "enabled": !self.settings.disabled.contains(id),
                     "is_domain": false,
                     "parent_id": "d0a6d9fe1c2f4a3ba5f7e8c9b0a1d2e3",
                     "description": "",

@@ -141,6 +141,11 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod account;
+pub use account::{
+    ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountLimit, AccountProjectInfo,
+    AccountScope, FakeAccount, FakeAccountBuilder, ProjectRouter,
+};
 mod backup;
 pub use backup::FakeBackup;
 mod builder;

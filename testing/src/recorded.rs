@@ -19,6 +19,8 @@ pub struct RecordedRequest {
     pub host: Option<String>,
     /// Every header, names in lowercase, in the order received (values decoded lossily).
     pub headers: Vec<(String, String)>,
+    /// When the server received it: for counting requests per second.
+    pub received: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -118,5 +120,6 @@ pub(crate) fn record(parts: &Parts) -> RecordedRequest {
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), text(value)))
             .collect(),
+        received: std::time::Instant::now(),
     }
 }

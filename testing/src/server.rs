@@ -638,7 +638,8 @@ fn dated(mut response: Response, gateway: &Gateway) -> Response {
     response
 }
 
-/// Whether the request is IAM's project list, `GET [prefix]/v3/projects`.
+/// Whether the request is IAM's project list, `GET [prefix]/v3/projects` or the
+/// account's, `GET [prefix]/v3/auth/projects`.
 fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
     parts.method == Method::GET
         && parts
@@ -647,7 +648,8 @@ fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
             .strip_prefix(prefix)
             .unwrap_or(parts.uri.path())
             .trim_end_matches('/')
-            == "/v3/projects"
+            .strip_prefix("/v3")
+            .is_some_and(|path| path == "/projects" || path == "/auth/projects")
 }
 
 async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Response {

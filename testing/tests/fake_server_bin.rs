@@ -196,3 +196,37 @@ fn bad_arguments_exit_with_usage() {
     );
     assert!(stderr.contains("Usage: vbs-fake-server"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_whole_huawei_account_prints_its_variables_and_the_estate_command() {
+    // AK, SK, IAM, VBS and CBR of each of 2 regions, and the command.
+    let (_running, printed) = start(&["--huawei", "--regions", "2", "--backups", "3"], 8);
+    assert_eq!(
+        printed["HUAWEICLOUD_SDK_AK"],
+        vbs_backups_testing::ACCOUNT_ACCESS_KEY
+    );
+    for region in ["CN_NORTH_4", "CN_EAST_3"] {
+        for service in ["VBS", "CBR"] {
+            let endpoint = &printed[&format!("HUAWEICLOUD_SDK_REGION_{service}_{region}")];
+            assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+        }
+    }
+    let command = &printed["command"];
+    assert!(command.starts_with("env HUAWEICLOUD_SDK_AK="), "{command}");
+    assert!(
+        command.ends_with("vbs-backups --all-regions --service vbs,cbr list"),
+        "{command}"
+    );
+    // IAM answers (unsigned requests are refused: it is a gateway).
+    let iam = &printed["HUAWEICLOUD_SDK_IAM_ENDPOINT"];
+    let status = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{iam}/v3/auth/projects"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+}

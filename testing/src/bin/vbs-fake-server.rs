@@ -15,9 +15,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use vbs_backups_testing::{
-    DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_HUAWEI_REGION, DEFAULT_MAX_LIMIT,
-    DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_SPARE_VOLUMES, DEFAULT_USER_NAME,
-    FakeKeystone, FakeServer, HuaweiGateway,
+    ACCOUNT_REGIONS, DEFAULT_BACKUPS, DEFAULT_DOMAIN_NAME, DEFAULT_HUAWEI_REGION,
+    DEFAULT_MAX_LIMIT, DEFAULT_PASSWORD, DEFAULT_PROJECT_NAME, DEFAULT_SEED, DEFAULT_SPARE_VOLUMES,
+    DEFAULT_USER_NAME, FakeAccount, FakeKeystone, FakeServer, HuaweiGateway,
 };
 
 /// The access key the `--huawei` gateway accepts.
@@ -52,6 +52,11 @@ Options:
   --volumes <N>        volumes never backed up, listed (GET /{v2|v3}/{project_id}/volumes/detail)
                        beside three of the backups' four volumes (the fourth was deleted)
                        [default: 2]
+  --regions <N>        with --huawei: a whole account instead: IAM listing a project in
+                       each of N regions (1 to 8), a sub-project, MOS and a disabled
+                       project, and each region's VBS and CBR endpoints
+  --account-limit <R>  with --regions: throttle (APIGW.0308) requests over R a second,
+                       counted over the whole account
   -h, --help           print this help
 
 Prints one key=value per line: endpoint, project_id, token (empty with --no-auth), and with
@@ -75,6 +80,8 @@ struct Args {
     other_projects: usize,
     non_admin: bool,
     spare_volumes: usize,
+    regions: usize,
+    account_limit: Option<u32>,
 }
 
 /// What to do after parsing.
@@ -100,6 +107,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
         other_projects: 0,
         non_admin: false,
         spare_volumes: DEFAULT_SPARE_VOLUMES,
+        regions: 0,
+        account_limit: None,
     };
     while let Some(arg) = args.next() {
         // `--flag=value` or `--flag value`.
@@ -138,6 +147,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
             }
             "--non-admin" => parsed.non_admin = true,
             "--volumes" => parsed.spare_volumes = number("--volumes", value("--volumes")?)?,
+            "--regions" => parsed.regions = number("--regions", value("--regions")?)?,
+            "--account-limit" => {
+                parsed.account_limit = Some(number("--account-limit", value("--account-limit")?)?);
+            }
             "--clock-offset" => {
                 parsed.clock_offset = number("--clock-offset", value("--clock-offset")?)?;
             }
@@ -149,6 +162,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
     }
     if parsed.huawei && (parsed.no_auth || parsed.token.is_some()) {
         return Err("--huawei checks AK/SK signatures: no --token or --no-auth".to_owned());
+    }
+    if parsed.regions > 0 && !parsed.huawei {
+        return Err("--regions is a Huawei account: add --huawei".to_owned());
+    }
+    if parsed.regions > ACCOUNT_REGIONS.len() {
+        return Err(format!("--regions: at most {}", ACCOUNT_REGIONS.len()));
+    }
+    if parsed.account_limit.is_some() && parsed.regions == 0 {
+        return Err("--account-limit is the limit of a --regions account".to_owned());
     }
     if parsed.clock_offset != 0 && !parsed.huawei {
         return Err("--clock-offset is the clock of the --huawei gateway".to_owned());
@@ -189,6 +211,9 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> io::Result<()> {
+    if args.regions > 0 {
+        return serve_account(&args).await;
+    }
     let mut builder = FakeServer::builder()
         .backups(args.backups)
         .seed(args.seed)
@@ -257,6 +282,35 @@ async fn serve(args: Args) -> io::Result<()> {
     shutdown_signal().await
 }
 
+/// A whole Huawei account: prints its variables, one `NAME=value` a line, and the
+/// `vbs-backups` command that walks its estate.
+async fn serve_account(args: &Args) -> io::Result<()> {
+    let mut builder = FakeAccount::builder()
+        .regions(args.regions)
+        .backups(args.backups);
+    if let Some(limit) = args.account_limit {
+        builder = builder.limit(limit);
+    }
+    let account = builder.start().await?;
+    let env = account.env();
+    let mut stdout = io::stdout().lock();
+    for (name, value) in &env {
+        writeln!(stdout, "{name}={value}")?;
+    }
+    let assignments: Vec<String> = env
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    writeln!(
+        stdout,
+        "command=env {} vbs-backups --all-regions --service vbs,cbr list",
+        assignments.join(" ")
+    )?;
+    stdout.flush()?;
+    drop(stdout);
+    shutdown_signal().await
+}
+
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
 async fn shutdown_signal() -> io::Result<()> {
     #[cfg(unix)]
@@ -310,6 +364,9 @@ mod tests {
             "--no-auth --token t",
             "--huawei --token t",
             "--clock-offset 60",
+            "--regions 2",
+            "--huawei --regions 9",
+            "--huawei --account-limit 5",
             "--huawei --clock-offset soon",
         ] {
             assert!(args(line).is_err(), "{line}");

@@ -213,6 +213,40 @@ impl KeystoneState {
     }
 
     /// `GET /v3/auth/tokens`: the body of a valid subject token.
+    /// `GET /v3/auth/projects`: the projects the caller's token may be scoped to (every
+    /// project this Keystone knows: the fake gives its users a role in each).
+    fn auth_projects(&self, parts: &Parts) -> Result<Response, Refusal> {
+        let caller = parts
+            .headers
+            .get("x-auth-token")
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .ok_or_else(Refusal::unauthorized)?;
+        self.token_identity(caller)
+            .ok_or_else(Refusal::unauthorized)?;
+        let root = self.root();
+        let projects: Vec<Value> = self
+            .settings
+            .projects
+            .iter()
+            .map(|project| {
+                serde_json::json!({
+                    "id": project.id,
+                    "name": project.name,
+                    "domain_id": project.domain_id,
+                    "enabled": true,
+                    "is_domain": false,
+                    "links": {"self": format!("{root}/v3/projects/{}", project.id)},
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "projects": projects,
+            "links": {"self": format!("{root}/v3/auth/projects"), "next": null, "previous": null},
+        });
+        Ok(json_response(StatusCode::OK, &body))
+    }
+
     fn validate(&self, parts: &Parts) -> Result<Response, Refusal> {
         let header = |name: &str| {
             parts
@@ -608,8 +642,11 @@ async fn respond(State(shared): State<Arc<KeystoneState>>, request: Request) -> 
     shared.lock().log.push(recorded::record(&parts));
     let root = shared.root();
     let tokens_path = format!("{}/v3/auth/tokens", shared.settings.prefix);
+    let projects_path = format!("{}/v3/auth/projects", shared.settings.prefix);
     let path = parts.uri.path().trim_end_matches('/');
-    let result = if path != tokens_path {
+    let result = if path == projects_path && parts.method == Method::GET {
+        shared.auth_projects(&parts)
+    } else if path != tokens_path {
         Err(Refusal::not_found("The resource could not be found."))
     } else if parts.method == Method::POST {
         match axum::body::to_bytes(body, MAX_BODY).await {

@@ -1,0 +1,490 @@
+//! `list` over an estate: every region, project and service the scope flags name, walked
+//! concurrently under one request budget, with a checkpoint file and a summary per scope.
+
+use std::io::{self, BufWriter};
+use std::path::PathBuf;
+
+use clap::Args;
+use clap::builder::RangedU64ValueParser;
+use futures::{FutureExt, StreamExt};
+use vbs_backups::huawei::Service as HuaweiService;
+use vbs_backups::{
+    BackupService, Client, EstateBackup, EstateStream, OpenStackConfig, RequestBudget, Scope,
+    ScopeSet,
+};
+
+use crate::args::{Format, GlobalArgs, ListArgs, Service};
+use crate::connect;
+use crate::estate_output::{EstateWriter, load_checkpoint, save_checkpoint, summary_line};
+use crate::report;
+use crate::ui::{Exit, Ui};
+
+/// The scope flags: which regions, projects and clouds to walk, how many at once, and
+/// how fast.
+#[derive(Args, Clone, Default, Debug)]
+pub struct EstateArgs {
+    /// Huawei Cloud: every project of these regions (R1,R2,…), sub-projects included,
+    /// from IAM
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Estate",
+        value_name = "R1,R2",
+        value_delimiter = ','
+    )]
+    pub regions: Vec<String>,
+
+    /// Huawei Cloud: every project of the account that is in a region
+    #[arg(long, global = true, help_heading = "Estate")]
+    pub all_regions: bool,
+
+    /// OpenStack: every project the credentials reach, each with its own token
+    /// (Huawei Cloud: the same as --all-regions)
+    #[arg(long, global = true, help_heading = "Estate")]
+    pub every_project: bool,
+
+    /// Scopes walked at once (default 4)
+    #[arg(long, global = true, help_heading = "Estate", value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub concurrency: Option<usize>,
+
+    /// At most R requests a second over every scope (without it, the pace only slows
+    /// when a server throttles)
+    #[arg(long, global = true, help_heading = "Estate", value_name = "R", value_parser = RangedU64ValueParser::<u32>::new().range(1..=100_000))]
+    pub max_rate: Option<u32>,
+
+    /// Where the walk's state is kept: written after every page printed, read by a rerun
+    /// (finished scopes are skipped, the others resume), removed when every scope is done
+    #[arg(long, global = true, help_heading = "Estate", value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+}
+
+impl EstateArgs {
+    /// Whether the command walks an estate rather than one scope.
+    pub fn active(&self, clouds: usize, services: usize) -> bool {
+        !self.regions.is_empty()
+            || self.all_regions
+            || self.every_project
+            || clouds > 1
+            || services > 1
+            || self.checkpoint.is_some()
+    }
+}
+
+/// Refuses what a walk of one scope has and an estate does not (yet): a starting point,
+/// limits, a window, columns of the caller's choosing, whole-cloud listings, CBR-only
+/// filters. Silently ignoring them would list something else than was asked.
+pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
+    if global.estate.every_project && !global.estate.regions.is_empty() {
+        return Err("--every-project and --regions exclude each other".to_owned());
+    }
+    if global.project_id.is_some() || global.endpoint.is_some() {
+        return Err(
+            "--project-id and --endpoint name one scope: leave them out of an estate walk"
+                .to_owned(),
+        );
+    }
+    let unsupported = [
+        ("--offset", args.offset.is_some()),
+        ("--max-items", args.max_items.is_some()),
+        ("--after", args.after.is_some()),
+        ("--resume", args.resume.is_some()),
+        ("--resume-file", args.resume_file.is_some()),
+        ("--created-before", args.created_before.is_some()),
+        ("--created-after", args.created_after.is_some()),
+        ("--fields", args.fields.is_some()),
+        ("--all-projects", args.all_projects),
+        ("--project-filter", args.project_filter.is_some()),
+        ("--count", args.count),
+        ("--vault-id", args.vault_id.is_some()),
+        ("--resource-id", args.resource_id.is_some()),
+        ("--resource-type", args.resource_type.is_some()),
+    ];
+    match unsupported.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => Err(format!(
+            "{flag} applies to one scope, not to an estate walk (--regions, --all-regions, \
+             --every-project, several --os-cloud or --service, --checkpoint); \
+             rerun with --checkpoint FILE to resume an estate"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The scopes to walk, and the projects left out (with why).
+pub struct Planned {
+    pub set: ScopeSet<EstateBackup>,
+    pub skipped: Vec<String>,
+}
+
+/// Runs `list` over the estate.
+pub async fn run_list(
+    global: &GlobalArgs,
+    estate: &EstateArgs,
+    clouds: &[String],
+    services: &[Service],
+    args: &ListArgs,
+    ui: &Ui,
+) -> Exit {
+    let Some(mut set) = scopes(global, estate, clouds, services, args, ui).await else {
+        return Exit::Failed;
+    };
+    if let Some(path) = &estate.checkpoint {
+        match load_checkpoint(path) {
+            Ok(Some(checkpoint)) => match set.resume(&checkpoint) {
+                Ok(resumed) => set = resumed,
+                Err(err) => {
+                    report::error(&err, None);
+                    return Exit::Failed;
+                }
+            },
+            Ok(None) => {}
+            Err(message) => {
+                report::stderr_line(format_args!("error: {message}"));
+                return Exit::Failed;
+            }
+        }
+    }
+    let format = args.format.unwrap_or(ui.default_format());
+    let mut stream = set.stream();
+    let save_every = args.page_size.map_or(DEFAULT_PAGE, |size| size as usize);
+    let walked = walk(
+        &mut stream,
+        estate,
+        format,
+        services.len() > 1,
+        save_every,
+        ui,
+    )
+    .await;
+    finish(&stream, estate, walked, ui)
+}
+
+/// The scope set the flags name, with `list`'s filters, under one budget; the projects
+/// left out said on stderr. `None` when it cannot be made (the error reported).
+pub async fn scopes(
+    global: &GlobalArgs,
+    estate: &EstateArgs,
+    clouds: &[String],
+    services: &[Service],
+    args: &ListArgs,
+    ui: &Ui,
+) -> Option<ScopeSet<EstateBackup>> {
+    let budget = estate
+        .max_rate
+        .map_or_else(RequestBudget::adaptive, RequestBudget::with_max_rate);
+    let planned = match plan(global, estate, clouds, services, &budget, args).await {
+        Ok(Ok(planned)) => planned,
+        Ok(Err(message)) => {
+            report::stderr_line(format_args!("error: {message}"));
+            return None;
+        }
+        Err(err) => {
+            report::error(&err, None);
+            return None;
+        }
+    };
+    for skipped in &planned.skipped {
+        ui.say(format_args!(
+            "skipped {}",
+            crate::output::printable(skipped)
+        ));
+    }
+    Some(planned.set.concurrency(estate.concurrency.unwrap_or(4)))
+}
+
+/// How the walk of the merged stream ended.
+enum Walked {
+    Done,
+    ReaderGone,
+    Interrupted,
+    Failed(String),
+}
+
+/// Prints every backup as it arrives; whenever no backup is ready at once, and after
+/// every `save_every` (a page's worth) in a row, flushes stdout and then saves the
+/// checkpoint, so that the checkpoint never claims a backup that was not written and a
+/// rerun repeats at most about a page.
+async fn walk(
+    stream: &mut EstateStream<EstateBackup>,
+    estate: &EstateArgs,
+    format: Format,
+    services: bool,
+    save_every: usize,
+    ui: &Ui,
+) -> Walked {
+    let mut writer = EstateWriter::new(BufWriter::new(io::stdout().lock()), format, services);
+    let mut interrupt = ui.interrupt();
+    let mut since_save = 0_usize;
+    loop {
+        let next = match stream.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                if let Err(walked) = save(&mut writer, stream, estate) {
+                    return walked;
+                }
+                since_save = 0;
+                tokio::select! {
+                    biased;
+                    () = interrupt.wait() => {
+                        let _ = writer.finish();
+                        return Walked::Interrupted;
+                    }
+                    next = stream.next() => next,
+                }
+            }
+        };
+        let Some(next) = next else { break };
+        if let Ok(backup) = next {
+            if let Err(err) = writer.item(&backup) {
+                return io_end(err);
+            }
+            since_save += 1;
+            if since_save >= save_every {
+                if let Err(walked) = save(&mut writer, stream, estate) {
+                    return walked;
+                }
+                since_save = 0;
+            }
+        }
+    }
+    if let Err(err) = writer.finish() {
+        return io_end(err);
+    }
+    match save(&mut writer, stream, estate) {
+        Ok(()) => Walked::Done,
+        Err(walked) => walked,
+    }
+}
+
+/// The page size when none is asked for: a checkpoint is saved at least this often.
+const DEFAULT_PAGE: usize = 1000;
+
+fn save<W: io::Write>(
+    writer: &mut EstateWriter<W>,
+    stream: &EstateStream<EstateBackup>,
+    estate: &EstateArgs,
+) -> Result<(), Walked> {
+    writer.flush().map_err(io_end)?;
+    let Some(path) = &estate.checkpoint else {
+        return Ok(());
+    };
+    save_checkpoint(path, &stream.checkpoint())
+        .map_err(|err| Walked::Failed(format!("--checkpoint {}: {err}", path.display())))
+}
+
+fn io_end(err: io::Error) -> Walked {
+    if err.kind() == io::ErrorKind::BrokenPipe {
+        Walked::ReaderGone
+    } else {
+        Walked::Failed(format!("cannot write to stdout: {err}"))
+    }
+}
+
+/// The summary per scope, the checkpoint's fate, and the exit status.
+fn finish(
+    stream: &EstateStream<EstateBackup>,
+    estate: &EstateArgs,
+    walked: Walked,
+    ui: &Ui,
+) -> Exit {
+    let outcomes = stream.outcomes();
+    for outcome in &outcomes {
+        ui.say(summary_line(outcome));
+    }
+    let complete = stream.checkpoint().is_complete();
+    match walked {
+        Walked::ReaderGone => return Exit::Ok,
+        Walked::Failed(message) => {
+            report::stderr_line(format_args!(
+                "error: {}",
+                crate::output::printable(&message)
+            ));
+            return Exit::Failed;
+        }
+        Walked::Interrupted => {
+            resume_hint(estate);
+            return Exit::Interrupted;
+        }
+        Walked::Done => {}
+    }
+    if complete {
+        if let Some(path) = &estate.checkpoint {
+            let _ = std::fs::remove_file(path);
+        }
+        return Exit::Ok;
+    }
+    let failed = outcomes.iter().filter(|o| !o.is_complete()).count();
+    report::stderr_line(format_args!(
+        "error: {failed} of {} scopes failed",
+        outcomes.len()
+    ));
+    resume_hint(estate);
+    Exit::Failed
+}
+
+fn resume_hint(estate: &EstateArgs) {
+    if estate.checkpoint.is_some() {
+        let words: Vec<String> = std::env::args().map(|word| report::quote(&word)).collect();
+        report::stderr_line(format_args!("resume with: {}", words.join(" ")));
+    } else {
+        report::stderr_line(
+            "hint: run with --checkpoint FILE to resume later with only what is left",
+        );
+    }
+}
+
+/// The scope set the flags name: a Huawei account's regions, or OpenStack clouds and
+/// their projects.
+async fn plan(
+    global: &GlobalArgs,
+    estate: &EstateArgs,
+    clouds: &[String],
+    services: &[Service],
+    budget: &RequestBudget,
+    args: &ListArgs,
+) -> vbs_backups::Result<Result<Planned, &'static str>> {
+    let vars = connect::environment();
+    if clouds.is_empty() {
+        if let Some(config) = connect::huawei_config(global, &vars)? {
+            let regions = if estate.regions.is_empty() {
+                match global.region.as_deref() {
+                    Some(region) if !estate.all_regions && !estate.every_project => {
+                        vec![region.to_owned()]
+                    }
+                    _ => Vec::new(),
+                }
+            } else {
+                estate.regions.clone()
+            };
+            let services: Vec<HuaweiService> = services
+                .iter()
+                .map(|service| match service {
+                    Service::Vbs => HuaweiService::Vbs,
+                    Service::Cbr => HuaweiService::Cbr,
+                })
+                .collect();
+            let found = config
+                .budget(budget.clone())
+                .estate(&regions, &services)
+                .await?;
+            let skipped = found
+                .skipped
+                .iter()
+                .map(|s| {
+                    format!(
+                        "project {} ({}): {}",
+                        s.project.name, s.project.id, s.reason
+                    )
+                })
+                .collect();
+            return Ok(Ok(Planned {
+                set: scope_set(found.scopes, args),
+                skipped,
+            }));
+        }
+    }
+    if services.contains(&Service::Cbr) {
+        return Ok(Err(
+            "CBR is Huawei Cloud's: walk it with AK/SK (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK)",
+        ));
+    }
+    openstack_plan(global, estate, clouds, budget, args)
+        .await
+        .map(Ok)
+}
+
+async fn openstack_plan(
+    global: &GlobalArgs,
+    estate: &EstateArgs,
+    clouds: &[String],
+    budget: &RequestBudget,
+    args: &ListArgs,
+) -> vbs_backups::Result<Planned> {
+    let clouds: Vec<Option<String>> = if clouds.is_empty() {
+        vec![None]
+    } else {
+        clouds.iter().cloned().map(Some).collect()
+    };
+    let mut scopes = Vec::new();
+    let mut skipped = Vec::new();
+    for cloud in clouds {
+        let mut flags = connect::flags(global);
+        flags.cloud = cloud.clone().or(flags.cloud);
+        flags.budget = Some(budget.clone());
+        let config: OpenStackConfig = OpenStackConfig::from_env()
+            .merge(flags)
+            .with_clouds_yaml()?;
+        if estate.every_project {
+            let found = config.estate().await?;
+            skipped.extend(
+                found
+                    .skipped
+                    .iter()
+                    .map(|p| format!("project {} ({}): disabled", p.name, p.id)),
+            );
+            scopes.extend(found.scopes);
+        } else {
+            let client = connect::connect_with(&config).await?;
+            let mut scope = Scope::new(
+                BackupService::Vbs,
+                config.region_name.clone().unwrap_or_default(),
+                client.project_id(),
+            );
+            if let Some(cloud) = &config.cloud {
+                scope = scope.cloud(cloud);
+            }
+            scopes.push((scope, client));
+        }
+    }
+    Ok(Planned {
+        set: scope_set(scopes, args),
+        skipped,
+    })
+}
+
+/// Each scope walked with `list`'s filters: VBS's detail listing, CBR's backups.
+fn scope_set(scopes: Vec<(Scope, Client)>, args: &ListArgs) -> ScopeSet<EstateBackup> {
+    let mut set = ScopeSet::new();
+    for (scope, client) in scopes {
+        let args = args.clone();
+        set = match scope.service {
+            BackupService::Cbr => set.add(scope, client, move |client| {
+                let mut query = client.cbr_backups();
+                for status in &args.status {
+                    query = query.status(status.as_str());
+                }
+                if let Some(name) = &args.name {
+                    query = query.name(name);
+                }
+                paged(query, &args)
+            }),
+            _ => set.add(scope, client, move |client| {
+                let mut query = client.backups().detail();
+                if let Some(status) = args.status.first() {
+                    query = query.status(status.as_str());
+                }
+                if let Some(name) = &args.name {
+                    query = query.name(name);
+                }
+                if let Some(volume_id) = &args.volume_id {
+                    query = query.volume_id(volume_id);
+                }
+                paged(query, &args)
+            }),
+        };
+    }
+    set
+}
+
+fn paged<T: vbs_backups::Listed>(
+    query: vbs_backups::Listing<T>,
+    args: &ListArgs,
+) -> vbs_backups::Listing<T> {
+    let query = match args.page_size {
+        Some(size) => query.page_size(size),
+        None => query,
+    };
+    match args.prefetch {
+        Some(prefetch) => query.prefetch(prefetch),
+        None => query,
+    }
+}
