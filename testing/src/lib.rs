@@ -143,9 +143,11 @@
 
 mod account;
 pub use account::{
-    ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountLimit, AccountProjectInfo,
-    AccountScope, FakeAccount, FakeAccountBuilder, ProjectRouter,
+    ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountProjectInfo, AccountScope,
+    FakeAccount, FakeAccountBuilder, ProjectRouter,
 };
+mod account_limit;
+pub use account_limit::AccountLimit;
 mod backup;
 pub use backup::FakeBackup;
 mod builder;
