@@ -285,6 +285,30 @@ async fn a_killed_cleanup_resumes_though_every_id_it_remembers_was_deleted() {
     }
 }
 
+/// Walks `listing`, deleting each backup as it is handed out, until the server's 503
+/// (queued after `before_error` backups) ends it; returns what was handed out and the error.
+async fn delete_until_an_error<T: Listed>(
+    server: &FakeServer,
+    listing: Listing<T>,
+    before_error: usize,
+) -> (Vec<String>, vbs_backups::Error) {
+    let mut stream = listing.stream();
+    let mut seen = Vec::new();
+    loop {
+        if seen.len() == before_error {
+            server.push_response(CannedResponse::json(503, "{}"));
+        }
+        match stream.next().await.expect("an item or the error") {
+            Ok(item) => {
+                let id = item.marker().to_owned();
+                assert!(server.delete_backup(&id));
+                seen.push(id);
+            }
+            Err(err) => return (seen, err),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_cleanup_ended_by_a_server_error_resumes_with_its_error_cursor() {
     for detail in [false, true] {
@@ -292,35 +316,10 @@ async fn a_cleanup_ended_by_a_server_error_resumes_with_its_error_cursor() {
         let truth = truth_ids(&server.backups());
         let client = client(&server);
         let listing = client.backups().page_size(10).prefetch(0);
-        let mut seen = Vec::new();
-        let err = if detail {
-            let mut stream = listing.detail().stream();
-            loop {
-                if seen.len() == 15 {
-                    server.push_response(CannedResponse::json(503, "{}"));
-                }
-                match stream.next().await.expect("an item or the error") {
-                    Ok(backup) => {
-                        assert!(server.delete_backup(&backup.id));
-                        seen.push(backup.id);
-                    }
-                    Err(err) => break err,
-                }
-            }
+        let (mut seen, err) = if detail {
+            delete_until_an_error(&server, listing.detail(), 15).await
         } else {
-            let mut stream = listing.stream();
-            loop {
-                if seen.len() == 15 {
-                    server.push_response(CannedResponse::json(503, "{}"));
-                }
-                match stream.next().await.expect("an item or the error") {
-                    Ok(backup) => {
-                        assert!(server.delete_backup(&backup.id));
-                        seen.push(backup.id);
-                    }
-                    Err(err) => break err,
-                }
-            }
+            delete_until_an_error(&server, listing, 15).await
         };
         assert_eq!(err.status(), Some(503), "detail {detail}");
         let cursor = err.cursor().expect("a cursor").clone();

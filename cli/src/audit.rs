@@ -94,10 +94,11 @@ fn parse_max_age(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text} is too long"))
 }
 
-/// The services audited: `--services`, else the global `--service`.
+/// The services audited: `--services`, else the global `--service` (`vbs`, `cbr` or
+/// `vbs,cbr`).
 pub fn services(global: &GlobalArgs, args: &AuditArgs) -> Vec<Service> {
     let mut services = if args.services.is_empty() {
-        vec![global.service()]
+        global.service.clone()
     } else {
         args.services.clone()
     };

@@ -372,6 +372,7 @@ fn usage_errors_exit_2() {
         &["--max-age", "1 week"],
         &[],
         &["--max-age", "7d", "--services", "vbs,cbr"],
+        &["--max-age", "7d", "--service", "vbs,cbr"],
         &["--max-age", "7d", "--format", "csv"],
     ] {
         let (code, _, stderr) = run(&served, args);
@@ -428,7 +429,7 @@ fn both_services_through_the_huawei_gateway() {
             cbr_server.endpoint(),
         )
         .args(["--region", "cn-north-4", "audit", "--max-age", "100000d"])
-        .args(["--services", "vbs,cbr", "--format", "json"])
+        .args(["--service", "vbs,cbr", "--format", "json"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
