@@ -15,10 +15,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use url::form_urlencoded;
 
-use super::FakeBackup;
-use super::render;
-use super::server::Shared;
-use super::sort::{self, View};
+use crate::backup::FakeBackup;
+use crate::dataset::Dataset;
+use crate::render;
+use crate::sort::{self, View};
 
 /// The largest `limit` CBR accepts.
 pub const CBR_MAX_LIMIT: usize = 1000;
@@ -301,9 +301,10 @@ fn sort_terms(sort: &str) -> Result<Vec<sort::Term>, Invalid> {
     sort::parse(&cinder.join(",")).map_err(|message| invalid(&message))
 }
 
-/// CBR's answer to `GET /v3/{project}/backups` (the request already admitted).
-pub(super) fn list(shared: &Shared, parts: &Parts, project: &str) -> Response {
-    if project != shared.settings.project_id {
+/// CBR's answer to `GET /v3/{project}/backups` (the request already admitted), from the
+/// backups of `data`, of which the server serves `served_project`.
+pub(super) fn list(data: &Dataset, served_project: &str, parts: &Parts, project: &str) -> Response {
+    if project != served_project {
         return error(
             StatusCode::FORBIDDEN,
             "BackupService.0003",
@@ -327,7 +328,6 @@ pub(super) fn list(shared: &Shared, parts: &Parts, project: &str) -> Response {
         Ok(terms) => terms,
         Err(invalid) => return invalid.response(),
     };
-    let data = shared.data();
     let order = terms
         .filter(|terms| !sort::is_default(terms))
         .map(|terms| data.order(&terms));

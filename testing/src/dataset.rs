@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::FakeBackup;
-use super::row::Row;
-use super::sort::{SortedOrder, Term};
+use crate::backup::FakeBackup;
+use crate::row::Row;
+use crate::sort::{SortedOrder, Term};
 
 /// The four volumes every generated backup belongs to.
 pub(super) const VOLUME_IDS: [&str; 4] = [

@@ -6,8 +6,8 @@
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::dataset::Dataset;
 use crate::render;
-use crate::server::Shared;
 
 /// A delete request's target.
 pub(crate) struct Deletion<'a> {
@@ -37,14 +37,11 @@ impl<'a> Deletion<'a> {
     }
 
     /// Cinder's answer: 202 with no body, or 404 `itemNotFound` for a backup this project
-    /// does not have.
-    pub(crate) fn answer(&self, shared: &Shared) -> Response {
-        let removed = {
-            let mut data = shared.data_mut();
-            data.project_of(self.backup_id) == Some(self.project)
-                && self.project == shared.settings.project_id
-                && data.remove(self.backup_id)
-        };
+    /// does not have. `data` holds the backups of the server, which serves `served_project`.
+    pub(crate) fn answer(&self, data: &mut Dataset, served_project: &str) -> Response {
+        let removed = data.project_of(self.backup_id) == Some(self.project)
+            && self.project == served_project
+            && data.remove(self.backup_id);
         if removed {
             StatusCode::ACCEPTED.into_response()
         } else {

@@ -8,7 +8,10 @@ pub use serde_json::Value;
 pub type BoxError = Box<dyn std::error::Error>;
 
 /// GETs `url` with the server's token, if any: the status and the JSON body.
-pub async fn get(server: &crate::FakeServer, url: &str) -> Result<(u16, Value), BoxError> {
+pub async fn get(
+    server: &crate::server_handle::FakeServer,
+    url: &str,
+) -> Result<(u16, Value), BoxError> {
     let mut request = reqwest::Client::builder().no_proxy().build()?.get(url);
     if let Some(token) = server.token() {
         request = request.header("X-Auth-Token", token);
@@ -20,7 +23,10 @@ pub async fn get(server: &crate::FakeServer, url: &str) -> Result<(u16, Value), 
 
 /// GETs `url`, then each page's next link (its query, on the server's endpoint, as a
 /// careful client does); returns every page.
-pub async fn walk(server: &crate::FakeServer, url: String) -> Result<Vec<Value>, BoxError> {
+pub async fn walk(
+    server: &crate::server_handle::FakeServer,
+    url: String,
+) -> Result<Vec<Value>, BoxError> {
     let (mut pages, mut next) = (Vec::new(), Some(url));
     while let Some(url) = next.take() {
         let (status, page) = get(server, &url).await?;

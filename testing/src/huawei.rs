@@ -46,7 +46,7 @@ pub struct HuaweiGateway {
     /// Ids of IAM's projects listed as disabled.
     disabled: Vec<String>,
     /// A request limit shared with the other servers of one account.
-    account_limit: Option<crate::AccountLimit>,
+    account_limit: Option<crate::account_limit::AccountLimit>,
 }
 
 impl HuaweiGateway {
@@ -131,7 +131,7 @@ impl HuaweiGateway {
     /// let cbr = HuaweiGateway::new("AK", "SK").account_limit(limit);
     /// ```
     #[must_use]
-    pub fn account_limit(mut self, limit: crate::AccountLimit) -> Self {
+    pub fn account_limit(mut self, limit: crate::account_limit::AccountLimit) -> Self {
         self.account_limit = Some(limit);
         self
     }

@@ -16,8 +16,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
-use super::row::{Row, push_json_option, push_json_string, push_json_string_contents};
-use super::{BodyFault, CannedResponse};
+use crate::canned::{BodyFault, CannedResponse};
+use crate::row::{Row, push_json_option, push_json_string, push_json_string_contents};
 
 /// The body of Cinder's routing 404 (webob's `HTTPNotFound` page).
 const NOT_FOUND_HTML: &str = "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  The resource could not be found.<br /><br />\n\n\n\n </body>\n</html>";

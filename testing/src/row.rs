@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::FakeBackup;
+use crate::backup::FakeBackup;
 
 /// A backup and what pages repeat about it, rendered once.
 #[derive(Debug)]

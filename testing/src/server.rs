@@ -17,16 +17,19 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::form_urlencoded;
 
-use super::cbr;
-use super::dataset::{Dataset, format_uuid, mix};
-use super::deletion::Deletion;
-use super::huawei::{Gateway, Verdict};
-use super::render::{self, DetailFields, Entries, ItemLinks};
-use super::row::Row;
-use super::sort::{self, View};
-use super::versions::{self, Microversion, Refused};
-use super::volumes::{self, FakeVolume};
-use super::{CannedResponse, FakeBackup, Quirk, RecordedRequest};
+use crate::backup::FakeBackup;
+use crate::canned::CannedResponse;
+use crate::cbr;
+use crate::dataset::{Dataset, format_uuid, mix};
+use crate::deletion::Deletion;
+use crate::huawei::{Gateway, Verdict};
+use crate::quirk::Quirk;
+use crate::recorded::{self, RecordedRequest};
+use crate::render::{self, DetailFields, Entries, ItemLinks};
+use crate::row::Row;
+use crate::sort::{self, View};
+use crate::versions::{self, Microversion, Refused};
+use crate::volumes::{self, FakeVolume};
 
 /// Cinder's `DB_MAX_INT`, the largest `offset` it accepts.
 const DB_MAX_INT: i64 = 0x7FFF_FFFF;
@@ -55,7 +58,7 @@ impl std::fmt::Debug for Verifier {
 
 /// Configuration fixed at start.
 #[derive(Debug)]
-pub(super) struct Settings {
+pub(super) struct ServerSettings {
     pub(super) project_id: String,
     pub(super) max_limit: usize,
     pub(super) prefix: String,
@@ -75,7 +78,7 @@ pub(super) struct Settings {
     pub(super) volumes: Vec<FakeVolume>,
 }
 
-impl Settings {
+impl ServerSettings {
     /// The scheme of the server's own links.
     pub(super) fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
@@ -93,8 +96,8 @@ pub(super) struct Live {
 
 /// Everything the request handler and the [`super::FakeServer`] handle share.
 #[derive(Debug)]
-pub(super) struct Shared {
-    pub(super) settings: Settings,
+pub(super) struct ServerState {
+    pub(super) settings: ServerSettings,
     data: RwLock<Dataset>,
     pub(super) addr: SocketAddr,
     pub(super) tokens: Tokens,
@@ -106,9 +109,9 @@ pub(super) struct Shared {
     request_id_salt: u64,
 }
 
-impl Shared {
+impl ServerState {
     pub(super) fn new(
-        settings: Settings,
+        settings: ServerSettings,
         data: Dataset,
         addr: SocketAddr,
         seed: u64,
@@ -194,7 +197,7 @@ impl Shared {
                     detail: false,
                     volumes: false,
                     project,
-                } => cbr::list(self, parts, project),
+                } => cbr::list(&self.data(), &self.settings.project_id, parts, project),
                 _ => render::not_found(),
             };
         }
@@ -217,7 +220,7 @@ impl Shared {
     /// or keystonemiddleware's 401 for a missing or wrong token.
     fn refusal(&self, parts: &Parts, live: &Snapshot) -> Option<Response> {
         if let Some(verifier) = &self.settings.verifier {
-            if let Err(message) = (verifier.0)(&record(parts)) {
+            if let Err(message) = (verifier.0)(&recorded::record(parts)) {
                 return Some(render::refused(&message));
             }
         }
@@ -553,14 +556,14 @@ fn next_marker(last: Option<&Row>, len: usize, size: usize, count: Option<usize>
 }
 
 /// The whole server as one router: every request goes to the one handler.
-pub(super) fn router(shared: Arc<Shared>) -> Router {
+pub(super) fn router(shared: Arc<ServerState>) -> Router {
     Router::new().fallback(respond).with_state(shared)
 }
 
 /// Serves `shared` over plain HTTP on `listener` until `stopped` fires or its sender is dropped.
 pub(super) async fn run(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<ServerState>,
     stopped: oneshot::Receiver<()>,
 ) {
     let app = router(shared);
@@ -597,7 +600,7 @@ impl Drop for AbandonGuard<'_> {
     }
 }
 
-pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+pub(super) async fn respond(State(shared): State<Arc<ServerState>>, request: Request) -> Response {
     let mut guard = AbandonGuard {
         abandoned: &shared.abandoned,
         answered: false,
@@ -610,7 +613,7 @@ pub(super) async fn respond(State(shared): State<Arc<Shared>>, request: Request)
 /// The largest request body the fake reads (for the Huawei gateway's body hash).
 const BODY_LIMIT: usize = 1 << 20;
 
-async fn answer(shared: &Shared, request: Request) -> Response {
+async fn answer(shared: &ServerState, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, BODY_LIMIT)
         .await
@@ -649,14 +652,14 @@ fn is_iam_projects(parts: &Parts, prefix: &str) -> bool {
             .is_some_and(|path| path == "/projects" || path == "/auth/projects")
 }
 
-async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
+async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Response {
     tracing::debug!(method = %parts.method, uri = %parts.uri, "fake server request");
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
     let deletion = Deletion::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
     let mut snapshot = {
         let mut live = shared.lock();
-        live.log.push(record(parts));
+        live.log.push(recorded::record(parts));
         match route.is_some() || deletion.is_some() {
             true => Snapshot {
                 token: shared.tokens.current().map(str::to_owned),
@@ -690,7 +693,7 @@ async fn answer_parts(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
     if let Some(deletion) = deletion.filter(|_| !shared.settings.cbr) {
         let response = match shared.refusal(parts, &snapshot) {
             Some(refused) => refused,
-            None => deletion.answer(shared),
+            None => deletion.answer(&mut shared.data_mut(), &shared.settings.project_id),
         };
         return with_request_id(response, &request_id);
     }
@@ -732,24 +735,6 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
         }
     }
     response
-}
-
-/// A request as the fake servers log it.
-pub(super) fn record(parts: &Parts) -> RecordedRequest {
-    let text = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
-    RecordedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_owned(),
-        raw_query: parts.uri.query().map(str::to_owned),
-        auth_token: parts.headers.get("x-auth-token").map(text),
-        host: parts.headers.get(header::HOST).map(text),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), text(value)))
-            .collect(),
-        received: std::time::Instant::now(),
-    }
 }
 
 /// The host next and item links are built on: `X-Forwarded-Host`, else `Host`, else the

@@ -20,9 +20,10 @@
 //! when the marker's sort value is `NULL` (where Cinder's SQL criteria would skip rows).
 
 use std::cmp::Ordering;
+use std::fmt;
 
-use super::FakeBackup;
-use super::row::Row;
+use crate::backup::FakeBackup;
+use crate::row::Row;
 
 /// The message of every refused sort key.
 const INVALID_KEY: &str = "Invalid input received: Invalid sort key";
@@ -305,6 +306,38 @@ impl<'a> View<'a> {
         (start..self.len()).map_while(move |position| self.at(position))
     }
 }
+
+/// A sort [`FakeServer::backups_sorted`](crate::FakeServer::backups_sorted) cannot say the order
+/// of, because Cinder refuses it with a 400 (an unknown key, a direction other than `asc` or `desc`).
+///
+/// ```
+/// use vbs_backups_testing::FakeServer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = FakeServer::builder().start().await?;
+/// let err = server.backups_sorted("size:upwards").unwrap_err();
+/// assert!(err.message().contains("Unknown sort direction"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSort(pub(crate) String);
+
+impl InvalidSort {
+    /// The message Cinder's 400 for this sort carries.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InvalidSort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid sort: {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidSort {}
 
 #[cfg(test)]
 mod tests {
