@@ -72,8 +72,9 @@
 //! | client | [`Client`] and [`ClientBuilder`]: endpoint, project, API version, credentials |
 //! | huawei | (feature `huawei`) [`AkSkSigner`] (an [`Authorizer`] signing as Huawei's SDKs do) and [`HuaweiConfig`]: credentials from `HUAWEICLOUD_SDK_*` and `~/.huaweicloud/credentials`, endpoints by region, IAM project discovery |
 //! | keystone | (feature `keystone`) [`KeystoneAuth`] and [`OpenStackConfig`]: tokens and endpoints from Keystone, `OS_*` and `clouds.yaml` |
-//! | pager | the generic walk: next links or last ids, loop guard, vanished markers, prefetch, cancellation; [`ItemStream`], [`PageStream`] |
+//! | pager | the generic walk: next links or last ids, loop guard, the marker held back until its request is answered, vanished markers (step back, or restart at the top and skip by position), prefetch, cancellation; [`ItemStream`], [`PageStream`] |
 //! | query | the listing layer: [`Listing`] (paging settings shared by every collection, filters and the age window as data), and per collection its filters: [`ListBackups`] (VBS / Cinder, `client.backups()`, with age windows: [`created_before`](ListBackups::created_before), [`created_after`](ListBackups::created_after)), [`ListCbrBackups`] (Huawei CBR, `client.cbr_backups()`: `marker` = the last id until an empty page, no next links), [`ListVolumes`] (Cinder / Huawei EVS volumes, `client.volumes()`) |
+//! | coverage | [`coverage`]: which volumes a recent good backup protects, fed by any walks |
 //! | estate | many scopes as one walk: [`ScopeSet`] of [`Scope`]s (service, region, project), [`EstateStream`] of [`Scoped`] items, one [`ScopeOutcome`] per scope, a serde [`Checkpoint`]; one [`RequestBudget`] over every client |
 //! | blocking | (feature `blocking`) [`BlockingIter`]: [`Listing::blocking`], a plain iterator over any listing, owning its runtime |
 //!
