@@ -482,3 +482,28 @@ async fn a_window_does_not_end_early_on_a_first_page_that_cannot_show_the_order(
         assert_eq!(server.request_count(), 2);
     }
 }
+
+/// Without an age window, a server that ignores the caller's `sort` (newest first instead
+/// of oldest) is still walked: every backup once, in the server's order. Only a window,
+/// whose early end relies on the order, refuses it (above).
+#[tokio::test]
+async fn a_server_ignoring_the_sort_is_walked_in_its_own_order_without_a_window() {
+    let server = server(0).await;
+    for body in [
+        r#"{"backups": [{"id": "c", "status": "available", "created_at": "2024-01-03T00:00:00.000000"},
+                        {"id": "b", "status": "available", "created_at": "2024-01-02T00:00:00.000000"}],
+            "backups_links": [{"rel": "next", "href": "backups/detail?marker=b"}]}"#,
+        r#"{"backups": [{"id": "a", "status": "available", "created_at": "2024-01-01T00:00:00.000000"}]}"#,
+    ] {
+        server.push_response(vbs_backups_testing::CannedResponse::json(200, body));
+    }
+    let listed = collect(
+        client(&server)
+            .backups()
+            .detail()
+            .sort(SortKey::CreatedAt, SortDir::Asc)
+            .page_size(2),
+    )
+    .await;
+    assert_eq!(listed, ["c", "b", "a"]);
+}

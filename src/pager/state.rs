@@ -308,15 +308,11 @@ impl<T: Listed> WalkState<T> {
         let (Some(first), Some(last)) = (items.first(), items.last()) else {
             return Ok(());
         };
-        let before_position = match (&self.order, &self.position, first.created_at()) {
-            (Some(order), Some(position), Some(created_at)) => {
-                order.compare(created_at, first.marker(), position) != Ordering::Greater
-            }
-            _ => false,
-        };
+        // By ids, not by position: a server that ignores the caller's `sort` still lists
+        // every backup once in its own order, and that walk must go on.
         let seen = self.page_ids.iter().any(|id| id == first.marker())
             || self.followed.contains(last.marker());
-        if !(before_position || seen) {
+        if !seen {
             return Ok(());
         }
         let asked = match &request.marker {
@@ -325,8 +321,8 @@ impl<T: Listed> WalkState<T> {
         };
         Err(Error::pagination(format!(
             "page {} starts at `{}`, a backup the walk had passed already, where {asked} \
-             were asked for: the server restarted the listing, ignored the marker or does not \
-             keep the order asked for, so the walk stops rather than hand backups out twice",
+             were asked for: the server restarted the listing or ignored the marker, so the \
+             walk stops rather than hand backups out twice",
             request.number,
             first.marker()
         )))
