@@ -574,7 +574,8 @@ fn an_audit_of_every_region_with_both_services_judges_each_project_apart() {
     let served = account(
         vbs_backups_testing::FakeAccount::builder()
             .regions(4)
-            .backups(25),
+            .backups(25)
+            .failing_volume(),
     );
     let account = &served.account;
     let (code, stdout, stderr) = audit_account(account, &["--format", "json"]);
@@ -807,7 +808,8 @@ fn prometheus_output_of_an_estate_has_every_region_and_reads_back() {
     let served = account(
         vbs_backups_testing::FakeAccount::builder()
             .regions(2)
-            .backups(25),
+            .backups(25)
+            .failing_volume(),
     );
     let account = &served.account;
     let (code, stdout, stderr) = audit_account(account, &["--format", "prometheus"]);

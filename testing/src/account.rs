@@ -4,7 +4,8 @@
 //! per-account request limit.
 //!
 //! The backups' ages differ by region, so that a coverage audit finds every verdict: see
-//! [`LAST_BACKUP_DAYS`]; in the sub-project, the backups of the volume `logs` all failed.
+//! [`LAST_BACKUP_DAYS`]; with [`FakeAccountBuilder::failing_volume`], the backups of the
+//! sub-project's volume `logs` all failed.
 //!
 //! Each project's backups live in a [`FakeServer`] of their own (one per project and
 //! service); the region's endpoint is a small router that sends each request, untouched
@@ -85,6 +86,7 @@ pub struct FakeAccountBuilder {
     regions: usize,
     backups: usize,
     spare_volumes: usize,
+    failing_volume: bool,
     limit: Option<u32>,
     latency: Duration,
 }
@@ -127,6 +129,7 @@ impl FakeAccount {
             regions: 2,
             backups: 5,
             spare_volumes: 2,
+            failing_volume: false,
             limit: None,
             latency: Duration::ZERO,
         }
@@ -255,6 +258,19 @@ impl FakeAccountBuilder {
         self
     }
 
+    /// In the first region's sub-project (`{region}_prod`), the volume `logs` keeps only
+    /// its backups in `error`, in VBS and in CBR (the others are deleted, and backups are
+    /// created first if none was in error), so that a coverage audit finds it failing.
+    /// Off by default: that project then holds another number of backups than the others.
+    ///
+    /// ```
+    /// let builder = vbs_backups_testing::FakeAccount::builder().failing_volume();
+    /// ```
+    pub fn failing_volume(mut self) -> Self {
+        self.failing_volume = true;
+        self
+    }
+
     /// Throttles (`APIGW.0308`) every request over `per_second` a second, counted over
     /// every endpoint of the account.
     ///
@@ -335,7 +351,7 @@ impl FakeAccountBuilder {
                         _ => builder.backups(self.backups).first_backup_at(first),
                     };
                     let server = builder.start().await?;
-                    if service != "evs" && project.name.ends_with("_prod") {
+                    if self.failing_volume && service != "evs" && project.name.ends_with("_prod") {
                         keep_only_failed_backups_of(&server, FAILING_VOLUME);
                     }
                     routes.push((project.id.clone(), server.addr()));
