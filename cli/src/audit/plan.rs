@@ -71,7 +71,7 @@ pub async fn plan(
             return huawei(global, config.budget(budget.clone()), services).await;
         }
     }
-    openstack(global, services, budget).await
+    openstack(global, &vars, services, budget).await
 }
 
 /// The one project `--region` / `--project-id` (or IAM, by the region's name) say: one
@@ -153,6 +153,7 @@ async fn huawei(
 /// its own token): one Cinder endpoint serves a project's volumes and backups.
 async fn openstack(
     global: &GlobalArgs,
+    vars: &[(String, String)],
     services: &[Service],
     budget: &RequestBudget,
 ) -> Result<Planned, Error> {
@@ -177,7 +178,7 @@ async fn openstack(
         let mut flags = connect::flags(global);
         flags.cloud = cloud.or(flags.cloud);
         flags.budget = Some(budget.clone());
-        let config = OpenStackConfig::from_env()
+        let config = OpenStackConfig::from_env_vars(vars.iter().map(|(key, value)| (key, value)))
             .merge(flags)
             .with_clouds_yaml()?;
         let region = config.region_name.clone().unwrap_or_default();
