@@ -884,32 +884,39 @@ fn checkpoint_and_exclusive_scope_flags_are_refused() {
     assert_eq!(account_requests(&served.account).len(), 0);
 }
 
-/// One cloud whose Keystone reaches two projects, their volumes and backups behind one
-/// block storage endpoint.
-#[test]
-fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
-    use vbs_backups_testing::{
-        DEFAULT_PROJECT_ID, FakeEndpoint, FakeKeystone, FakeProject, ProjectRouter,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let servers: Vec<FakeServer> = [DEFAULT_PROJECT_ID, "p-second"]
+/// A cloud: a Keystone that reaches `projects` (beside its default one), their volumes
+/// and backups behind one block storage endpoint.
+struct KeystoneCloud {
+    servers: Vec<FakeServer>,
+    keystone: vbs_backups_testing::FakeKeystone,
+    _router: vbs_backups_testing::ProjectRouter,
+}
+
+fn keystone_cloud(
+    runtime: &tokio::runtime::Runtime,
+    projects: &[&str],
+    seed: u64,
+) -> KeystoneCloud {
+    use vbs_backups_testing::{FakeEndpoint, FakeKeystone, FakeProject, ProjectRouter};
+    let servers: Vec<FakeServer> = projects
         .iter()
         .enumerate()
-        .map(|(seed, project)| {
+        .map(|(index, project)| {
             let builder = FakeServer::builder()
                 .project_id(*project)
                 .backups(20)
-                .seed(seed as u64)
+                .seed(seed + index as u64)
                 .no_auth();
             runtime.block_on(builder.start()).unwrap()
         })
         .collect();
     let router = runtime.block_on(ProjectRouter::start(&servers)).unwrap();
-    let mut builder = FakeKeystone::builder().project(FakeProject::new("p-second", "second"));
+    let mut builder = FakeKeystone::builder();
+    for project in projects {
+        if *project != vbs_backups_testing::DEFAULT_PROJECT_ID {
+            builder = builder.project(FakeProject::new(*project, *project));
+        }
+    }
     for interface in ["public", "internal", "admin"] {
         builder = builder.endpoint(FakeEndpoint::new(
             "block-storage",
@@ -918,16 +925,95 @@ fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
         ));
     }
     let keystone = runtime.block_on(builder.start()).unwrap();
+    KeystoneCloud {
+        servers,
+        keystone,
+        _router: router,
+    }
+}
+
+/// A clouds.yaml of `(name, cloud, project to scope to)`.
+fn clouds_yaml(
+    dir: &std::path::Path,
+    clouds: &[(&str, &KeystoneCloud, Option<&str>)],
+) -> std::path::PathBuf {
+    let mut yaml = String::from("clouds:\n");
+    for (name, cloud, project) in clouds {
+        yaml.push_str(&format!(
+            "  {name}:\n    auth:\n      auth_url: {}\n      username: admin\n      password: fake-password\n      user_domain_name: Default\n",
+            cloud.keystone.auth_url()
+        ));
+        if let Some(project) = project {
+            yaml.push_str(&format!("      project_id: {project}\n"));
+        }
+        yaml.push_str("    region_name: RegionOne\n");
+    }
+    let path = dir.join("clouds.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn several_clouds_are_audited_each_in_its_own_project() {
+    let runtime = runtime();
+    let lab = keystone_cloud(&runtime, &["p-lab"], 0);
+    let prod = keystone_cloud(&runtime, &["p-prod"], 5);
     let dir = tempfile::tempdir().unwrap();
-    let clouds_yaml = dir.path().join("clouds.yaml");
-    std::fs::write(
-        &clouds_yaml,
-        format!(
-            "clouds:\n  lab:\n    auth:\n      auth_url: {}\n      username: admin\n      password: fake-password\n      user_domain_name: Default\n    region_name: RegionOne\n",
-            keystone.auth_url()
-        ),
-    )
-    .unwrap();
+    let clouds_yaml = clouds_yaml(
+        dir.path(),
+        &[
+            ("lab", &lab, Some("p-lab")),
+            ("prod", &prod, Some("p-prod")),
+        ],
+    );
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for server in lab.servers.iter().chain(&prod.servers) {
+        let project = server.project_id();
+        let volumes = report["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["project_id"] == project)
+            .count();
+        assert_eq!(volumes, server.volumes().len(), "{project}");
+        assert_eq!(
+            server.request_count(),
+            2,
+            "{project}: volumes and backups once"
+        );
+    }
+    assert_eq!(report["scopes"].as_array().unwrap().len(), 2 * 2);
+    assert_eq!(report["summary"]["protected"], 6);
+}
+
+/// One cloud whose Keystone reaches two projects.
+#[test]
+fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
+    let runtime = runtime();
+    let cloud = keystone_cloud(
+        &runtime,
+        &[vbs_backups_testing::DEFAULT_PROJECT_ID, "p-second"],
+        0,
+    );
+    let servers = &cloud.servers;
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(dir.path(), &[("lab", &cloud, None)]);
     let output = vbs()
         .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
         .args(["--os-cloud", "lab", "--every-project", "audit"])
@@ -959,7 +1045,7 @@ fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
         .collect();
     expected.sort();
     assert_eq!(scopes, expected);
-    for server in &servers {
+    for server in servers {
         let project = server.project_id();
         let volumes = report["volumes"]
             .as_array()
