@@ -252,9 +252,11 @@ impl HuaweiConfig {
     ///
     /// # Errors
     ///
-    /// Missing credentials; a named region with no enabled project; an explicit
-    /// [`endpoint`](Self::endpoint) while the estate spans more than one region or service
-    /// (it can only be one of them: use the override variables); IAM's own errors.
+    /// Missing credentials; [`Service::Evs`] among `services` (it holds volumes, not
+    /// backups: [`project_clients`](Self::project_clients) gives its clients); a named
+    /// region with no enabled project; an explicit [`endpoint`](Self::endpoint) while the
+    /// estate spans more than one region or service (it can only be one of them: use the
+    /// override variables); IAM's own errors.
     ///
     /// ```no_run
     /// # async fn run() -> vbs_backups::Result<()> {
@@ -269,11 +271,21 @@ impl HuaweiConfig {
     /// # Ok(()) }
     /// ```
     pub async fn estate(&self, regions: &[String], services: &[Service]) -> Result<HuaweiEstate> {
+        if let Some(service) = services.iter().find(|s| estate_service(**s).is_none()) {
+            return Err(Error::config(format!(
+                "{} holds no backups: an estate walks VBS and CBR (for volumes beside \
+                 backups, see HuaweiConfig::project_clients)",
+                service.name().to_uppercase()
+            )));
+        }
         let found = self.project_clients(regions, services).await?;
         let mut scopes = Vec::new();
         for chosen in found.projects {
             for (service, client) in chosen.clients {
-                let scope = Scope::new(estate_service(service), &chosen.region, &chosen.project.id)
+                let Some(backups) = estate_service(service) else {
+                    continue;
+                };
+                let scope = Scope::new(backups, &chosen.region, &chosen.project.id)
                     .project_name(&chosen.project.name);
                 scopes.push((scope, client));
             }
@@ -407,10 +419,12 @@ pub struct HuaweiProjects {
     pub skipped: Vec<SkippedProject>,
 }
 
-fn estate_service(service: Service) -> BackupService {
+/// The backup service a Huawei service is; `None` for one that holds no backups (EVS).
+fn estate_service(service: Service) -> Option<BackupService> {
     match service {
-        Service::Cbr => BackupService::Cbr,
-        _ => BackupService::Vbs,
+        Service::Vbs => Some(BackupService::Vbs),
+        Service::Cbr => Some(BackupService::Cbr),
+        Service::Evs => None,
     }
 }
 
