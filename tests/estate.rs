@@ -241,6 +241,60 @@ async fn a_checkpoint_keeps_the_filters_of_scopes_that_have_not_started() {
 }
 
 #[tokio::test]
+async fn an_unreachable_scope_fails_alone_and_keeps_its_place_for_a_later_run() {
+    let servers = servers(&[8, 5]).await;
+    let unreachable = || {
+        let scope = Scope::new(BackupService::Vbs, region(0), servers[0].project_id());
+        let error = Client::builder().build().unwrap_err();
+        let other = Scope::new(BackupService::Vbs, region(1), servers[1].project_id());
+        ScopeSet::<BackupDetail>::new()
+            .add_unreachable(scope, error)
+            .add(other, common::client(&servers[1]), |client| {
+                client.backups().detail().page_size(PAGE)
+            })
+    };
+    // A first run walks region-0 part of the way.
+    let mut estate = scope_set(&servers[..1], 1).stream();
+    let mut first_run = Vec::new();
+    for _ in 0..4 {
+        first_run.push(estate.next().await.unwrap().unwrap().item.id);
+    }
+    let first: Checkpoint =
+        serde_json::from_str(&serde_json::to_string(&estate.checkpoint()).unwrap()).unwrap();
+    drop(estate);
+
+    // The second cannot reach region-0: it fails alone, and its place is kept.
+    let mut second = unreachable().resume(&first).unwrap().stream();
+    let (delivered, failed) = drain(&mut second).await;
+    assert_eq!(failed, [region(0)]);
+    assert_eq!(
+        delivered,
+        truth(&servers[1..])
+            .into_values()
+            .map(|ids| (region(1), ids))
+            .collect()
+    );
+    let outcomes = second.outcomes();
+    assert!(!outcomes[0].is_complete());
+    assert!(outcomes[1].is_complete());
+    let kept = second.checkpoint();
+    assert_eq!(
+        kept.unfinished()
+            .map(|s| s.region.clone())
+            .collect::<Vec<_>>(),
+        [region(0)]
+    );
+
+    // The third reaches it again and goes on from where the first stopped.
+    let mut third = scope_set(&servers, 1).resume(&kept).unwrap().stream();
+    let (delivered, failed) = drain(&mut third).await;
+    assert!(failed.is_empty());
+    assert!(!delivered.contains_key(&region(1)), "region-1 was done");
+    first_run.extend(delivered[&region(0)].iter().cloned());
+    assert_eq!(first_run, truth(&servers[..1])[&region(0)], "exactly once");
+}
+
+#[tokio::test]
 async fn a_server_total_that_differs_from_what_was_listed_is_a_warning() {
     let servers = servers(&[12, 5]).await;
     let v3 = |server: &FakeServer| -> Client {

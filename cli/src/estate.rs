@@ -405,6 +405,7 @@ async fn openstack_plan(
         clouds.iter().cloned().map(Some).collect()
     };
     let mut scopes = Vec::new();
+    let mut unreachable = Vec::new();
     let mut skipped = Vec::new();
     for cloud in clouds {
         let mut flags = connect::flags(global);
@@ -422,6 +423,7 @@ async fn openstack_plan(
                     .map(|p| format!("project {} ({}): disabled", p.name, p.id)),
             );
             scopes.extend(found.scopes);
+            unreachable.extend(found.unreachable);
         } else {
             let client = connect::connect_with(&config).await?;
             let mut scope = Scope::new(
@@ -435,10 +437,12 @@ async fn openstack_plan(
             scopes.push((scope, client));
         }
     }
-    Ok(Planned {
-        set: scope_set(scopes, args),
-        skipped,
-    })
+    let set = unreachable
+        .into_iter()
+        .fold(scope_set(scopes, args), |set, (scope, error)| {
+            set.add_unreachable(scope, error)
+        });
+    Ok(Planned { set, skipped })
 }
 
 /// The first Cinder microversion that counts a listing (`with_count`).

@@ -897,6 +897,16 @@ fn keystone_cloud(
     projects: &[&str],
     seed: u64,
 ) -> KeystoneCloud {
+    keystone_cloud_with(runtime, projects, seed, &[])
+}
+
+/// [`keystone_cloud`], and `unscopable` projects Keystone lists but scopes no token to.
+fn keystone_cloud_with(
+    runtime: &tokio::runtime::Runtime,
+    projects: &[&str],
+    seed: u64,
+    unscopable: &[&str],
+) -> KeystoneCloud {
     use vbs_backups_testing::{FakeEndpoint, FakeKeystone, FakeProject, ProjectRouter};
     let servers: Vec<FakeServer> = projects
         .iter()
@@ -916,6 +926,9 @@ fn keystone_cloud(
         if *project != vbs_backups_testing::DEFAULT_PROJECT_ID {
             builder = builder.project(FakeProject::new(*project, *project));
         }
+    }
+    for project in unscopable {
+        builder = builder.project(FakeProject::new(*project, *project).unscopable());
     }
     for interface in ["public", "internal", "admin"] {
         builder = builder.endpoint(FakeEndpoint::new(
@@ -1065,4 +1078,42 @@ fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
         );
     }
     assert_eq!(report["summary"]["protected"], 6);
+}
+
+/// A project Keystone lists but will not scope a token to: its listings fail, the
+/// others are audited, exit 1.
+#[test]
+fn a_project_that_cannot_be_connected_to_fails_alone() {
+    let runtime = runtime();
+    let cloud = keystone_cloud_with(
+        &runtime,
+        &[vbs_backups_testing::DEFAULT_PROJECT_ID],
+        0,
+        &["p-gone"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(dir.path(), &[("lab", &cloud, None)]);
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--every-project", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: could not connect (region RegionOne, project p-gone)"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for scope in report["scopes"].as_array().unwrap() {
+        let gone = scope["project_id"] == "p-gone";
+        assert_eq!(scope["complete"], !gone, "{scope}");
+        assert_eq!(scope["error"].is_null(), !gone, "{scope}");
+    }
+    assert_eq!(report["scopes"].as_array().unwrap().len(), 4);
+    let server = &cloud.servers[0];
+    let volumes = report["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), server.volumes().len());
+    assert!(volumes.iter().all(|v| v["verdict"] != "unknown"));
 }

@@ -55,7 +55,8 @@ pub struct ScopeSet<T> {
 /// One scope and how to walk it, with where an earlier run left it.
 pub(super) struct Entry<T> {
     pub(super) scope: Arc<Scope>,
-    pub(super) start: Start<T>,
+    /// How to walk it, or why it cannot be reached (its client could not be made).
+    pub(super) start: std::result::Result<Start<T>, Arc<Error>>,
     pub(super) delivered: u64,
     pub(super) resume: Resume,
 }
@@ -112,7 +113,33 @@ impl<T: Send + 'static> ScopeSet<T> {
     {
         self.entries.push(Entry {
             scope: Arc::new(scope),
-            start: starter(client, listing),
+            start: Ok(starter(client, listing)),
+            delivered: 0,
+            resume: Resume::Walk(None),
+        });
+        self
+    }
+
+    /// Adds a scope that could not be reached: its client could not be made (for
+    /// example Keystone refused a token scoped to its project). The stream yields its
+    /// error, in turn, as it would a walk's; its outcome says failed; a checkpoint keeps
+    /// whatever an earlier run left for it, so that a later run may walk it.
+    ///
+    /// ```no_run
+    /// # async fn run(config: vbs_backups::OpenStackConfig) {
+    /// use vbs_backups::{BackupDetail, BackupService, Scope, ScopeSet};
+    ///
+    /// let scope = Scope::new(BackupService::Vbs, "RegionOne", "p-2");
+    /// let set = match config.connect().await {
+    ///     Ok(client) => ScopeSet::<BackupDetail>::new().add(scope, client, |c| c.backups().detail()),
+    ///     Err(error) => ScopeSet::new().add_unreachable(scope, error),
+    /// };
+    /// # }
+    /// ```
+    pub fn add_unreachable(mut self, scope: Scope, error: Error) -> Self {
+        self.entries.push(Entry {
+            scope: Arc::new(scope),
+            start: Err(Arc::new(error)),
             delivered: 0,
             resume: Resume::Walk(None),
         });

@@ -78,6 +78,12 @@ enum SlotState<T> {
         /// estate would be walked under two sets of filters.
         recorded: Option<Box<Cursor>>,
     },
+    /// A scope whose client could not be made: it fails when its turn comes, keeping
+    /// the cursor an earlier run left.
+    Unreachable {
+        error: Arc<Error>,
+        cursor: Option<Box<Cursor>>,
+    },
     Walking(Box<dyn ScopeStream<T>>),
     Ended(Box<ScopeResult>),
 }
@@ -159,6 +165,9 @@ impl<T: Send + 'static> EstateStream<T> {
                     SlotState::Waiting { recorded, .. } => ScopeState::Walking {
                         cursor: recorded.clone(),
                     },
+                    SlotState::Unreachable { cursor, .. } => ScopeState::Walking {
+                        cursor: cursor.clone(),
+                    },
                     SlotState::Walking(stream) => ScopeState::Walking {
                         cursor: Some(Box::new(stream.cursor())),
                     },
@@ -183,6 +192,18 @@ impl<T: Send + 'static> EstateStream<T> {
             let index = self.next_waiting;
             self.next_waiting += 1;
             let slot = &mut self.slots[index];
+            if let SlotState::Unreachable { error, cursor } = &slot.state {
+                let error = error.clone();
+                let cursor = cursor.as_deref().cloned();
+                slot.state = SlotState::ended(ScopeResult::Failed {
+                    error: error.clone(),
+                    cursor,
+                });
+                return Some(Scoped {
+                    scope: slot.scope.clone(),
+                    item: error,
+                });
+            }
             let SlotState::Waiting { start, cursor, .. } = &slot.state else {
                 continue;
             };
@@ -263,22 +284,21 @@ fn slot<T>(entry: Entry<T>, duplicate: bool) -> Slot<T> {
             cursor: None,
         })
     } else {
-        match entry.resume {
-            Resume::Walk(cursor) => {
+        match (entry.resume, entry.start) {
+            (Resume::Walk(cursor), Err(error)) => SlotState::Unreachable { error, cursor },
+            (Resume::Walk(cursor), Ok(start)) => {
                 let recorded = match &cursor {
                     Some(cursor) => Some(cursor.clone()),
                     // Building a stream sends nothing: it only fixes the listing.
-                    None => (entry.start)(None)
-                        .ok()
-                        .map(|fresh| Box::new(fresh.cursor())),
+                    None => start(None).ok().map(|fresh| Box::new(fresh.cursor())),
                 };
                 SlotState::Waiting {
-                    start: entry.start,
+                    start,
                     cursor,
                     recorded,
                 }
             }
-            Resume::Done { server_total } => SlotState::ended(
+            (Resume::Done { server_total }, _) => SlotState::ended(
                 ScopeOutcome::complete(entry.scope.clone(), entry.delivered, server_total).result,
             ),
         }

@@ -9,12 +9,13 @@ use futures::{Stream, StreamExt};
 use vbs_backups::coverage::{BackupService, Coverage, CoverageReport, Scope, ScopeListing};
 use vbs_backups::{BackupDetail, CbrBackup, Error, Volume};
 
-use super::plan::AuditScope;
+use super::plan::{AuditScope, Unreachable};
 
-/// A listing that did not complete: its scope, which listing, and why.
+/// A listing that did not complete: its scope, which listing (`None`: the scope could
+/// not be connected to, so none of its listings began), and why.
 pub struct Failure {
     pub scope: Scope,
-    pub listing: ScopeListing,
+    pub listing: Option<ScopeListing>,
     pub error: Error,
 }
 
@@ -26,14 +27,27 @@ enum Event {
     End(usize, ScopeListing, Result<(), Error>),
 }
 
-/// Walks every listing of `scopes`, at most `concurrency` at once, and judges.
+/// Walks every listing of `scopes`, at most `concurrency` at once, and judges; every
+/// listing of an unreachable scope is failed.
 pub async fn audit(
     scopes: &[AuditScope],
+    unreachable: Vec<Unreachable>,
     max_age: Duration,
     concurrency: usize,
 ) -> (CoverageReport, Vec<Failure>) {
     let mut coverage = Coverage::new(max_age, SystemTime::now());
     let mut failures = Vec::new();
+    for unreached in unreachable {
+        let reason = crate::report::one_line(&unreached.error);
+        for listing in &unreached.listings {
+            coverage.fail(&unreached.scope, *listing, reason.clone());
+        }
+        failures.push(Failure {
+            scope: unreached.scope,
+            listing: None,
+            error: unreached.error,
+        });
+    }
     let mut events = stream::iter(listings(scopes)).flatten_unordered(concurrency.max(1));
     while let Some(event) = events.next().await {
         match event {
@@ -50,7 +64,7 @@ pub async fn audit(
                         coverage.fail(scope, listing, crate::report::one_line(&error));
                         failures.push(Failure {
                             scope: scope.clone(),
-                            listing,
+                            listing: Some(listing),
                             error,
                         });
                     }
