@@ -64,6 +64,10 @@ pub struct EstateStream<T> {
 struct Slot<T> {
     scope: Arc<Scope>,
     delivered: u64,
+    /// A second entry of a scope already in the set: never walked, and left out of the
+    /// checkpoint (the first entry stands for the scope there, so that the checkpoint
+    /// can complete).
+    duplicate: bool,
     state: SlotState<T>,
 }
 
@@ -158,6 +162,7 @@ impl<T: Send + 'static> EstateStream<T> {
         let scopes = self
             .slots
             .iter()
+            .filter(|slot| !slot.duplicate)
             .map(|slot| ScopeCheckpoint {
                 scope: slot.scope.as_ref().clone(),
                 delivered: slot.delivered,
@@ -306,6 +311,7 @@ fn slot<T>(entry: Entry<T>, duplicate: bool) -> Slot<T> {
     Slot {
         scope: entry.scope,
         delivered: entry.delivered,
+        duplicate,
         state,
     }
 }
