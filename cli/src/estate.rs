@@ -404,6 +404,9 @@ async fn openstack_plan(
     } else {
         clouds.iter().cloned().map(Some).collect()
     };
+    // With several clouds, one that cannot be reached (an expired password, Keystone
+    // down) is a failed scope beside the others; alone, it is the run's error.
+    let several = clouds.len() > 1;
     let mut scopes = Vec::new();
     let mut unreachable = Vec::new();
     let mut skipped = Vec::new();
@@ -415,7 +418,14 @@ async fn openstack_plan(
             .merge(flags)
             .with_clouds_yaml()?;
         if estate.every_project {
-            let found = config.estate().await?;
+            let found = match config.estate().await {
+                Ok(found) => found,
+                Err(error) if several => {
+                    unreachable.push((cloud_scope(&config, None), error));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             skipped.extend(
                 found
                     .skipped
@@ -425,16 +435,14 @@ async fn openstack_plan(
             scopes.extend(found.scopes);
             unreachable.extend(found.unreachable);
         } else {
-            let client = connect::connect_with(&config).await?;
-            let mut scope = Scope::new(
-                BackupService::Vbs,
-                config.region_name.clone().unwrap_or_default(),
-                client.project_id(),
-            );
-            if let Some(cloud) = &config.cloud {
-                scope = scope.cloud(cloud);
+            match connect::connect_with(&config).await {
+                Ok(client) => {
+                    let scope = cloud_scope(&config, Some(client.project_id()));
+                    scopes.push((scope, client));
+                }
+                Err(error) if several => unreachable.push((cloud_scope(&config, None), error)),
+                Err(error) => return Err(error),
             }
-            scopes.push((scope, client));
         }
     }
     let set = unreachable
@@ -443,6 +451,24 @@ async fn openstack_plan(
             set.add_unreachable(scope, error)
         });
     Ok(Planned { set, skipped })
+}
+
+/// A cloud's one scope: its project as connected (`project_id`), or, for a cloud that
+/// could not be reached, as configured (id, else name, else every project it reaches).
+fn cloud_scope(config: &OpenStackConfig, project_id: Option<&str>) -> Scope {
+    let configured = config.project_id.as_deref();
+    let mut scope = Scope::new(
+        BackupService::Vbs,
+        config.region_name.clone().unwrap_or_default(),
+        project_id.or(configured).unwrap_or_default(),
+    );
+    if project_id.is_none() && configured.is_none() {
+        scope = scope.project_name(config.project_name.as_deref().unwrap_or("every project"));
+    }
+    if let Some(cloud) = &config.cloud {
+        scope = scope.cloud(cloud);
+    }
+    scope
 }
 
 /// The first Cinder microversion that counts a listing (`with_count`).

@@ -1117,3 +1117,46 @@ fn a_project_that_cannot_be_connected_to_fails_alone() {
     assert_eq!(volumes.len(), server.volumes().len());
     assert!(volumes.iter().all(|v| v["verdict"] != "unknown"));
 }
+
+/// One of several clouds that cannot be reached fails its listings alone: the other is
+/// judged, the report written, exit 1.
+#[test]
+fn a_cloud_that_cannot_be_reached_fails_alone_and_the_report_is_written() {
+    let runtime = runtime();
+    let lab = keystone_cloud(&runtime, &["p-lab"], 0);
+    let prod = keystone_cloud(&runtime, &["p-prod"], 5);
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(
+        dir.path(),
+        &[
+            ("lab", &lab, Some("p-lab")),
+            ("prod", &prod, Some("p-prod")),
+        ],
+    );
+    let yaml = std::fs::read_to_string(&clouds_yaml).unwrap();
+    let (first, second) = yaml.split_at(yaml.find("  prod:").unwrap());
+    let broken = format!(
+        "{first}{}",
+        second.replace("fake-password", "changed-since")
+    );
+    std::fs::write(&clouds_yaml, broken).unwrap();
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: could not connect (region RegionOne, project p-prod)"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let volumes = report["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), lab.servers[0].volumes().len());
+    for scope in report["scopes"].as_array().unwrap() {
+        assert_eq!(scope["complete"], scope["project_id"] == "p-lab", "{scope}");
+    }
+    assert_eq!(prod.servers[0].request_count(), 0);
+}
