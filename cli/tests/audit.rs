@@ -1160,3 +1160,36 @@ fn a_cloud_that_cannot_be_reached_fails_alone_and_the_report_is_written() {
     }
     assert_eq!(prod.servers[0].request_count(), 0);
 }
+
+/// A scope's volumes are listed before its backups, so that the audit never holds a
+/// backup whose volume it has not seen as a possible orphan: the backups request can
+/// only follow the volumes' (delayed) answer.
+#[test]
+fn a_scopes_backups_are_asked_for_only_after_its_volumes_are_known() {
+    let latency = std::time::Duration::from_millis(300);
+    let served = serve(FakeServer::builder().backups(20).latency(latency));
+    let output = vbs()
+        .args(served.flags())
+        .args(["audit", "--max-age", "7d", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = served.server.requests();
+    let volumes = requests
+        .iter()
+        .find(|r| r.path.contains("/volumes"))
+        .unwrap();
+    let backups = requests
+        .iter()
+        .find(|r| r.path.contains("/backups"))
+        .unwrap();
+    assert!(
+        backups.received >= volumes.received + latency,
+        "the backups were asked for before the volumes were answered"
+    );
+}
