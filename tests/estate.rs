@@ -295,6 +295,49 @@ async fn an_unreachable_scope_fails_alone_and_keeps_its_place_for_a_later_run() 
 }
 
 #[tokio::test]
+async fn a_checkpoint_at_every_page_end_repeats_nothing_whatever_page_size_the_server_chose() {
+    // The caller asks for pages of 1000; the server gives 3.
+    let server = FakeServer::builder()
+        .backups(10)
+        .max_limit(3)
+        .start()
+        .await
+        .unwrap();
+    let set = || {
+        let scope = Scope::new(BackupService::Vbs, region(0), server.project_id());
+        ScopeSet::<BackupDetail>::new().add(scope, common::client(&server), |client| {
+            client.backups().detail().page_size(1000)
+        })
+    };
+    let mut estate = set().stream();
+    let mut delivered = Vec::new();
+    let mut page_ends = 0;
+    while let Some(next) = estate.next().await {
+        delivered.push(next.unwrap().item.id);
+        if !estate.at_page_end() {
+            continue;
+        }
+        page_ends += 1;
+        let checkpoint = estate.checkpoint();
+        let mut rest = set().resume(&checkpoint).unwrap().stream();
+        let (after, failed) = drain(&mut rest).await;
+        assert!(failed.is_empty());
+        let mut whole = delivered.clone();
+        whole.extend(after.get(&region(0)).cloned().unwrap_or_default());
+        assert_eq!(
+            whole,
+            common::truth_ids(&server.backups()),
+            "after {} items",
+            delivered.len()
+        );
+    }
+    assert_eq!(
+        page_ends, 4,
+        "one save point a page of 3: 10 backups, 4 pages"
+    );
+}
+
+#[tokio::test]
 async fn a_server_total_that_differs_from_what_was_listed_is_a_warning() {
     let servers = servers(&[12, 5]).await;
     let v3 = |server: &FakeServer| -> Client {

@@ -145,16 +145,7 @@ pub async fn run_list(
     }
     let format = args.format.unwrap_or(ui.default_format());
     let mut stream = set.stream();
-    let save_every = args.page_size.map_or(DEFAULT_PAGE, |size| size as usize);
-    let walked = walk(
-        &mut stream,
-        estate,
-        format,
-        services.len() > 1,
-        save_every,
-        ui,
-    )
-    .await;
+    let walked = walk(&mut stream, estate, format, services.len() > 1, ui).await;
     finish(&stream, estate, walked, ui)
 }
 
@@ -200,20 +191,18 @@ enum Walked {
 }
 
 /// Prints every backup as it arrives; whenever no backup is ready at once, and after
-/// every `save_every` (a page's worth) in a row, flushes stdout and then saves the
-/// checkpoint, so that the checkpoint never claims a backup that was not written and a
-/// rerun repeats at most about a page.
+/// the last backup of every page, flushes stdout and then saves the checkpoint, so that
+/// the checkpoint never claims a backup that was not written and a rerun repeats at most
+/// the page each scope was in.
 async fn walk(
     stream: &mut EstateStream<EstateBackup>,
     estate: &EstateArgs,
     format: Format,
     services: bool,
-    save_every: usize,
     ui: &Ui,
 ) -> Walked {
     let mut writer = EstateWriter::new(BufWriter::new(io::stdout().lock()), format, services);
     let mut interrupt = ui.interrupt();
-    let mut since_save = 0_usize;
     loop {
         let next = match stream.next().now_or_never() {
             Some(next) => next,
@@ -221,7 +210,6 @@ async fn walk(
                 if let Err(walked) = save(&mut writer, stream, estate) {
                     return walked;
                 }
-                since_save = 0;
                 tokio::select! {
                     biased;
                     () = interrupt.wait() => {
@@ -237,12 +225,10 @@ async fn walk(
             if let Err(err) = writer.item(&backup) {
                 return io_end(err);
             }
-            since_save += 1;
-            if since_save >= save_every {
+            if stream.at_page_end() {
                 if let Err(walked) = save(&mut writer, stream, estate) {
                     return walked;
                 }
-                since_save = 0;
             }
         }
     }
@@ -254,9 +240,6 @@ async fn walk(
         Err(walked) => walked,
     }
 }
-
-/// The page size when none is asked for: a checkpoint is saved at least this often.
-const DEFAULT_PAGE: usize = 1000;
 
 fn save<W: io::Write>(
     writer: &mut EstateWriter<W>,
