@@ -338,6 +338,30 @@ async fn a_checkpoint_at_every_page_end_repeats_nothing_whatever_page_size_the_s
 }
 
 #[tokio::test]
+async fn a_scopes_failure_is_an_error_that_names_its_scope_so_question_mark_works() {
+    let servers = servers(&[2]).await;
+    servers[0].push_response(CannedResponse::json(
+        403,
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow this"}}"#,
+    ));
+    async fn first_failure(
+        mut estate: EstateStream<BackupDetail>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        while let Some(next) = estate.next().await {
+            next?;
+        }
+        Ok(())
+    }
+    let err = first_failure(scope_set(&servers, 1).stream())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("vbs region-0 "), "{text}");
+    assert!(text.contains("Policy doesn't allow this"), "{text}");
+    assert!(err.source().is_some());
+}
+
+#[tokio::test]
 async fn a_server_total_that_differs_from_what_was_listed_is_a_warning() {
     let servers = servers(&[12, 5]).await;
     let v3 = |server: &FakeServer| -> Client {
