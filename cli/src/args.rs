@@ -131,6 +131,28 @@ impl GlobalArgs {
     pub fn is_estate(&self) -> bool {
         self.estate.active(self.os_cloud.len(), self.service.len())
     }
+
+    /// The services of an estate, each once (clap keeps `--service vbs,vbs`): a scope
+    /// planned twice would fail as added twice on every run.
+    pub fn services(&self) -> Vec<Service> {
+        first_seen(&self.service)
+    }
+
+    /// The clouds of an estate, each once, as [`GlobalArgs::services`].
+    pub fn os_clouds(&self) -> Vec<String> {
+        first_seen(&self.os_cloud)
+    }
+}
+
+/// `values` without repeats, in the order first given.
+pub fn first_seen<T: PartialEq + Clone>(values: &[T]) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(values.len());
+    for value in values {
+        if !kept.contains(value) {
+            kept.push(value.clone());
+        }
+    }
+    kept
 }
 
 /// A `--timeout`, and how it was typed (to repeat it in a resume hint).

@@ -101,15 +101,13 @@ fn parse_max_age(text: &str) -> Result<Duration, String> {
 }
 
 /// The services audited: `--services`, else the global `--service` (`vbs`, `cbr` or
-/// `vbs,cbr`).
+/// `vbs,cbr`), each once: a service named twice would have its backups counted twice.
 pub fn services(global: &GlobalArgs, args: &AuditArgs) -> Vec<Service> {
-    let mut services = if args.services.is_empty() {
-        global.service.clone()
+    if args.services.is_empty() {
+        global.services()
     } else {
-        args.services.clone()
-    };
-    services.dedup();
-    services
+        crate::args::first_seen(&args.services)
+    }
 }
 
 /// Checks what clap cannot: the estate's flags that go together, and both services at
@@ -188,7 +186,12 @@ async fn audit(
         .estate
         .max_rate
         .map_or_else(RequestBudget::adaptive, RequestBudget::with_max_rate);
-    let planned = match plan::plan(global, services, &budget).await {
+    // A cloud named twice is one scope: planned twice, its volumes would be judged twice.
+    let global = GlobalArgs {
+        os_cloud: global.os_clouds(),
+        ..global.clone()
+    };
+    let planned = match plan::plan(&global, services, &budget).await {
         Ok(planned) => planned,
         Err(err) => {
             report::error(&err, None);

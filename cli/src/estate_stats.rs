@@ -26,8 +26,8 @@ pub async fn run(global: &GlobalArgs, args: &StatsArgs, ui: &Ui) -> Exit {
     let Some(set) = estate::scopes(
         global,
         &global.estate,
-        &global.os_cloud,
-        &global.service,
+        &global.os_clouds(),
+        &global.services(),
         &filters,
         ui,
     )

@@ -89,8 +89,8 @@ fn main() -> ExitCode {
                 estate::run_list(
                     &cli.global,
                     &cli.global.estate,
-                    &cli.global.os_cloud,
-                    &cli.global.service,
+                    &cli.global.os_clouds(),
+                    &cli.global.services(),
                     list,
                     &ui,
                 )

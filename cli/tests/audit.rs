@@ -1117,3 +1117,28 @@ fn a_project_that_cannot_be_connected_to_fails_alone() {
     assert_eq!(volumes.len(), server.volumes().len());
     assert!(volumes.iter().all(|v| v["verdict"] != "unknown"));
 }
+
+/// `--services vbs,cbr,vbs` audits each service once: VBS's backups are not counted
+/// twice, nor its orphans.
+#[test]
+fn a_service_named_twice_is_audited_once() {
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(1)
+            .backups(5),
+    );
+    let once = audit_account(&served.account, &["--format", "json"]);
+    let twice = audit_account(
+        &served.account,
+        &["--services", "vbs,cbr,vbs", "--format", "json"],
+    );
+    assert_eq!(once.0, twice.0, "{}", twice.2);
+    let once: Value = serde_json::from_str(&once.1).unwrap();
+    let twice: Value = serde_json::from_str(&twice.1).unwrap();
+    assert_eq!(twice["summary"], once["summary"]);
+    assert_eq!(twice["orphaned_backups"], once["orphaned_backups"]);
+    assert_eq!(
+        twice["scopes"].as_array().unwrap().len(),
+        once["scopes"].as_array().unwrap().len()
+    );
+}

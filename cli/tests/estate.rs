@@ -508,3 +508,61 @@ fn a_project_that_cannot_be_connected_to_fails_alone_and_the_others_are_listed()
     assert!(stderr.contains(": 7 backups, complete"), "{stderr}");
     assert!(stderr.contains("error: 1 of 2 scopes failed"), "{stderr}");
 }
+
+/// `--service vbs,cbr,vbs` or a cloud named twice names each scope once: walked once,
+/// not refused as a scope added twice.
+#[test]
+fn a_service_or_a_cloud_named_twice_is_walked_once() {
+    let served = account(FakeAccount::builder().regions(1).backups(3));
+    let output = common::vbs()
+        .envs(served.account.env())
+        .args(["--all-regions", "--service", "vbs,cbr,vbs"])
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let keys: BTreeSet<_> = lines.iter().map(key).collect();
+    assert_eq!(keys.len(), lines.len(), "no backup twice");
+    assert_eq!(keys, truth(&served.account));
+
+    let stats = common::vbs()
+        .envs(served.account.env())
+        .args(["--all-regions", "--service", "vbs,vbs", "--quiet"])
+        .args(["stats", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&stats.stderr);
+    assert!(stats.status.success(), "{stderr}");
+    let figures: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let vbs_backups = truth(&served.account)
+        .iter()
+        .filter(|(service, _, _)| service == "vbs")
+        .count();
+    assert_eq!(figures["backups"], vbs_backups);
+
+    let clouds = two_clouds();
+    let output = common::vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds.clouds_yaml)
+        .args([
+            "--os-cloud",
+            "lab",
+            "--os-cloud",
+            "prod",
+            "--os-cloud",
+            "lab",
+        ])
+        .args(["--every-project", "list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let listed = String::from_utf8_lossy(&output.stdout).lines().count();
+    let served: usize = clouds.servers.iter().map(|(_, s)| s.backups().len()).sum();
+    assert_eq!(listed, served);
+    assert_eq!(stderr.matches(", complete").count(), 4, "{stderr}");
+}
