@@ -55,7 +55,8 @@ fn main() -> ExitCode {
     let checked = match (listing, &cli.command) {
         (Some(listing), _) => args::check_service(&cli.global, listing),
         (None, Command::Audit(audit)) => audit::check(&cli.global, audit),
-        (None, _) => args::check_stats_service(&cli.global),
+        (None, Command::Stats(stats)) => args::check_stats(&cli.global, stats),
+        (None, _) => Ok(()),
     };
     if let Err(message) = checked {
         args::usage_error(message);

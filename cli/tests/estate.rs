@@ -566,3 +566,64 @@ fn a_service_or_a_cloud_named_twice_is_walked_once() {
     assert_eq!(listed, served);
     assert_eq!(stderr.matches(", complete").count(), 4, "{stderr}");
 }
+
+/// A filter that one of the walked services does not take is refused, naming the flag
+/// and the service, before any request: silently dropped, that service would list
+/// something else than asked.
+#[test]
+fn a_filter_that_a_walked_service_does_not_take_is_refused() {
+    let served = account(FakeAccount::builder().regions(1));
+    for (service, extra, flag, refusing) in [
+        (
+            "vbs,cbr",
+            &["list", "--volume-id", "v-1"][..],
+            "--volume-id",
+            "cbr",
+        ),
+        (
+            "cbr,vbs",
+            &["list", "--status", "available", "--status", "error"],
+            "--status",
+            "vbs",
+        ),
+        (
+            "cbr,vbs",
+            &["list", "--vault-id", "vault-1"],
+            "--vault-id",
+            "vbs",
+        ),
+        (
+            "vbs,cbr",
+            &["list", "--resource-type", "OS::Cinder::Volume"],
+            "--resource-type",
+            "vbs",
+        ),
+        (
+            "vbs,cbr",
+            &["stats", "--volume-id", "v-1"],
+            "--volume-id",
+            "cbr",
+        ),
+    ] {
+        let output = common::vbs()
+            .envs(served.account.env())
+            .args(["--all-regions", "--service", service])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(&format!("includes {refusing}")),
+            "{extra:?}: {stderr}"
+        );
+    }
+    assert_eq!(served.account.iam().request_count(), 0);
+    assert!(
+        served
+            .account
+            .scopes()
+            .iter()
+            .all(|s| s.server.request_count() == 0)
+    );
+}
