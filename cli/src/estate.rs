@@ -323,13 +323,41 @@ fn finish(
 
 fn resume_hint(estate: &EstateArgs) {
     if estate.checkpoint.is_some() {
-        let words: Vec<String> = std::env::args().map(|word| report::quote(&word)).collect();
-        report::stderr_line(format_args!("resume with: {}", words.join(" ")));
+        report::stderr_line(format_args!(
+            "resume with: {}",
+            crate::output::printable(&rerun_command(std::env::args_os()))
+        ));
     } else {
         report::stderr_line(
             "hint: run with --checkpoint FILE to resume later with only what is left",
         );
     }
+}
+
+/// What stands for a `--token`'s value in a printed command: the token is a secret
+/// (stderr ends up in logs), and the single-scope resume line leaves it out too; the
+/// shell reads it back from where `--help` says to keep it.
+const TOKEN_PLACEHOLDER: &str = "\"$OS_AUTH_TOKEN\"";
+
+/// The command line as typed, quoted for a POSIX shell, but a `--token`'s value; a word
+/// that is not UTF-8 shown lossily (`std::env::args` would panic on it).
+fn rerun_command(words: impl IntoIterator<Item = std::ffi::OsString>) -> String {
+    let mut shown = Vec::new();
+    let mut token_follows = false;
+    for word in words {
+        let word = word.to_string_lossy();
+        if std::mem::take(&mut token_follows) {
+            shown.push(TOKEN_PLACEHOLDER.to_owned());
+        } else if word == "--token" {
+            token_follows = true;
+            shown.push(word.into_owned());
+        } else if word.starts_with("--token=") {
+            shown.push(format!("--token={TOKEN_PLACEHOLDER}"));
+        } else {
+            shown.push(report::quote(&word));
+        }
+    }
+    shown.join(" ")
 }
 
 /// The scope set the flags name: a Huawei account's regions, or OpenStack clouds and
@@ -500,5 +528,33 @@ fn paged<T: vbs_backups::Listed>(
     match args.prefetch {
         Some(prefetch) => query.prefetch(prefetch),
         None => query,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rerun_command_hides_the_token_and_quotes_the_rest() {
+        let words = [
+            "vbs-backups",
+            "--token",
+            "secret-1",
+            "--os-cloud",
+            "lab",
+            "--token=secret-2",
+            "--checkpoint",
+            "my state.json",
+            "list",
+        ]
+        .map(std::ffi::OsString::from);
+        let shown = rerun_command(words);
+        assert!(!shown.contains("secret"), "{shown}");
+        assert_eq!(
+            shown,
+            "vbs-backups --token \"$OS_AUTH_TOKEN\" --os-cloud lab \
+             --token=\"$OS_AUTH_TOKEN\" --checkpoint 'my state.json' list"
+        );
     }
 }

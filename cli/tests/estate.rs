@@ -627,3 +627,38 @@ fn a_filter_that_a_walked_service_does_not_take_is_refused() {
             .all(|s| s.server.request_count() == 0)
     );
 }
+
+/// The resume hint repeats the command line: a --checkpoint path that is not UTF-8 does
+/// not crash it (shown lossily), and it ends exit 1 as any failed scope does.
+#[cfg(unix)]
+#[test]
+fn the_resume_hint_survives_a_checkpoint_path_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let served = account(FakeAccount::builder().regions(1).backups(2));
+    served.account.scopes()[0]
+        .server
+        .push_response(CannedResponse::json(
+            403,
+            r#"{"error_code": "VBS.0001", "error_msg": "forbidden"}"#,
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"state-\xff.json"));
+    let output = common::vbs()
+        .envs(served.account.env())
+        .args(["--all-regions", "--service", "vbs"])
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let hint = stderr
+        .lines()
+        .find(|line| line.starts_with("resume with: "))
+        .unwrap_or_else(|| panic!("no resume hint: {stderr}"));
+    assert!(hint.contains("state-\u{fffd}.json"), "{hint}");
+    assert!(hint.contains("--all-regions"), "{hint}");
+}
