@@ -224,11 +224,16 @@ fn write(path: Option<&Path>, text: &str) -> Result<(), String> {
 
     let Some(path) = path else {
         let mut stdout = std::io::stdout().lock();
-        // A reader that went away early is no failure.
-        let _ = stdout
+        return match stdout
             .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush());
-        return Ok(());
+            .and_then(|()| stdout.flush())
+        {
+            // A reader that went away early is no failure.
+            Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(format!("cannot write to stdout: {err}"))
+            }
+            _ => Ok(()),
+        };
     };
     let name = path
         .file_name()

@@ -1142,3 +1142,30 @@ fn a_service_named_twice_is_audited_once() {
         once["scopes"].as_array().unwrap().len()
     );
 }
+
+/// A report that cannot be written to stdout (a full disk) is an error, exit 1: not a
+/// truncated report with the exit of a complete one.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_stdout_cannot_take_is_an_error() {
+    let served = every_verdict();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vbs-backups"))
+        .env_clear()
+        .current_dir(common::empty_dir())
+        .args(served.flags())
+        .args(["--concurrency", "1", "audit", "--max-age", "7d"])
+        .args(["--format", "json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write to stdout:"),
+        "{stderr}"
+    );
+}
