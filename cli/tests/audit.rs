@@ -1169,3 +1169,29 @@ fn a_report_stdout_cannot_take_is_an_error() {
         "{stderr}"
     );
 }
+
+/// CBR is Huawei Cloud's: against OpenStack (no AK/SK) it is refused before a request,
+/// not sent to Cinder to fail late with every volume unknown.
+#[test]
+fn cbr_without_huawei_credentials_is_a_usage_error() {
+    let served = serve(FakeServer::builder().backups(1));
+    for args in [
+        &["--max-age", "7d", "--services", "cbr"][..],
+        &["--max-age", "7d", "--service", "cbr"],
+    ] {
+        let (code, _, stderr) = run(&served, args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("CBR is Huawei Cloud's"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let output = vbs()
+        .args(served.flags())
+        .args(["--service", "cbr", "audit", "--max-age", "7d"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(served.server.requests().is_empty());
+}
