@@ -568,7 +568,9 @@ fn elsewhere(service: Service) -> &'static str {
 /// filters every walked service takes.
 pub fn check_stats(global: &GlobalArgs, stats: &StatsArgs) -> Result<(), String> {
     if global.is_estate() {
-        return check_service(global, &stats.as_listing());
+        let listing = stats.as_listing();
+        check_service(global, &listing)?;
+        return crate::estate::check_stats(global, &listing);
     }
     match global.service() {
         Service::Vbs => Ok(()),

@@ -53,7 +53,8 @@ pub struct EstateArgs {
     pub max_rate: Option<u32>,
 
     /// Where the walk's state is kept: written after every page printed, read by a rerun
-    /// (finished scopes are skipped, the others resume), removed when every scope is done
+    /// (finished scopes are skipped, the others resume), removed when every scope is done;
+    /// list only (stats and audit are not resumable)
     #[arg(long, global = true, help_heading = "Estate", value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
 }
@@ -72,8 +73,9 @@ impl EstateArgs {
 
 /// Refuses what a walk of one scope has and an estate does not (yet): a starting point,
 /// limits, a window, columns of the caller's choosing, whole-cloud listings, CBR-only
-/// filters. Silently ignoring them would list something else than was asked.
-pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
+/// filters. Silently ignoring them would list something else than was asked. `resumable`:
+/// whether the command takes `--checkpoint` (`list`), for the hint.
+pub fn check(global: &GlobalArgs, args: &ListArgs, resumable: bool) -> Result<(), String> {
     if global.estate.every_project && !global.estate.regions.is_empty() {
         return Err("--every-project and --regions exclude each other".to_owned());
     }
@@ -99,14 +101,31 @@ pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
         ("--resource-id", args.resource_id.is_some()),
         ("--resource-type", args.resource_type.is_some()),
     ];
+    let hint = if resumable {
+        "; rerun with --checkpoint FILE to resume an estate"
+    } else {
+        ""
+    };
     match unsupported.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!(
             "{flag} applies to one scope, not to an estate walk (--regions, --all-regions, \
-             --every-project, several --os-cloud or --service, --checkpoint); \
-             rerun with --checkpoint FILE to resume an estate"
+             --every-project, several --os-cloud or --service, --checkpoint){hint}"
         )),
         None => Ok(()),
     }
+}
+
+/// `stats` over an estate: the checks of `list`, and no `--checkpoint`, which it would
+/// neither read nor write.
+pub fn check_stats(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
+    if global.estate.checkpoint.is_some() {
+        return Err(
+            "--checkpoint: stats is not resumable (its figures sum up one whole walk, and \
+             a rerun is as cheap): leave it out"
+                .to_owned(),
+        );
+    }
+    check(global, args, false)
 }
 
 /// The scopes to walk, and the projects left out (with why).

@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         args::usage_error(message);
     }
     if let Some(listing) = listing.filter(|_| cli.global.is_estate()) {
-        if let Err(message) = estate::check(&cli.global, listing) {
+        if let Err(message) = estate::check(&cli.global, listing, true) {
             args::usage_error(message);
         }
     }

@@ -662,3 +662,47 @@ fn the_resume_hint_survives_a_checkpoint_path_that_is_not_utf8() {
     assert!(hint.contains("state-\u{fffd}.json"), "{hint}");
     assert!(hint.contains("--all-regions"), "{hint}");
 }
+
+/// `stats` over an estate takes the estate checks of `list`, and refuses --checkpoint:
+/// it would walk the estate without resuming nor writing the file.
+#[test]
+fn stats_refuses_what_it_would_ignore_in_an_estate() {
+    let served = account(FakeAccount::builder().regions(1));
+    for (extra, named) in [
+        (&["--checkpoint", "state.json", "stats"][..], "--checkpoint"),
+        (
+            &["--all-regions", "--checkpoint", "state.json", "stats"],
+            "--checkpoint",
+        ),
+        (
+            &["--every-project", "--regions", "cn-north-4", "stats"],
+            "--regions",
+        ),
+        (
+            &["--all-regions", "--project-id", "p1", "stats"],
+            "--project-id",
+        ),
+        (
+            &["--all-regions", "stats", "--created-before", "30d"],
+            "--created-before",
+        ),
+        (
+            &["--all-regions", "stats", "--all-projects"],
+            "--all-projects",
+        ),
+    ] {
+        let output = common::vbs()
+            .envs(served.account.env())
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(named), "{extra:?}: {stderr}");
+        assert!(
+            !stderr.contains("rerun with --checkpoint"),
+            "{extra:?}: {stderr}"
+        );
+    }
+    assert_eq!(served.account.iam().request_count(), 0);
+}
