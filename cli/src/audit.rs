@@ -34,7 +34,8 @@ pub struct AuditArgs {
     pub services: Vec<Service>,
 
     /// How to write the report: table (default on a terminal, volumes not protected
-    /// first, then a summary), json (one document, the default otherwise), ndjson (one
+    /// first, then a summary), json (one document, the default otherwise and with
+    /// --output), ndjson (one
     /// object per volume, per orphaned backup, then the summary) or prometheus (the text
     /// format, for node_exporter's textfile collector)
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -133,13 +134,7 @@ pub fn check(global: &GlobalArgs, args: &AuditArgs) -> Result<(), String> {
 /// Runs the audit and writes the report; the exit says what it found.
 pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
     let services = services(global, args);
-    let format = args
-        .format
-        .unwrap_or(if ui.default_format() == crate::args::Format::Table {
-            AuditFormat::Table
-        } else {
-            AuditFormat::Json
-        });
+    let format = report_format(args, ui.default_format() == crate::args::Format::Table);
     let mut interrupt = ui.interrupt();
     let audited = tokio::select! {
         biased;
@@ -174,6 +169,16 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
         Exit::Ok
     } else {
         Exit::NotProtected
+    }
+}
+
+/// `--format`, else a table for people on a terminal and JSON for programs; a file
+/// (`--output`) is for programs whatever stdout is.
+fn report_format(args: &AuditArgs, stdout_terminal: bool) -> AuditFormat {
+    match args.format {
+        Some(format) => format,
+        None if stdout_terminal && args.output.is_none() => AuditFormat::Table,
+        None => AuditFormat::Json,
     }
 }
 
@@ -260,6 +265,26 @@ fn write(path: Option<&Path>, text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_gets_json_unless_told_otherwise() {
+        let args = |format, output: Option<&str>| AuditArgs {
+            max_age: Duration::from_secs(60),
+            services: Vec::new(),
+            format,
+            output: output.map(PathBuf::from),
+        };
+        assert_eq!(report_format(&args(None, None), true), AuditFormat::Table);
+        assert_eq!(report_format(&args(None, None), false), AuditFormat::Json);
+        assert_eq!(
+            report_format(&args(None, Some("audit.json")), true),
+            AuditFormat::Json
+        );
+        assert_eq!(
+            report_format(&args(Some(AuditFormat::Table), Some("audit.txt")), true),
+            AuditFormat::Table
+        );
+    }
 
     #[test]
     fn max_ages() {

@@ -1195,3 +1195,25 @@ fn cbr_without_huawei_credentials_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(served.server.requests().is_empty());
 }
+
+/// `--output FILE` without `--format` writes JSON, and `--help` says so.
+#[test]
+fn output_defaults_to_json() {
+    let help = vbs().args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("the default otherwise and with --output"),
+        "{help}"
+    );
+    let served = every_verdict();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.json");
+    let (code, stdout, stderr) = run(
+        &served,
+        &["--max-age", "7d", "--output", path.to_str().unwrap()],
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(report["summary"].is_object(), "{report}");
+}
