@@ -212,6 +212,10 @@ async fn audit(
             crate::output::printable(skipped)
         ));
     }
+    if planned.scopes.is_empty() && planned.unreachable.is_empty() {
+        report::stderr_line(crate::estate::nothing_to_walk(&planned.skipped));
+        return None;
+    }
     let concurrency = global.estate.concurrency.unwrap_or(4);
     Some(walk::audit(&planned.scopes, planned.unreachable, max_age, concurrency).await)
 }

@@ -207,7 +207,25 @@ pub async fn scopes(
             crate::output::printable(skipped)
         ));
     }
+    if planned.set.is_empty() {
+        report::stderr_line(nothing_to_walk(&planned.skipped));
+        return None;
+    }
     Some(planned.set.concurrency(estate.concurrency.unwrap_or(4)))
+}
+
+/// The error of an estate whose every project was left out: a walk of nothing that
+/// succeeded would hide that the flags (or the account) name no project.
+pub fn nothing_to_walk(skipped: &[String]) -> String {
+    let why = if skipped.is_empty() {
+        "none found".to_owned()
+    } else {
+        format!("skipped {}", skipped.join("; "))
+    };
+    format!(
+        "error: no project to walk ({})",
+        crate::output::printable(&why)
+    )
 }
 
 /// How the walk of the merged stream ended.

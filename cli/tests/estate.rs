@@ -706,3 +706,45 @@ fn stats_refuses_what_it_would_ignore_in_an_estate() {
     }
     assert_eq!(served.account.iam().request_count(), 0);
 }
+
+/// An estate whose every project is left out (here IAM lists only `MOS` and a disabled
+/// project) is an error that says what was skipped, for list, stats and audit: not a
+/// silent success that walked nothing.
+#[test]
+fn an_estate_without_a_project_to_walk_is_an_error() {
+    use vbs_backups_testing::{ACCOUNT_ACCESS_KEY, ACCOUNT_SECRET_KEY, FakeServer, HuaweiGateway};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let gateway = HuaweiGateway::new(ACCOUNT_ACCESS_KEY, ACCOUNT_SECRET_KEY)
+        .project("MOS", "0acc0000000000000000000000000000")
+        .disabled_project("cn-north-4_old", "0acc005b00000000000000000000005b");
+    let iam = runtime
+        .block_on(FakeServer::builder().backups(0).huawei(gateway).start())
+        .unwrap();
+    for command in [
+        &["list", "--format", "ndjson"][..],
+        &["stats", "--format", "json"],
+        &["audit", "--max-age", "7d", "--format", "json"],
+    ] {
+        let output = common::vbs()
+            .env("HUAWEICLOUD_SDK_AK", ACCOUNT_ACCESS_KEY)
+            .env("HUAWEICLOUD_SDK_SK", ACCOUNT_SECRET_KEY)
+            .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.endpoint())
+            .args(["--all-regions", "--quiet"])
+            .args(command)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("error: no project to walk")
+                && stderr.contains("MOS")
+                && stderr.contains("disabled"),
+            "{command:?}: {stderr}"
+        );
+    }
+    assert!(iam.request_count() >= 3);
+}
