@@ -295,6 +295,49 @@ async fn an_unreachable_scope_fails_alone_and_keeps_its_place_for_a_later_run() 
 }
 
 #[tokio::test]
+async fn a_checkpoint_at_every_page_end_repeats_nothing_whatever_page_size_the_server_chose() {
+    // The caller asks for pages of 1000; the server gives 3.
+    let server = FakeServer::builder()
+        .backups(10)
+        .max_limit(3)
+        .start()
+        .await
+        .unwrap();
+    let set = || {
+        let scope = Scope::new(BackupService::Vbs, region(0), server.project_id());
+        ScopeSet::<BackupDetail>::new().add(scope, common::client(&server), |client| {
+            client.backups().detail().page_size(1000)
+        })
+    };
+    let mut estate = set().stream();
+    let mut delivered = Vec::new();
+    let mut page_ends = 0;
+    while let Some(next) = estate.next().await {
+        delivered.push(next.unwrap().item.id);
+        if !estate.at_page_end() {
+            continue;
+        }
+        page_ends += 1;
+        let checkpoint = estate.checkpoint();
+        let mut rest = set().resume(&checkpoint).unwrap().stream();
+        let (after, failed) = drain(&mut rest).await;
+        assert!(failed.is_empty());
+        let mut whole = delivered.clone();
+        whole.extend(after.get(&region(0)).cloned().unwrap_or_default());
+        assert_eq!(
+            whole,
+            common::truth_ids(&server.backups()),
+            "after {} items",
+            delivered.len()
+        );
+    }
+    assert_eq!(
+        page_ends, 4,
+        "one save point a page of 3: 10 backups, 4 pages"
+    );
+}
+
+#[tokio::test]
 async fn a_server_total_that_differs_from_what_was_listed_is_a_warning() {
     let servers = servers(&[12, 5]).await;
     let v3 = |server: &FakeServer| -> Client {
@@ -368,6 +411,24 @@ async fn a_checkpoint_from_another_estate_is_refused() {
 }
 
 #[tokio::test]
+async fn a_scope_of_the_checkpoint_that_handed_out_nothing_may_be_missing_from_the_rerun() {
+    let servers = servers(&[5, 4]).await;
+    let mut estate = scope_set(&servers, 1).stream();
+    let mut first_run = vec![estate.next().await.unwrap().unwrap().item.id];
+    let checkpoint = estate.checkpoint();
+    drop(estate);
+    // region-1 never started: a rerun without it loses nothing, and region-0 goes on.
+    let mut resumed = scope_set(&servers[..1], 1)
+        .resume(&checkpoint)
+        .unwrap()
+        .stream();
+    let (delivered, failed) = drain(&mut resumed).await;
+    assert!(failed.is_empty());
+    first_run.extend(delivered[&region(0)].iter().cloned());
+    assert_eq!(first_run, truth(&servers[..1])[&region(0)], "exactly once");
+}
+
+#[tokio::test]
 async fn a_scope_added_twice_fails_once_and_the_rest_go_on() {
     let servers = servers(&[4]).await;
     let scope = Scope::new(BackupService::Vbs, "r", servers[0].project_id());
@@ -395,4 +456,6 @@ async fn a_scope_added_twice_fails_once_and_the_rest_go_on() {
     assert!(
         matches!(&outcomes[1].result, ScopeResult::Failed { error, .. } if error.to_string().contains("twice"))
     );
+    // The first entry stands for the scope in the checkpoint, which can complete.
+    assert!(estate.checkpoint().is_complete());
 }

@@ -1118,6 +1118,82 @@ fn a_project_that_cannot_be_connected_to_fails_alone() {
     assert!(volumes.iter().all(|v| v["verdict"] != "unknown"));
 }
 
+/// One of several clouds that cannot be reached fails its listings alone: the other is
+/// judged, the report written, exit 1.
+#[test]
+fn a_cloud_that_cannot_be_reached_fails_alone_and_the_report_is_written() {
+    let runtime = runtime();
+    let lab = keystone_cloud(&runtime, &["p-lab"], 0);
+    let prod = keystone_cloud(&runtime, &["p-prod"], 5);
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(
+        dir.path(),
+        &[
+            ("lab", &lab, Some("p-lab")),
+            ("prod", &prod, Some("p-prod")),
+        ],
+    );
+    let yaml = std::fs::read_to_string(&clouds_yaml).unwrap();
+    let (first, second) = yaml.split_at(yaml.find("  prod:").unwrap());
+    let broken = format!(
+        "{first}{}",
+        second.replace("fake-password", "changed-since")
+    );
+    std::fs::write(&clouds_yaml, broken).unwrap();
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: could not connect (region RegionOne, project p-prod)"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let volumes = report["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), lab.servers[0].volumes().len());
+    for scope in report["scopes"].as_array().unwrap() {
+        assert_eq!(scope["complete"], scope["project_id"] == "p-lab", "{scope}");
+    }
+    assert_eq!(prod.servers[0].request_count(), 0);
+}
+
+/// A scope's volumes are listed before its backups, so that the audit never holds a
+/// backup whose volume it has not seen as a possible orphan: the backups request can
+/// only follow the volumes' (delayed) answer.
+#[test]
+fn a_scopes_backups_are_asked_for_only_after_its_volumes_are_known() {
+    let latency = std::time::Duration::from_millis(300);
+    let served = serve(FakeServer::builder().backups(20).latency(latency));
+    let output = vbs()
+        .args(served.flags())
+        .args(["audit", "--max-age", "7d", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = served.server.requests();
+    let volumes = requests
+        .iter()
+        .find(|r| r.path.contains("/volumes"))
+        .unwrap();
+    let backups = requests
+        .iter()
+        .find(|r| r.path.contains("/backups"))
+        .unwrap();
+    assert!(
+        backups.received >= volumes.received + latency,
+        "the backups were asked for before the volumes were answered"
+    );
+}
+
 /// `--services vbs,cbr,vbs` audits each service once: VBS's backups are not counted
 /// twice, nor its orphans.
 #[test]

@@ -509,6 +509,40 @@ fn a_project_that_cannot_be_connected_to_fails_alone_and_the_others_are_listed()
     assert!(stderr.contains("error: 1 of 2 scopes failed"), "{stderr}");
 }
 
+/// One of several clouds that cannot be reached (its password was changed) fails alone:
+/// the other cloud is listed, exit 1.
+#[test]
+fn a_cloud_that_cannot_be_reached_fails_alone_beside_the_others() {
+    let clouds = two_clouds();
+    let yaml = std::fs::read_to_string(&clouds.clouds_yaml).unwrap();
+    let (lab, prod) = yaml.split_at(yaml.find("  prod:").unwrap());
+    let broken = format!("{lab}{}", prod.replace("fake-password", "changed-since"));
+    std::fs::write(&clouds.clouds_yaml, broken).unwrap();
+    let output = common::vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds.clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "--every-project"])
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lab_backups: usize = clouds
+        .servers
+        .iter()
+        .filter(|(cloud, _)| cloud == "lab")
+        .map(|(_, server)| server.backups().len())
+        .sum();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().count(),
+        lab_backups
+    );
+    assert!(
+        stderr.contains("prod/RegionOne  (every project) vbs: 0 backups, failed:"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches(", complete").count(), 2, "{stderr}");
+}
+
 /// `--service vbs,cbr,vbs` or a cloud named twice names each scope once: walked once,
 /// not refused as a scope added twice.
 #[test]

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::query::Listing;
 
 use super::Scope;
-use super::checkpoint::{Checkpoint, ScopeState};
+use super::checkpoint::{Checkpoint, ScopeCheckpoint, ScopeState};
 use super::stream::EstateStream;
 use super::walk::{Resumable, Start, starter};
 
@@ -190,10 +190,15 @@ impl<T: Send + 'static> ScopeSet<T> {
     /// Continues from `checkpoint`: scopes it says are done are not walked again (their
     /// outcome says complete), the others go on from their cursors.
     ///
+    /// A scope of the checkpoint that this set does not hold is dropped when nothing of it
+    /// was handed out and it is not done (it never started, or could not be reached): a
+    /// rerun loses nothing by it.
+    ///
     /// # Errors
     ///
     /// A checkpoint of a newer format, or one that names a scope this set does not hold
-    /// (a different estate: resuming it would leave that scope out unnoticed).
+    /// and that had handed out items or was done (a different estate: resuming it would
+    /// leave that scope out unnoticed).
     ///
     /// ```no_run
     /// # fn f(set: vbs_backups::ScopeSet<vbs_backups::BackupDetail>, checkpoint: vbs_backups::Checkpoint) -> vbs_backups::Result<()> {
@@ -202,11 +207,15 @@ impl<T: Send + 'static> ScopeSet<T> {
     /// ```
     pub fn resume(mut self, checkpoint: &Checkpoint) -> Result<Self> {
         checkpoint.check_format()?;
+        let untouched = |saved: &ScopeCheckpoint| {
+            saved.delivered == 0 && matches!(saved.state, ScopeState::Walking { .. })
+        };
         if let Some(stranger) = checkpoint.scopes.iter().find(|saved| {
-            !self
-                .entries
-                .iter()
-                .any(|entry| entry.scope.same_as(&saved.scope))
+            !untouched(saved)
+                && !self
+                    .entries
+                    .iter()
+                    .any(|entry| entry.scope.same_as(&saved.scope))
         }) {
             return Err(Error::config(format!(
                 "the checkpoint holds the scope {}, which this estate does not: it is from another estate",

@@ -59,11 +59,17 @@ pub struct EstateStream<T> {
     concurrency: usize,
     /// Where the next poll starts among the active walks, so no scope starves another.
     rotor: usize,
+    /// Whether the item handed out last ended what its scope had fetched.
+    page_ended: bool,
 }
 
 struct Slot<T> {
     scope: Arc<Scope>,
     delivered: u64,
+    /// A second entry of a scope already in the set: never walked, and left out of the
+    /// checkpoint (the first entry stands for the scope there, so that the checkpoint
+    /// can complete).
+    duplicate: bool,
     state: SlotState<T>,
 }
 
@@ -117,6 +123,7 @@ impl<T: Send + 'static> EstateStream<T> {
             next_waiting: 0,
             concurrency: set.concurrency,
             rotor: 0,
+            page_ended: false,
         }
     }
 
@@ -158,6 +165,7 @@ impl<T: Send + 'static> EstateStream<T> {
         let scopes = self
             .slots
             .iter()
+            .filter(|slot| !slot.duplicate)
             .map(|slot| ScopeCheckpoint {
                 scope: slot.scope.as_ref().clone(),
                 delivered: slot.delivered,
@@ -183,6 +191,29 @@ impl<T: Send + 'static> EstateStream<T> {
             })
             .collect();
         Checkpoint::new(scopes)
+    }
+
+    /// Whether the item handed out last was the last its scope had fetched: the end of
+    /// a page. Saving the [`checkpoint`](Self::checkpoint) at every such moment (and
+    /// whenever no item is ready) bounds what a rerun repeats to about a page a scope,
+    /// whatever page size the servers chose.
+    ///
+    /// ```no_run
+    /// # async fn run(mut estate: vbs_backups::EstateStream<vbs_backups::BackupDetail>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures::StreamExt;
+    ///
+    /// while let Some(next) = estate.next().await {
+    ///     if let Ok(backup) = next {
+    ///         println!("{}", backup.item.id);
+    ///     }
+    ///     if estate.at_page_end() {
+    ///         std::fs::write("estate.json", serde_json::to_vec(&estate.checkpoint())?)?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn at_page_end(&self) -> bool {
+        self.page_ended
     }
 
     /// Starts waiting scopes until `concurrency` are walked at once. A scope that cannot
@@ -244,6 +275,7 @@ impl<T: Send + 'static> EstateStream<T> {
                 Poll::Ready(Some(Ok(item))) => {
                     slot.delivered += 1;
                     self.rotor = position + 1;
+                    self.page_ended = stream.between_pages();
                     return Poll::Ready(Some(Ok(Scoped {
                         scope: slot.scope.clone(),
                         item,
@@ -306,6 +338,7 @@ fn slot<T>(entry: Entry<T>, duplicate: bool) -> Slot<T> {
     Slot {
         scope: entry.scope,
         delivered: entry.delivered,
+        duplicate,
         state,
     }
 }

@@ -189,6 +189,21 @@ async fn openstack(
             .collect(),
         volumes: client,
     };
+    let listings: Vec<ScopeListing> = std::iter::once(ScopeListing::Volumes)
+        .chain(
+            services
+                .iter()
+                .map(|service| ScopeListing::Backups(backup_service(*service))),
+        )
+        .collect();
+    let unreachable = |region: &str, project: &str, error| Unreachable {
+        scope: Scope::new(region, project),
+        listings: listings.clone(),
+        error,
+    };
+    // With several clouds, one that cannot be reached (an expired password, Keystone
+    // down) fails its listings beside the others; alone, it is the run's error.
+    let several = clouds.len() > 1;
     for cloud in clouds {
         let mut flags = connect::flags(global);
         flags.cloud = cloud.or(flags.cloud);
@@ -197,8 +212,22 @@ async fn openstack(
             .merge(flags)
             .with_clouds_yaml()?;
         let region = config.region_name.clone().unwrap_or_default();
+        let configured = config
+            .project_id
+            .clone()
+            .or_else(|| config.project_name.clone())
+            .unwrap_or_else(|| "every project".to_owned());
         if global.estate.every_project {
-            let found = config.estate().await?;
+            let found = match config.estate().await {
+                Ok(found) => found,
+                Err(error) if several => {
+                    planned
+                        .unreachable
+                        .push(unreachable(&region, &configured, error));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             planned.skipped.extend(
                 found
                     .skipped
@@ -209,21 +238,20 @@ async fn openstack(
                 planned.scopes.push(audit_scope(&region, client));
             }
             for (scope, error) in found.unreachable {
-                let mut listings = vec![ScopeListing::Volumes];
-                listings.extend(
-                    services
-                        .iter()
-                        .map(|service| ScopeListing::Backups(backup_service(*service))),
-                );
-                planned.unreachable.push(Unreachable {
-                    scope: Scope::new(&region, &scope.project_id),
-                    listings,
-                    error,
-                });
+                planned
+                    .unreachable
+                    .push(unreachable(&region, &scope.project_id, error));
             }
         } else {
-            let client = connect::connect_with(&config).await?;
-            planned.scopes.push(audit_scope(&region, client));
+            match connect::connect_with(&config).await {
+                Ok(client) => planned.scopes.push(audit_scope(&region, client)),
+                Err(error) if several => {
+                    planned
+                        .unreachable
+                        .push(unreachable(&region, &configured, error));
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
     Ok(planned)
