@@ -131,6 +131,28 @@ impl GlobalArgs {
     pub fn is_estate(&self) -> bool {
         self.estate.active(self.os_cloud.len(), self.service.len())
     }
+
+    /// The services of an estate, each once (clap keeps `--service vbs,vbs`): a scope
+    /// planned twice would fail as added twice on every run.
+    pub fn services(&self) -> Vec<Service> {
+        first_seen(&self.service)
+    }
+
+    /// The clouds of an estate, each once, as [`GlobalArgs::services`].
+    pub fn os_clouds(&self) -> Vec<String> {
+        first_seen(&self.os_cloud)
+    }
+}
+
+/// `values` without repeats, in the order first given.
+pub fn first_seen<T: PartialEq + Clone>(values: &[T]) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(values.len());
+    for value in values {
+        if !kept.contains(value) {
+            kept.push(value.clone());
+        }
+    }
+    kept
 }
 
 /// A `--timeout`, and how it was typed (to repeat it in a resume hint).
@@ -218,6 +240,25 @@ pub struct StatsArgs {
     /// text: figures, tables and bars for people; json: the same figures as one object
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = StatsFormat::Text)]
     pub format: StatsFormat,
+}
+
+impl StatsArgs {
+    /// The listing `stats` walks over an estate: its filters (and its window and
+    /// whole-cloud flags, which an estate refuses) as `list`'s.
+    pub fn as_listing(&self) -> ListArgs {
+        ListArgs {
+            status: self.status.clone().into_iter().collect(),
+            name: self.name.clone(),
+            volume_id: self.volume_id.clone(),
+            created_before: self.created_before,
+            created_after: self.created_after,
+            all_projects: self.all_projects,
+            project_filter: self.project_filter.clone(),
+            page_size: self.page_size,
+            prefetch: self.prefetch,
+            ..ListArgs::default()
+        }
+    }
 }
 
 /// How `stats` prints its figures.
@@ -440,40 +481,96 @@ impl Service {
 }
 
 /// Checks that the listing's flags fit `--service`: the CBR-only flags (and `--status`
-/// more than once) need CBR, and what only VBS / Cinder has is refused for CBR.
+/// more than once) need CBR, and what only VBS / Cinder has is refused for CBR. An
+/// estate checks every service it walks: a filter one of them does not take would
+/// silently list that service's backups unfiltered.
 pub fn check_service(global: &GlobalArgs, list: &ListArgs) -> Result<(), String> {
-    let (only_elsewhere, service): (&[(&str, bool)], &str) = match global.service() {
-        Service::Vbs => (
-            &[
-                ("--vault-id", list.vault_id.is_some()),
-                ("--resource-id", list.resource_id.is_some()),
-                ("--resource-type", list.resource_type.is_some()),
-                ("--status given more than once", list.status.len() > 1),
-            ],
-            "CBR backups only (--service cbr)",
-        ),
-        Service::Cbr => (
-            &[
-                ("--volume-id", list.volume_id.is_some()),
-                ("--detail", list.detail),
-                ("--api-version", global.api_version.is_some()),
-                ("--all-projects", list.all_projects),
-                ("--project-filter", list.project_filter.is_some()),
-            ],
-            "VBS / Cinder backups only (--service vbs): CBR pages always carry every field",
-        ),
+    if !global.is_estate() {
+        let service = global.service();
+        return match foreign_flags(global, list, service).find(|flag| flag.given) {
+            Some(flag) => Err(format!("{} applies to {}", flag.name, elsewhere(service))),
+            None => Ok(()),
+        };
+    }
+    let services = global.services();
+    for service in &services {
+        for flag in foreign_flags(global, list, *service).filter(|flag| flag.given) {
+            // What is no filter (--detail, --api-version) serves the other service's
+            // scopes and is refused only when no walked service takes it.
+            let taken_elsewhere = !flag.filter
+                && services.iter().any(|other| {
+                    !foreign_flags(global, list, *other).any(|foreign| foreign.name == flag.name)
+                });
+            if !taken_elsewhere {
+                return Err(format!(
+                    "{} applies to {}, and the walk includes {}: walk each service in its \
+                     own run, or leave {} out",
+                    flag.name,
+                    elsewhere(*service),
+                    service.as_str(),
+                    flag.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A flag of `list` that a service does not take.
+struct ForeignFlag {
+    name: &'static str,
+    given: bool,
+    /// Whether it narrows the listing (rather than shaping the request or output).
+    filter: bool,
+}
+
+/// The flags `service` does not take.
+fn foreign_flags(
+    global: &GlobalArgs,
+    list: &ListArgs,
+    service: Service,
+) -> impl Iterator<Item = ForeignFlag> {
+    let flag = |name, given, filter| ForeignFlag {
+        name,
+        given,
+        filter,
     };
-    match only_elsewhere.iter().find(|(_, given)| *given) {
-        Some((flag, _)) => Err(format!("{flag} applies to {service}")),
-        None => Ok(()),
+    let flags = match service {
+        Service::Vbs => vec![
+            flag("--vault-id", list.vault_id.is_some(), true),
+            flag("--resource-id", list.resource_id.is_some(), true),
+            flag("--resource-type", list.resource_type.is_some(), true),
+            flag("--status given more than once", list.status.len() > 1, true),
+        ],
+        Service::Cbr => vec![
+            flag("--volume-id", list.volume_id.is_some(), true),
+            flag("--detail", list.detail, false),
+            flag("--api-version", global.api_version.is_some(), false),
+            flag("--all-projects", list.all_projects, true),
+            flag("--project-filter", list.project_filter.is_some(), true),
+        ],
+    };
+    flags.into_iter()
+}
+
+/// What the flags `service` does not take apply to.
+fn elsewhere(service: Service) -> &'static str {
+    match service {
+        Service::Vbs => "CBR backups only (--service cbr)",
+        Service::Cbr => {
+            "VBS / Cinder backups only (--service vbs): CBR pages always carry every field"
+        }
     }
 }
 
-/// `stats` sums up the VBS / Cinder detail listing; CBR is not summed up yet.
-pub fn check_stats_service(global: &GlobalArgs) -> Result<(), String> {
+/// `stats` sums up the VBS / Cinder detail listing; CBR is not summed up yet, but an
+/// estate's figures count CBR backups too (their resource as the volume), under the
+/// filters every walked service takes.
+pub fn check_stats(global: &GlobalArgs, stats: &StatsArgs) -> Result<(), String> {
     if global.is_estate() {
-        // An estate's figures count CBR backups too (their resource as the volume).
-        return Ok(());
+        let listing = stats.as_listing();
+        check_service(global, &listing)?;
+        return crate::estate::check_stats(global, &listing);
     }
     match global.service() {
         Service::Vbs => Ok(()),

@@ -29,12 +29,13 @@ pub struct AuditArgs {
 
     /// The backup services that may protect a volume, comma-separated: vbs, cbr or
     /// vbs,cbr (a volume is protected when either protects it); default: --service.
-    /// Both at once need Huawei Cloud AK/SK (EVS, VBS and CBR are three endpoints)
+    /// CBR needs Huawei Cloud AK/SK (EVS, VBS and CBR are three endpoints)
     #[arg(long, value_enum, value_delimiter = ',', value_name = "SERVICES")]
     pub services: Vec<Service>,
 
     /// How to write the report: table (default on a terminal, volumes not protected
-    /// first, then a summary), json (one document, the default otherwise), ndjson (one
+    /// first, then a summary), json (one document, the default otherwise and with
+    /// --output), ndjson (one
     /// object per volume, per orphaned backup, then the summary) or prometheus (the text
     /// format, for node_exporter's textfile collector)
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -101,44 +102,39 @@ fn parse_max_age(text: &str) -> Result<Duration, String> {
 }
 
 /// The services audited: `--services`, else the global `--service` (`vbs`, `cbr` or
-/// `vbs,cbr`).
+/// `vbs,cbr`), each once: a service named twice would have its backups counted twice.
 pub fn services(global: &GlobalArgs, args: &AuditArgs) -> Vec<Service> {
-    let mut services = if args.services.is_empty() {
-        global.service.clone()
+    if args.services.is_empty() {
+        global.services()
     } else {
-        args.services.clone()
-    };
-    services.dedup();
-    services
+        crate::args::first_seen(&args.services)
+    }
 }
 
-/// Checks what clap cannot: the estate's flags that go together, and both services at
-/// once need Huawei Cloud AK/SK.
+/// Checks what clap cannot: the estate's flags that go together, and CBR (alone or
+/// beside VBS) needs Huawei Cloud AK/SK: an OpenStack endpoint would be sent CBR's
+/// listing and fail late, with every volume unknown.
 pub fn check(global: &GlobalArgs, args: &AuditArgs) -> Result<(), String> {
     plan::check(global)?;
-    if services(global, args).len() < 2 {
+    if !services(global, args).contains(&Service::Cbr) {
         return Ok(());
     }
     match connect::huawei_config(global, &connect::environment()) {
-        Ok(Some(_)) => Ok(()),
-        _ => Err(
-            "--services vbs,cbr needs Huawei Cloud AK/SK (HUAWEICLOUD_SDK_AK and \
-                  HUAWEICLOUD_SDK_SK): an OpenStack endpoint serves one backup service"
+        Ok(None) => Err(
+            "CBR is Huawei Cloud's: audit it with AK/SK (HUAWEICLOUD_SDK_AK and \
+             HUAWEICLOUD_SDK_SK, without --token or --os-cloud); an OpenStack endpoint \
+             serves its volumes and Cinder backups only (--services vbs)"
                 .to_owned(),
         ),
+        // Credentials named but unreadable: the plan reports why.
+        Ok(Some(_)) | Err(_) => Ok(()),
     }
 }
 
 /// Runs the audit and writes the report; the exit says what it found.
 pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
     let services = services(global, args);
-    let format = args
-        .format
-        .unwrap_or(if ui.default_format() == crate::args::Format::Table {
-            AuditFormat::Table
-        } else {
-            AuditFormat::Json
-        });
+    let format = report_format(args, ui.default_format() == crate::args::Format::Table);
     let mut interrupt = ui.interrupt();
     let audited = tokio::select! {
         biased;
@@ -176,6 +172,16 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
     }
 }
 
+/// `--format`, else a table for people on a terminal and JSON for programs; a file
+/// (`--output`) is for programs whatever stdout is.
+fn report_format(args: &AuditArgs, stdout_terminal: bool) -> AuditFormat {
+    match args.format {
+        Some(format) => format,
+        None if stdout_terminal && args.output.is_none() => AuditFormat::Table,
+        None => AuditFormat::Json,
+    }
+}
+
 /// Plans the scopes (every request, IAM and Keystone included, under one budget), walks
 /// their listings and judges; `None` when no scope could be planned (the error said).
 async fn audit(
@@ -188,7 +194,12 @@ async fn audit(
         .estate
         .max_rate
         .map_or_else(RequestBudget::adaptive, RequestBudget::with_max_rate);
-    let planned = match plan::plan(global, services, &budget).await {
+    // A cloud named twice is one scope: planned twice, its volumes would be judged twice.
+    let global = GlobalArgs {
+        os_cloud: global.os_clouds(),
+        ..global.clone()
+    };
+    let planned = match plan::plan(&global, services, &budget).await {
         Ok(planned) => planned,
         Err(err) => {
             report::error(&err, None);
@@ -200,6 +211,10 @@ async fn audit(
             "skipped {}",
             crate::output::printable(skipped)
         ));
+    }
+    if planned.scopes.is_empty() && planned.unreachable.is_empty() {
+        report::stderr_line(crate::estate::nothing_to_walk(&planned.skipped));
+        return None;
     }
     let concurrency = global.estate.concurrency.unwrap_or(4);
     Some(walk::audit(&planned.scopes, planned.unreachable, max_age, concurrency).await)
@@ -221,11 +236,16 @@ fn write(path: Option<&Path>, text: &str) -> Result<(), String> {
 
     let Some(path) = path else {
         let mut stdout = std::io::stdout().lock();
-        // A reader that went away early is no failure.
-        let _ = stdout
+        return match stdout
             .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush());
-        return Ok(());
+            .and_then(|()| stdout.flush())
+        {
+            // A reader that went away early is no failure.
+            Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(format!("cannot write to stdout: {err}"))
+            }
+            _ => Ok(()),
+        };
     };
     let name = path
         .file_name()
@@ -249,6 +269,26 @@ fn write(path: Option<&Path>, text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_gets_json_unless_told_otherwise() {
+        let args = |format, output: Option<&str>| AuditArgs {
+            max_age: Duration::from_secs(60),
+            services: Vec::new(),
+            format,
+            output: output.map(PathBuf::from),
+        };
+        assert_eq!(report_format(&args(None, None), true), AuditFormat::Table);
+        assert_eq!(report_format(&args(None, None), false), AuditFormat::Json);
+        assert_eq!(
+            report_format(&args(None, Some("audit.json")), true),
+            AuditFormat::Json
+        );
+        assert_eq!(
+            report_format(&args(Some(AuditFormat::Table), Some("audit.txt")), true),
+            AuditFormat::Table
+        );
+    }
 
     #[test]
     fn max_ages() {

@@ -53,7 +53,8 @@ pub struct EstateArgs {
     pub max_rate: Option<u32>,
 
     /// Where the walk's state is kept: written after every page printed, read by a rerun
-    /// (finished scopes are skipped, the others resume), removed when every scope is done
+    /// (finished scopes are skipped, the others resume), removed when every scope is done;
+    /// list only (stats and audit are not resumable)
     #[arg(long, global = true, help_heading = "Estate", value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
 }
@@ -72,8 +73,9 @@ impl EstateArgs {
 
 /// Refuses what a walk of one scope has and an estate does not (yet): a starting point,
 /// limits, a window, columns of the caller's choosing, whole-cloud listings, CBR-only
-/// filters. Silently ignoring them would list something else than was asked.
-pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
+/// filters. Silently ignoring them would list something else than was asked. `resumable`:
+/// whether the command takes `--checkpoint` (`list`), for the hint.
+pub fn check(global: &GlobalArgs, args: &ListArgs, resumable: bool) -> Result<(), String> {
     if global.estate.every_project && !global.estate.regions.is_empty() {
         return Err("--every-project and --regions exclude each other".to_owned());
     }
@@ -99,14 +101,31 @@ pub fn check(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
         ("--resource-id", args.resource_id.is_some()),
         ("--resource-type", args.resource_type.is_some()),
     ];
+    let hint = if resumable {
+        "; rerun with --checkpoint FILE to resume an estate"
+    } else {
+        ""
+    };
     match unsupported.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(format!(
             "{flag} applies to one scope, not to an estate walk (--regions, --all-regions, \
-             --every-project, several --os-cloud or --service, --checkpoint); \
-             rerun with --checkpoint FILE to resume an estate"
+             --every-project, several --os-cloud or --service, --checkpoint){hint}"
         )),
         None => Ok(()),
     }
+}
+
+/// `stats` over an estate: the checks of `list`, and no `--checkpoint`, which it would
+/// neither read nor write.
+pub fn check_stats(global: &GlobalArgs, args: &ListArgs) -> Result<(), String> {
+    if global.estate.checkpoint.is_some() {
+        return Err(
+            "--checkpoint: stats is not resumable (its figures sum up one whole walk, and \
+             a rerun is as cheap): leave it out"
+                .to_owned(),
+        );
+    }
+    check(global, args, false)
 }
 
 /// The scopes to walk, and the projects left out (with why).
@@ -179,7 +198,25 @@ pub async fn scopes(
             crate::output::printable(skipped)
         ));
     }
+    if planned.set.is_empty() {
+        report::stderr_line(nothing_to_walk(&planned.skipped));
+        return None;
+    }
     Some(planned.set.concurrency(estate.concurrency.unwrap_or(4)))
+}
+
+/// The error of an estate whose every project was left out: a walk of nothing that
+/// succeeded would hide that the flags (or the account) name no project.
+pub fn nothing_to_walk(skipped: &[String]) -> String {
+    let why = if skipped.is_empty() {
+        "none found".to_owned()
+    } else {
+        format!("skipped {}", skipped.join("; "))
+    };
+    format!(
+        "error: no project to walk ({})",
+        crate::output::printable(&why)
+    )
 }
 
 /// How the walk of the merged stream ended.
@@ -306,13 +343,41 @@ fn finish(
 
 fn resume_hint(estate: &EstateArgs) {
     if estate.checkpoint.is_some() {
-        let words: Vec<String> = std::env::args().map(|word| report::quote(&word)).collect();
-        report::stderr_line(format_args!("resume with: {}", words.join(" ")));
+        report::stderr_line(format_args!(
+            "resume with: {}",
+            crate::output::printable(&rerun_command(std::env::args_os()))
+        ));
     } else {
         report::stderr_line(
             "hint: run with --checkpoint FILE to resume later with only what is left",
         );
     }
+}
+
+/// What stands for a `--token`'s value in a printed command: the token is a secret
+/// (stderr ends up in logs), and the single-scope resume line leaves it out too; the
+/// shell reads it back from where `--help` says to keep it.
+const TOKEN_PLACEHOLDER: &str = "\"$OS_AUTH_TOKEN\"";
+
+/// The command line as typed, quoted for a POSIX shell, but a `--token`'s value; a word
+/// that is not UTF-8 shown lossily (`std::env::args` would panic on it).
+fn rerun_command(words: impl IntoIterator<Item = std::ffi::OsString>) -> String {
+    let mut shown = Vec::new();
+    let mut token_follows = false;
+    for word in words {
+        let word = word.to_string_lossy();
+        if std::mem::take(&mut token_follows) {
+            shown.push(TOKEN_PLACEHOLDER.to_owned());
+        } else if word == "--token" {
+            token_follows = true;
+            shown.push(word.into_owned());
+        } else if word.starts_with("--token=") {
+            shown.push(format!("--token={TOKEN_PLACEHOLDER}"));
+        } else {
+            shown.push(report::quote(&word));
+        }
+    }
+    shown.join(" ")
 }
 
 /// The scope set the flags name: a Huawei account's regions, or OpenStack clouds and
@@ -509,5 +574,33 @@ fn paged<T: vbs_backups::Listed>(
     match args.prefetch {
         Some(prefetch) => query.prefetch(prefetch),
         None => query,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rerun_command_hides_the_token_and_quotes_the_rest() {
+        let words = [
+            "vbs-backups",
+            "--token",
+            "secret-1",
+            "--os-cloud",
+            "lab",
+            "--token=secret-2",
+            "--checkpoint",
+            "my state.json",
+            "list",
+        ]
+        .map(std::ffi::OsString::from);
+        let shown = rerun_command(words);
+        assert!(!shown.contains("secret"), "{shown}");
+        assert_eq!(
+            shown,
+            "vbs-backups --token \"$OS_AUTH_TOKEN\" --os-cloud lab \
+             --token=\"$OS_AUTH_TOKEN\" --checkpoint 'my state.json' list"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use futures::StreamExt;
 use vbs_backups::{BackupDetail, EstateBackup, Scoped};
 
-use crate::args::{GlobalArgs, ListArgs, StatsArgs, StatsFormat};
+use crate::args::{GlobalArgs, StatsArgs, StatsFormat};
 use crate::estate;
 use crate::estate_output::summary_line;
 use crate::report;
@@ -15,19 +15,12 @@ use crate::ui::{Exit, Ui};
 
 /// Runs `stats` over the estate the scope flags name.
 pub async fn run(global: &GlobalArgs, args: &StatsArgs, ui: &Ui) -> Exit {
-    let filters = ListArgs {
-        status: args.status.clone().into_iter().collect(),
-        name: args.name.clone(),
-        volume_id: args.volume_id.clone(),
-        page_size: args.page_size,
-        prefetch: args.prefetch,
-        ..ListArgs::default()
-    };
+    let filters = args.as_listing();
     let Some(set) = estate::scopes(
         global,
         &global.estate,
-        &global.os_cloud,
-        &global.service,
+        &global.os_clouds(),
+        &global.services(),
         &filters,
         ui,
     )

@@ -55,13 +55,14 @@ fn main() -> ExitCode {
     let checked = match (listing, &cli.command) {
         (Some(listing), _) => args::check_service(&cli.global, listing),
         (None, Command::Audit(audit)) => audit::check(&cli.global, audit),
-        (None, _) => args::check_stats_service(&cli.global),
+        (None, Command::Stats(stats)) => args::check_stats(&cli.global, stats),
+        (None, _) => Ok(()),
     };
     if let Err(message) = checked {
         args::usage_error(message);
     }
     if let Some(listing) = listing.filter(|_| cli.global.is_estate()) {
-        if let Err(message) = estate::check(&cli.global, listing) {
+        if let Err(message) = estate::check(&cli.global, listing, true) {
             args::usage_error(message);
         }
     }
@@ -89,8 +90,8 @@ fn main() -> ExitCode {
                 estate::run_list(
                     &cli.global,
                     &cli.global.estate,
-                    &cli.global.os_cloud,
-                    &cli.global.service,
+                    &cli.global.os_clouds(),
+                    &cli.global.services(),
                     list,
                     &ui,
                 )

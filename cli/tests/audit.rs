@@ -1193,3 +1193,103 @@ fn a_scopes_backups_are_asked_for_only_after_its_volumes_are_known() {
         "the backups were asked for before the volumes were answered"
     );
 }
+
+/// `--services vbs,cbr,vbs` audits each service once: VBS's backups are not counted
+/// twice, nor its orphans.
+#[test]
+fn a_service_named_twice_is_audited_once() {
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(1)
+            .backups(5),
+    );
+    let once = audit_account(&served.account, &["--format", "json"]);
+    let twice = audit_account(
+        &served.account,
+        &["--services", "vbs,cbr,vbs", "--format", "json"],
+    );
+    assert_eq!(once.0, twice.0, "{}", twice.2);
+    let once: Value = serde_json::from_str(&once.1).unwrap();
+    let twice: Value = serde_json::from_str(&twice.1).unwrap();
+    assert_eq!(twice["summary"], once["summary"]);
+    assert_eq!(twice["orphaned_backups"], once["orphaned_backups"]);
+    assert_eq!(
+        twice["scopes"].as_array().unwrap().len(),
+        once["scopes"].as_array().unwrap().len()
+    );
+}
+
+/// A report that cannot be written to stdout (a full disk) is an error, exit 1: not a
+/// truncated report with the exit of a complete one.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_stdout_cannot_take_is_an_error() {
+    let served = every_verdict();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vbs-backups"))
+        .env_clear()
+        .current_dir(common::empty_dir())
+        .args(served.flags())
+        .args(["--concurrency", "1", "audit", "--max-age", "7d"])
+        .args(["--format", "json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write to stdout:"),
+        "{stderr}"
+    );
+}
+
+/// CBR is Huawei Cloud's: against OpenStack (no AK/SK) it is refused before a request,
+/// not sent to Cinder to fail late with every volume unknown.
+#[test]
+fn cbr_without_huawei_credentials_is_a_usage_error() {
+    let served = serve(FakeServer::builder().backups(1));
+    for args in [
+        &["--max-age", "7d", "--services", "cbr"][..],
+        &["--max-age", "7d", "--service", "cbr"],
+    ] {
+        let (code, _, stderr) = run(&served, args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("CBR is Huawei Cloud's"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let output = vbs()
+        .args(served.flags())
+        .args(["--service", "cbr", "audit", "--max-age", "7d"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(served.server.requests().is_empty());
+}
+
+/// `--output FILE` without `--format` writes JSON, and `--help` says so.
+#[test]
+fn output_defaults_to_json() {
+    let help = vbs().args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("the default otherwise and with --output"),
+        "{help}"
+    );
+    let served = every_verdict();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.json");
+    let (code, stdout, stderr) = run(
+        &served,
+        &["--max-age", "7d", "--output", path.to_str().unwrap()],
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(report["summary"].is_object(), "{report}");
+}

@@ -542,3 +542,243 @@ fn a_cloud_that_cannot_be_reached_fails_alone_beside_the_others() {
     );
     assert_eq!(stderr.matches(", complete").count(), 2, "{stderr}");
 }
+
+/// `--service vbs,cbr,vbs` or a cloud named twice names each scope once: walked once,
+/// not refused as a scope added twice.
+#[test]
+fn a_service_or_a_cloud_named_twice_is_walked_once() {
+    let served = account(FakeAccount::builder().regions(1).backups(3));
+    let output = common::vbs()
+        .envs(served.account.env())
+        .args(["--all-regions", "--service", "vbs,cbr,vbs"])
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let keys: BTreeSet<_> = lines.iter().map(key).collect();
+    assert_eq!(keys.len(), lines.len(), "no backup twice");
+    assert_eq!(keys, truth(&served.account));
+
+    let stats = common::vbs()
+        .envs(served.account.env())
+        .args(["--all-regions", "--service", "vbs,vbs", "--quiet"])
+        .args(["stats", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&stats.stderr);
+    assert!(stats.status.success(), "{stderr}");
+    let figures: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let vbs_backups = truth(&served.account)
+        .iter()
+        .filter(|(service, _, _)| service == "vbs")
+        .count();
+    assert_eq!(figures["backups"], vbs_backups);
+
+    let clouds = two_clouds();
+    let output = common::vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds.clouds_yaml)
+        .args([
+            "--os-cloud",
+            "lab",
+            "--os-cloud",
+            "prod",
+            "--os-cloud",
+            "lab",
+        ])
+        .args(["--every-project", "list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let listed = String::from_utf8_lossy(&output.stdout).lines().count();
+    let served: usize = clouds.servers.iter().map(|(_, s)| s.backups().len()).sum();
+    assert_eq!(listed, served);
+    assert_eq!(stderr.matches(", complete").count(), 4, "{stderr}");
+}
+
+/// A filter that one of the walked services does not take is refused, naming the flag
+/// and the service, before any request: silently dropped, that service would list
+/// something else than asked.
+#[test]
+fn a_filter_that_a_walked_service_does_not_take_is_refused() {
+    let served = account(FakeAccount::builder().regions(1));
+    for (service, extra, flag, refusing) in [
+        (
+            "vbs,cbr",
+            &["list", "--volume-id", "v-1"][..],
+            "--volume-id",
+            "cbr",
+        ),
+        (
+            "cbr,vbs",
+            &["list", "--status", "available", "--status", "error"],
+            "--status",
+            "vbs",
+        ),
+        (
+            "cbr,vbs",
+            &["list", "--vault-id", "vault-1"],
+            "--vault-id",
+            "vbs",
+        ),
+        (
+            "vbs,cbr",
+            &["list", "--resource-type", "OS::Cinder::Volume"],
+            "--resource-type",
+            "vbs",
+        ),
+        (
+            "vbs,cbr",
+            &["stats", "--volume-id", "v-1"],
+            "--volume-id",
+            "cbr",
+        ),
+    ] {
+        let output = common::vbs()
+            .envs(served.account.env())
+            .args(["--all-regions", "--service", service])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(&format!("includes {refusing}")),
+            "{extra:?}: {stderr}"
+        );
+    }
+    assert_eq!(served.account.iam().request_count(), 0);
+    assert!(
+        served
+            .account
+            .scopes()
+            .iter()
+            .all(|s| s.server.request_count() == 0)
+    );
+}
+
+/// The resume hint repeats the command line: a --checkpoint path that is not UTF-8 does
+/// not crash it (shown lossily), and it ends exit 1 as any failed scope does.
+#[cfg(unix)]
+#[test]
+fn the_resume_hint_survives_a_checkpoint_path_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let served = account(FakeAccount::builder().regions(1).backups(2));
+    served.account.scopes()[0]
+        .server
+        .push_response(CannedResponse::json(
+            403,
+            r#"{"error_code": "VBS.0001", "error_msg": "forbidden"}"#,
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"state-\xff.json"));
+    let output = common::vbs()
+        .envs(served.account.env())
+        .args(["--all-regions", "--service", "vbs"])
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let hint = stderr
+        .lines()
+        .find(|line| line.starts_with("resume with: "))
+        .unwrap_or_else(|| panic!("no resume hint: {stderr}"));
+    assert!(hint.contains("state-\u{fffd}.json"), "{hint}");
+    assert!(hint.contains("--all-regions"), "{hint}");
+}
+
+/// `stats` over an estate takes the estate checks of `list`, and refuses --checkpoint:
+/// it would walk the estate without resuming nor writing the file.
+#[test]
+fn stats_refuses_what_it_would_ignore_in_an_estate() {
+    let served = account(FakeAccount::builder().regions(1));
+    for (extra, named) in [
+        (&["--checkpoint", "state.json", "stats"][..], "--checkpoint"),
+        (
+            &["--all-regions", "--checkpoint", "state.json", "stats"],
+            "--checkpoint",
+        ),
+        (
+            &["--every-project", "--regions", "cn-north-4", "stats"],
+            "--regions",
+        ),
+        (
+            &["--all-regions", "--project-id", "p1", "stats"],
+            "--project-id",
+        ),
+        (
+            &["--all-regions", "stats", "--created-before", "30d"],
+            "--created-before",
+        ),
+        (
+            &["--all-regions", "stats", "--all-projects"],
+            "--all-projects",
+        ),
+    ] {
+        let output = common::vbs()
+            .envs(served.account.env())
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(named), "{extra:?}: {stderr}");
+        assert!(
+            !stderr.contains("rerun with --checkpoint"),
+            "{extra:?}: {stderr}"
+        );
+    }
+    assert_eq!(served.account.iam().request_count(), 0);
+}
+
+/// An estate whose every project is left out (here IAM lists only `MOS` and a disabled
+/// project) is an error that says what was skipped, for list, stats and audit: not a
+/// silent success that walked nothing.
+#[test]
+fn an_estate_without_a_project_to_walk_is_an_error() {
+    use vbs_backups_testing::{ACCOUNT_ACCESS_KEY, ACCOUNT_SECRET_KEY, FakeServer, HuaweiGateway};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let gateway = HuaweiGateway::new(ACCOUNT_ACCESS_KEY, ACCOUNT_SECRET_KEY)
+        .project("MOS", "0acc0000000000000000000000000000")
+        .disabled_project("cn-north-4_old", "0acc005b00000000000000000000005b");
+    let iam = runtime
+        .block_on(FakeServer::builder().backups(0).huawei(gateway).start())
+        .unwrap();
+    for command in [
+        &["list", "--format", "ndjson"][..],
+        &["stats", "--format", "json"],
+        &["audit", "--max-age", "7d", "--format", "json"],
+    ] {
+        let output = common::vbs()
+            .env("HUAWEICLOUD_SDK_AK", ACCOUNT_ACCESS_KEY)
+            .env("HUAWEICLOUD_SDK_SK", ACCOUNT_SECRET_KEY)
+            .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", iam.endpoint())
+            .args(["--all-regions", "--quiet"])
+            .args(command)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("error: no project to walk")
+                && stderr.contains("MOS")
+                && stderr.contains("disabled"),
+            "{command:?}: {stderr}"
+        );
+    }
+    assert!(iam.request_count() >= 3);
+}
