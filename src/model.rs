@@ -17,9 +17,9 @@ pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
 pub(crate) use hooks::{Hooks, StopBound, WindowPlan};
 use lenient::lenient_links;
-pub(crate) use page_decoder::decode_page;
 #[cfg(fuzzing)]
 pub use page_decoder::fuzzing as decode_fuzzing;
+pub(crate) use page_decoder::{decode_page, guess_next_href};
 use status::open_status;
 pub use volume::Volume;
 

@@ -192,6 +192,35 @@ impl<T: Listed> WalkState<T> {
         }
     }
 
+    /// The request the next link `href` of the page `request` asked for leads to, when
+    /// the walk will certainly send it once that page is taken in, read as
+    /// [`next_request`](Self::next_request) will read it: `None` whenever the page
+    /// itself could end the walk or change the request (an age window, `max_items`,
+    /// `max_pages`, items to skip after a step back, a collection without next links,
+    /// a link without a marker or to a marker followed before).
+    pub(super) fn likely_next(&self, request: &PageRequest, href: &str) -> Option<PageRequest> {
+        let paging = &self.walk.paging;
+        let certain = self.walk.collection.pagination == Pagination::NextLink
+            && self.window.is_none()
+            && self.remaining.is_none()
+            && self.offset.is_none()
+            && matches!(self.skip, Skip::Nothing)
+            && request.number == self.number
+            && paging.max_pages.is_none_or(|max| request.number < max);
+        if !certain {
+            return None;
+        }
+        let (link_params, marker) = self.walk.follow(&request.url, href).ok()?;
+        let marker = marker.filter(|marker| !self.followed.contains(marker))?;
+        let limit = u64::from(paging.page_size);
+        Some(PageRequest {
+            url: self.walk.page_url(&link_params, limit, None, Some(&marker)),
+            number: request.number + 1,
+            marker: Some(marker),
+            limit,
+        })
+    }
+
     /// Takes in the answer to `request`: what to hand out, and what comes next. Fails
     /// before handing anything out when the page cannot be trusted (it repeats items
     /// handed out already, breaks the order an age window relies on, or proves a
