@@ -263,26 +263,11 @@ impl Walk {
         Ok(Received { body, span })
     }
 
-    /// Decodes the body of the page `request` asked for, where `place` says.
-    async fn decode<T: Listed>(
-        &self,
-        request: &PageRequest,
-        received: Received,
-        place: Decode,
-    ) -> Result<Page<T>> {
+    /// Decodes the body of the page `request` asked for.
+    fn decode<T: Listed>(&self, request: &PageRequest, received: Received) -> Result<Page<T>> {
         let Received { body, span } = received;
-        let key = self.collection.items_key;
-        let number = request.number;
-        let request_id = body.request_id.clone();
-        let decoded = match place {
-            Decode::Here => decode_page::<T>(&body.bytes, key, number),
-            Decode::Aside => {
-                tokio::task::spawn_blocking(move || decode_page::<T>(&body.bytes, key, number))
-                    .await
-                    .map_err(|err| Error::runtime(format!("the page decode stopped: {err}")))?
-            }
-        };
-        let page = decoded.map_err(|err| Error::decode(err).with_request_id(request_id))?;
+        let page = decode_page::<T>(&body.bytes, self.collection.items_key, request.number)
+            .map_err(|err| Error::decode(err).with_request_id(body.request_id))?;
         span.record("items", page.items.len());
         Ok(page)
     }
@@ -292,16 +277,6 @@ impl Walk {
 struct Received {
     body: PageBody,
     span: tracing::Span,
-}
-
-/// Where a page is decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Decode {
-    /// In the walk's task.
-    Here,
-    /// On a blocking thread, so the runtime thread is free to send and receive the
-    /// speculative request meanwhile (one core decodes, the other does the HTTP).
-    Aside,
 }
 
 /// The walk itself: every page of the listing, in order, then the end or one error.
@@ -317,9 +292,18 @@ pub(crate) fn walk_pages<T: Listed>(
         while let Some(request) = state.next_request()? {
             let early = ahead.take().and_then(|sent| sent.answers(&request));
             let (request, received) = fetch_or_recover(&mut state, request, early).await?;
+            if room.as_ref().is_some_and(|room| room() == 0) {
+                // The consumer may not have had a turn to take the last page yet: a tight
+                // loop takes it now, and makes room for the speculation.
+                tokio::task::yield_now().await;
+            }
             ahead = Speculation::start(&state, &request, &received.body, room.as_ref());
-            let place = if ahead.is_some() { Decode::Aside } else { Decode::Here };
-            let page = state.walk().decode(&request, received, place).await?;
+            if ahead.is_some() {
+                // One turn for the runtime to write the request out; then the server
+                // answers while this thread decodes.
+                tokio::task::yield_now().await;
+            }
+            let page = state.walk().decode(&request, received)?;
             let (walked, next) = state.advance(&request, page)?;
             yield walked;
             match next {

@@ -2,15 +2,20 @@
 //!
 //! A page's next request comes from the decoded page (its next link, checked against
 //! its ids and the markers followed before), so a walk that sends it only then leaves
-//! the connection idle while the page decodes and the decode idle while the next page
-//! travels. Instead, once a page's body is in, a cheap search finds its `rel=next` link
-//! ([`guess_next_href`]); when the walk will certainly follow it
-//! ([`WalkState::likely_next`]) and the prefetch depth has room for one more page
-//! ([`Room`]), the request it leads to is sent at once, in a task of its own, and the
-//! page decodes on a blocking thread meanwhile. The state then derives the next request
-//! by its rules as always: if it is the one sent, that answer is used (it is the same
-//! request, sent earlier); if not, the speculative one is dropped, cancelled if still in
-//! flight, and the right one sent.
+//! the server idle while the page decodes. Instead, once a page's body is in, a cheap
+//! search finds its `rel=next` link ([`guess_next_href`]); when the walk will certainly
+//! follow it ([`WalkState::likely_next`]) and the prefetch depth has room for one more
+//! page ([`Room`]), the request it leads to is sent at once, in a task of its own, and
+//! written out before the page decodes: the server works on it, and its answer travels,
+//! while this thread decodes. The state then derives the next request by its rules as
+//! always: if it is the one sent, that answer is used (it is the same request, sent
+//! earlier); if not, the speculative one is dropped, cancelled if still in flight, and
+//! the right one sent.
+//!
+//! The decode stays on the walk's thread. On a blocking thread it overlapped the
+//! client's own reading of the answer too, but every item was then allocated on one
+//! thread and freed by the consumer on another, and the hand-over woke threads twice a
+//! page: on 2 cores that cost more than it won (see the README's performance notes).
 //!
 //! What a wrong guess costs: one request the server may have answered for nothing
 //! (counted by a [`RequestBudget`](crate::RequestBudget) like any other). Guesses are

@@ -190,7 +190,8 @@ impl<T: Listed> PageStream<T> {
         // The free slots of the channel, beyond the one the walk holds for its page.
         let slots = sender.downgrade();
         let room: Room = Arc::new(move || slots.upgrade().map_or(0, |sender| sender.capacity()));
-        let pages = walk_pages(walk.clone(), Some(room));
+        // With one page ahead, the walk's own page fills it: no room ever to speculate.
+        let pages = walk_pages(walk.clone(), Some(room).filter(|_| prefetch > 1));
         let task = runtime.spawn(fetch_ahead(pages, sender));
         Ok(Source::Prefetching {
             receiver,
