@@ -4,6 +4,7 @@
 mod api_version;
 mod cbr;
 mod detail;
+mod detail_de;
 mod hooks;
 mod lenient;
 mod page_decoder;

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::lenient::lenient_links;
 use super::{BackupStatus, Link};
 
 /// Everything the detail listing says about a backup.
@@ -27,80 +26,61 @@ use super::{BackupStatus, Link};
 /// assert_eq!(backup.extra["service_metadata"], "{}");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// `Deserialize` is written by hand (`detail_de.rs`): absent fields read as none (the
+// id and the status are required), `null` metadata as empty, links leniently.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BackupDetail {
     /// The backup id.
     pub id: String,
     /// The backup name; `None` for unnamed backups.
-    #[serde(default)]
     pub name: Option<String>,
     /// The backup status.
     pub status: BackupStatus,
     /// The size of the backed-up volume, in GiB.
-    #[serde(default)]
     pub size: Option<u64>,
     /// How many objects the backup is stored as.
-    #[serde(default)]
     pub object_count: Option<u64>,
     /// The volume (disk) the backup was taken of.
-    #[serde(default)]
     pub volume_id: Option<String>,
     /// The snapshot the backup was taken from, if any.
-    #[serde(default)]
     pub snapshot_id: Option<String>,
     /// The storage container holding the backup.
-    #[serde(default)]
     pub container: Option<String>,
     /// The availability zone of the backup.
-    #[serde(default)]
     pub availability_zone: Option<String>,
     /// The backup description.
-    #[serde(default)]
     pub description: Option<String>,
     /// Why the backup failed, for backups in an error status.
-    #[serde(default)]
     pub fail_reason: Option<String>,
     /// Whether the backup is incremental.
-    #[serde(default)]
     pub is_incremental: Option<bool>,
     /// Whether incremental backups depend on this one.
-    #[serde(default)]
     pub has_dependent_backups: Option<bool>,
     /// When the backup was created.
-    #[serde(default, with = "utc")]
+    #[serde(serialize_with = "utc::serialize")]
     pub created_at: Option<Timestamp>,
     /// When the backup was last updated.
-    #[serde(default, with = "utc")]
+    #[serde(serialize_with = "utc::serialize")]
     pub updated_at: Option<Timestamp>,
     /// The time of the data the backup holds (the snapshot's time for a snapshot backup).
-    #[serde(default, with = "utc")]
+    #[serde(serialize_with = "utc::serialize")]
     pub data_timestamp: Option<Timestamp>,
     /// User metadata (Cinder 3.43+).
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub metadata: BTreeMap<String, String>,
     /// The user who created the backup (Cinder 3.56+).
-    #[serde(default)]
     pub user_id: Option<String>,
     /// The project owning the backup (Cinder 3.18+, admin only).
     #[serde(
-        default,
         rename = "os-backup-project-attr:project_id",
         skip_serializing_if = "Option::is_none"
     )]
     pub project_id: Option<String>,
     /// The `self` and `bookmark` links of the backup.
-    #[serde(default, deserialize_with = "lenient_links")]
     pub links: Vec<Link>,
     /// Every other field the server sent, as sent.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-fn null_as_empty<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<BTreeMap<String, String>, D::Error> {
-    Ok(Option::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Timestamps as Cinder writes them (`2024-01-01T20:50:00.000000`, no zone: UTC)
