@@ -3,6 +3,7 @@
 
 mod api_version;
 mod cbr;
+mod cbr_de;
 mod detail;
 mod detail_de;
 mod hooks;
