@@ -31,6 +31,7 @@ mod region;
 pub use crate::auth::huawei::{AkSkSigner, Credentials};
 pub use config::HuaweiConfig;
 pub use estate::{
-    AccountProject, HuaweiEstate, ProjectSelection, SkipReason, SkippedProject, select_projects,
+    AccountProject, HuaweiEstate, HuaweiProjects, ProjectClients, ProjectSelection, SkipReason,
+    SkippedProject, select_projects,
 };
 pub use region::{Service, iam_endpoint};

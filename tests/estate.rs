@@ -189,6 +189,58 @@ async fn a_checkpoint_taken_mid_walk_resumes_each_scope_where_it_stood() {
 }
 
 #[tokio::test]
+async fn a_checkpoint_keeps_the_filters_of_scopes_that_have_not_started() {
+    let servers = servers(&[6, 9]).await;
+    let filtered = |concurrency: usize, status: &'static str| {
+        let mut set = ScopeSet::<BackupDetail>::new().concurrency(concurrency);
+        for (index, server) in servers.iter().enumerate() {
+            let scope = Scope::new(BackupService::Vbs, region(index), server.project_id());
+            set = set.add(scope, common::client(server), move |client| {
+                client.backups().detail().status(status).page_size(PAGE)
+            });
+        }
+        set
+    };
+    // One scope at a time: region-1 has not started when the checkpoint is taken.
+    let mut estate = filtered(1, "available").stream();
+    estate.next().await.unwrap().unwrap();
+    let checkpoint: Checkpoint =
+        serde_json::from_str(&serde_json::to_string(&estate.checkpoint()).unwrap()).unwrap();
+    drop(estate);
+
+    // A rerun that asks for another status still walks the estate the checkpoint began.
+    let mut resumed = filtered(1, "error").resume(&checkpoint).unwrap().stream();
+    let (delivered, failed) = drain(&mut resumed).await;
+    assert!(failed.is_empty());
+    let available: Vec<String> = servers[1]
+        .backups()
+        .iter()
+        .filter(|backup| backup.status == "available")
+        .map(|backup| backup.id.clone())
+        .collect();
+    assert!(!available.is_empty());
+    let mut listed = delivered.get(&region(1)).cloned().unwrap_or_default();
+    listed.sort();
+    let mut expected = available;
+    expected.sort();
+    assert_eq!(
+        listed, expected,
+        "region-1 walked under the checkpoint's filter"
+    );
+    for request in servers[1].requests() {
+        let status = request
+            .query_pairs()
+            .into_iter()
+            .find(|(key, _)| key == "status");
+        assert_eq!(
+            status,
+            Some(("status".into(), "available".into())),
+            "{request:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_server_total_that_differs_from_what_was_listed_is_a_warning() {
     let servers = servers(&[12, 5]).await;
     let v3 = |server: &FakeServer| -> Client {

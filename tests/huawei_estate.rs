@@ -125,6 +125,17 @@ async fn every_region_project_and_sub_project_in_both_services_exactly_once() {
 }
 
 #[tokio::test]
+async fn evs_is_refused_as_a_backup_service_before_anything_is_sent() {
+    let account = FakeAccount::builder().regions(2).start().await.unwrap();
+    let err = config(&account)
+        .estate(&[], &[Service::Vbs, Service::Evs])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("EVS holds no backups"), "{err}");
+    assert_eq!(account.iam().request_count(), 0);
+}
+
+#[tokio::test]
 async fn named_regions_take_their_projects_and_an_empty_region_is_an_error_before_any_walk() {
     let account = FakeAccount::builder().regions(4).start().await.unwrap();
     let estate = config(&account)

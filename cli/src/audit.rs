@@ -3,17 +3,17 @@
 //! joined by the library's `coverage` accumulator, written as a table, JSON, NDJSON or
 //! Prometheus' text format.
 
+mod plan;
 mod prometheus;
 mod render;
+mod walk;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use futures::{Stream, StreamExt};
-use vbs_backups::coverage::{BackupService, Coverage, CoverageReport, Scope, ScopeListing};
-use vbs_backups::huawei::Service as HuaweiService;
-use vbs_backups::{Client, Error};
+use vbs_backups::RequestBudget;
+use vbs_backups::coverage::CoverageReport;
 
 use crate::args::{GlobalArgs, Service};
 use crate::connect;
@@ -59,8 +59,14 @@ pub enum AuditFormat {
     Prometheus,
 }
 
-/// The exit codes `--help` and the README document.
-pub const EXIT_CODES: &str = "Exit status: 0 every volume protected (orphaned backups are \
+/// The scopes, and the exit codes, as `--help` and the README document them.
+pub const EXIT_CODES: &str = "Scopes: one project (--region, --project-id), or an estate: \
+                              --regions R1,R2, --all-regions, --every-project, several \
+                              --os-cloud. Each project's volumes are read once and its backups \
+                              once per service, at most --concurrency listings at once, \
+                              --max-rate over every request (IAM and Keystone included). \
+                              --checkpoint does not apply: an audit is cheap to rerun.\n\n\
+                              Exit status: 0 every volume protected (orphaned backups are \
                               reported, not failed on), 3 the audit completed and some volume \
                               is stale, failing or unprotected, 1 a listing failed (its \
                               volumes are unknown unless proven protected; the report is \
@@ -106,55 +112,10 @@ pub fn services(global: &GlobalArgs, args: &AuditArgs) -> Vec<Service> {
     services
 }
 
-/// The clients an audit reads from: the volumes' and each backup service's.
-struct Clients {
-    region: String,
-    volumes: Client,
-    backups: Vec<(BackupService, Client)>,
-}
-
-/// Connects: with Huawei Cloud AK/SK, one signed client per service (EVS for the
-/// volumes), the project found once; otherwise the one OpenStack client, which serves
-/// both the volumes and the backups of one service.
-async fn connect(global: &GlobalArgs, services: &[Service]) -> Result<Clients, Error> {
-    let vars = connect::environment();
-    if let Some(config) = connect::huawei_config(global, &vars)? {
-        let volumes = config.clone().service(HuaweiService::Evs).connect().await?;
-        let config = config.project_id(volumes.project_id());
-        let mut backups = Vec::new();
-        for service in services {
-            let (ours, theirs) = match service {
-                Service::Vbs => (BackupService::Vbs, HuaweiService::Vbs),
-                Service::Cbr => (BackupService::Cbr, HuaweiService::Cbr),
-            };
-            backups.push((ours, config.clone().service(theirs).connect().await?));
-        }
-        let region = config.region_name().unwrap_or_default().to_owned();
-        return Ok(Clients {
-            region,
-            volumes,
-            backups,
-        });
-    }
-    let config = connect::config(global, &vars)?;
-    let region = config.region_name.clone().unwrap_or_default();
-    let client = connect::connect_with(&config).await?;
-    let backups = services
-        .iter()
-        .map(|service| match service {
-            Service::Vbs => (BackupService::Vbs, client.clone()),
-            Service::Cbr => (BackupService::Cbr, client.clone()),
-        })
-        .collect();
-    Ok(Clients {
-        region,
-        volumes: client,
-        backups,
-    })
-}
-
-/// Checks what clap cannot: both services at once need Huawei Cloud AK/SK.
+/// Checks what clap cannot: the estate's flags that go together, and both services at
+/// once need Huawei Cloud AK/SK.
 pub fn check(global: &GlobalArgs, args: &AuditArgs) -> Result<(), String> {
+    plan::check(global)?;
     if services(global, args).len() < 2 {
         return Ok(());
     }
@@ -185,20 +146,17 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
             report::stderr_line("interrupted: no report written");
             return Exit::Interrupted;
         }
-        audited = audit(global, &services, args.max_age) => audited,
+        audited = audit(global, &services, args.max_age, ui) => audited,
     };
-    let (report, failures) = match audited {
-        Ok(audited) => audited,
-        Err(err) => {
-            report::error(&err, None);
-            return Exit::Failed;
-        }
+    let Some((report, failures)) = audited else {
+        return Exit::Failed;
     };
-    for (listing, err) in &failures {
+    for failure in &failures {
         report::stderr_line(format_args!(
-            "error: the {} listing did not complete: {}",
-            listing.as_str(),
-            crate::output::printable(&report::one_line(err))
+            "error: the {} listing did not complete ({}): {}",
+            failure.listing.as_str(),
+            crate::output::printable(&scope_place(&failure.scope)),
+            crate::output::printable(&report::one_line(&failure.error))
         ));
     }
     let text = render::render(&report, format);
@@ -215,66 +173,41 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
     }
 }
 
-/// Connects, reads the volumes once and each service's backups once, and judges.
+/// Plans the scopes (every request, IAM and Keystone included, under one budget), walks
+/// their listings and judges; `None` when no scope could be planned (the error said).
 async fn audit(
     global: &GlobalArgs,
     services: &[Service],
     max_age: Duration,
-) -> Result<(CoverageReport, Vec<(ScopeListing, Error)>), Error> {
-    let clients = connect(global, services).await?;
-    let scope = Scope::new(clients.region.clone(), clients.volumes.project_id());
-    let mut coverage = Coverage::new(max_age, SystemTime::now());
-    let mut failures = Vec::new();
-    let volumes = clients.volumes.volumes().stream();
-    let walked = feed(volumes, |volume| coverage.add_volume(&scope, &volume)).await;
-    settle(
-        &mut coverage,
-        &scope,
-        ScopeListing::Volumes,
-        walked,
-        &mut failures,
-    );
-    for (service, client) in &clients.backups {
-        let listing = ScopeListing::Backups(*service);
-        let walked = match service {
-            BackupService::Cbr => {
-                let backups = client.cbr_backups().stream();
-                feed(backups, |backup| coverage.add_cbr_backup(&scope, &backup)).await
-            }
-            _ => {
-                let backups = client.backups().detail().stream();
-                feed(backups, |backup| coverage.add_backup(&scope, &backup)).await
-            }
-        };
-        settle(&mut coverage, &scope, listing, walked, &mut failures);
-    }
-    Ok((coverage.finish(), failures))
-}
-
-/// Feeds every item of `stream` to `add`, until its end or its first error.
-async fn feed<T>(
-    mut stream: impl Stream<Item = vbs_backups::Result<T>> + Unpin,
-    mut add: impl FnMut(T),
-) -> Result<(), Error> {
-    while let Some(item) = stream.next().await {
-        add(item?);
-    }
-    Ok(())
-}
-
-fn settle(
-    coverage: &mut Coverage,
-    scope: &Scope,
-    listing: ScopeListing,
-    walked: Result<(), Error>,
-    failures: &mut Vec<(ScopeListing, Error)>,
-) {
-    match walked {
-        Ok(()) => coverage.complete(scope, listing),
+    ui: &Ui,
+) -> Option<(CoverageReport, Vec<walk::Failure>)> {
+    let budget = global
+        .estate
+        .max_rate
+        .map_or_else(RequestBudget::adaptive, RequestBudget::with_max_rate);
+    let planned = match plan::plan(global, services, &budget).await {
+        Ok(planned) => planned,
         Err(err) => {
-            coverage.fail(scope, listing, report::one_line(&err));
-            failures.push((listing, err));
+            report::error(&err, None);
+            return None;
         }
+    };
+    for skipped in &planned.skipped {
+        ui.say(format_args!(
+            "skipped {}",
+            crate::output::printable(skipped)
+        ));
+    }
+    let concurrency = global.estate.concurrency.unwrap_or(4);
+    Some(walk::audit(&planned.scopes, max_age, concurrency).await)
+}
+
+/// `region cn-north-4, project 0acc…`, or the project alone where the cloud has no region.
+fn scope_place(scope: &vbs_backups::coverage::Scope) -> String {
+    if scope.region.is_empty() {
+        format!("project {}", scope.project_id)
+    } else {
+        format!("region {}, project {}", scope.region, scope.project_id)
     }
 }
 

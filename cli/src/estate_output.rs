@@ -273,6 +273,10 @@ pub fn summary_line(outcome: &ScopeOutcome) -> String {
             warning: Some(warning),
             ..
         } => format!("complete, warning: {}", printable(warning)),
+        ScopeResult::Complete {
+            server_total: Some(total),
+            ..
+        } => format!("complete, as the server counted ({total})"),
         ScopeResult::Complete { .. } => "complete".to_owned(),
         ScopeResult::Failed { error, .. } => {
             format!("failed: {}", printable(&crate::report::one_line(error)))

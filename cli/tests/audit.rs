@@ -45,10 +45,12 @@ fn volume_named(server: &FakeServer, name: &str) -> FakeVolume {
         .unwrap()
 }
 
+/// The audit of the one served project; one listing at a time, in order (volumes, then
+/// backups), as the canned responses expect.
 fn run(served: &Served, extra: &[&str]) -> (i32, String, String) {
     let output = vbs()
         .args(served.flags())
-        .arg("audit")
+        .args(["--concurrency", "1", "audit"])
         .args(extra)
         .output()
         .unwrap();
@@ -428,7 +430,8 @@ fn both_services_through_the_huawei_gateway() {
             "HUAWEICLOUD_SDK_REGION_CBR_CN_NORTH_4",
             cbr_server.endpoint(),
         )
-        .args(["--region", "cn-north-4", "audit", "--max-age", "100000d"])
+        .args(["--region", "cn-north-4", "--concurrency", "1", "audit"])
+        .args(["--max-age", "100000d"])
         .args(["--service", "vbs,cbr", "--format", "json"])
         .output()
         .unwrap();
@@ -476,4 +479,590 @@ fn both_services_through_the_huawei_gateway() {
         vbs_server.signatures_refused() + cbr_server.signatures_refused(),
         0
     );
+}
+
+/// A Huawei account on loopback (IAM, and EVS, VBS and CBR per region), kept running.
+struct Account {
+    account: vbs_backups_testing::FakeAccount,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn account(builder: vbs_backups_testing::FakeAccountBuilder) -> Account {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let account = runtime.block_on(builder.start()).unwrap();
+    Account {
+        account,
+        _runtime: runtime,
+    }
+}
+
+/// `vbs-backups --all-regions audit --services vbs,cbr --max-age 7d` and `extra`, over
+/// the account.
+fn audit_account(
+    account: &vbs_backups_testing::FakeAccount,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let output = vbs()
+        .envs(account.env())
+        .args([
+            "--all-regions",
+            "audit",
+            "--services",
+            "vbs,cbr",
+            "--max-age",
+            "7d",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Every request the account's servers heard, IAM's included.
+fn account_requests(
+    account: &vbs_backups_testing::FakeAccount,
+) -> Vec<vbs_backups_testing::RecordedRequest> {
+    let mut requests = account.iam().requests();
+    for scope in account.scopes().iter().chain(account.volume_scopes()) {
+        requests.extend(scope.server.requests());
+    }
+    requests
+}
+
+/// `(region, project name, volume name) → verdict` of a report.
+fn verdicts_by_place(
+    report: &Value,
+    account: &vbs_backups_testing::FakeAccount,
+) -> HashMap<(String, String, String), String> {
+    let project_name = |id: &str| {
+        account
+            .projects()
+            .iter()
+            .find(|p| p.id == id)
+            .unwrap()
+            .name
+            .clone()
+    };
+    report["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let text = |name: &str| v[name].as_str().unwrap_or("-").to_owned();
+            (
+                (
+                    text("region"),
+                    project_name(&text("project_id")),
+                    text("name"),
+                ),
+                text("verdict"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_audit_of_every_region_with_both_services_judges_each_project_apart() {
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(4)
+            .backups(25)
+            .failing_volume(),
+    );
+    let account = &served.account;
+    let (code, stdout, stderr) = audit_account(account, &["--format", "json"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("skipped project MOS"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let verdicts = verdicts_by_place(&report, account);
+    let verdict = |region: &str, project: &str, volume: &str| {
+        verdicts[&(region.to_owned(), project.to_owned(), volume.to_owned())].as_str()
+    };
+    for kept in ["db-data", "web-root", "logs"] {
+        // Backups an hour old in both services.
+        assert_eq!(verdict("cn-north-4", "cn-north-4", kept), "protected");
+        // A month old in both.
+        assert_eq!(verdict("cn-east-3", "cn-east-3", kept), "stale");
+        // A month old in VBS, an hour in CBR: CBR alone proves it.
+        assert_eq!(
+            verdict("ap-southeast-1", "ap-southeast-1", kept),
+            "protected"
+        );
+        assert_eq!(verdict("eu-west-0", "eu-west-0", kept), "protected");
+    }
+    assert_eq!(verdict("cn-north-4", "cn-north-4_prod", "logs"), "failing");
+    assert_eq!(
+        verdict("cn-north-4", "cn-north-4_prod", "db-data"),
+        "protected"
+    );
+    let spares = verdicts
+        .iter()
+        .filter(|((_, _, name), _)| name.starts_with("scratch"));
+    assert_eq!(spares.clone().count(), 5 * 2);
+    assert!(
+        spares
+            .into_iter()
+            .all(|(_, verdict)| verdict == "unprotected")
+    );
+    let newest_service = |region: &str| {
+        report["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["region"] == region && v["name"] == "db-data")
+            .unwrap()["newest_available_backup"]["service"]
+            .clone()
+    };
+    assert_eq!(newest_service("ap-southeast-1"), "cbr");
+    assert_eq!(newest_service("eu-west-0"), "vbs");
+
+    // Every (project, listing) is in `scopes`, complete.
+    let scopes: std::collections::BTreeSet<(String, String)> = report["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(s["complete"], true, "{s}");
+            assert!(s["error"].is_null());
+            (
+                s["project_id"].as_str().unwrap().to_owned(),
+                s["service"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected = std::collections::BTreeSet::new();
+    for scope in account.volume_scopes() {
+        for listing in ["volumes", "vbs", "cbr"] {
+            expected.insert((scope.project.id.clone(), listing.to_owned()));
+        }
+    }
+    assert_eq!(expected.len(), 15);
+    assert_eq!(scopes, expected);
+
+    // The orphans of each project are its own backups of its deleted volume, no other's.
+    let mut orphans: Vec<(String, String, String)> = report["orphaned_backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            assert_eq!(o["volume_id"], DELETED_VOLUME_ID);
+            let text = |name: &str| o[name].as_str().unwrap().to_owned();
+            (text("project_id"), text("service"), text("id"))
+        })
+        .collect();
+    orphans.sort();
+    let mut truth = Vec::new();
+    for scope in account.scopes() {
+        let ids: Vec<String> = if scope.service == "cbr" {
+            scope
+                .server
+                .cbr_backups()
+                .into_iter()
+                .filter(|b| b.resource_id == DELETED_VOLUME_ID)
+                .map(|b| b.id)
+                .collect()
+        } else {
+            scope
+                .server
+                .backups()
+                .into_iter()
+                .filter(|b| b.volume_id == DELETED_VOLUME_ID)
+                .map(|b| b.id)
+                .collect()
+        };
+        truth.extend(
+            ids.into_iter()
+                .map(|id| (scope.project.id.clone(), scope.service.to_owned(), id)),
+        );
+    }
+    truth.sort();
+    assert!(!truth.is_empty());
+    assert_eq!(orphans, truth);
+}
+
+#[test]
+fn an_audit_reads_each_listing_once_and_iam_once() {
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(2)
+            .backups(25),
+    );
+    let account = &served.account;
+    let (code, _, stderr) = audit_account(account, &["--format", "json"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(account.iam().request_count(), 1);
+    for scope in account.volume_scopes() {
+        let paths: Vec<String> = scope
+            .server
+            .requests()
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(paths, [format!("/v3/{}/volumes/detail", scope.project.id)]);
+    }
+    for scope in account.scopes() {
+        let paths: Vec<String> = scope
+            .server
+            .requests()
+            .into_iter()
+            .map(|r| r.path)
+            .collect();
+        let expected = if scope.service == "cbr" {
+            format!("/v3/{}/backups", scope.project.id)
+        } else {
+            format!("/v2/{}/backups/detail", scope.project.id)
+        };
+        assert_eq!(paths, [expected], "{} {}", scope.service, scope.region);
+    }
+    // IAM, then a page of volumes, VBS and CBR for each of the 3 projects.
+    assert_eq!(account_requests(account).len(), 1 + 3 * 3);
+}
+
+#[test]
+fn a_region_whose_listing_fails_leaves_its_volumes_unknown_and_the_others_judged() {
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(2)
+            .backups(25),
+    );
+    let account = &served.account;
+    let failing = account
+        .scopes()
+        .iter()
+        .find(|s| s.region == "cn-east-3" && s.service == "vbs")
+        .unwrap();
+    failing.server.push_response(CannedResponse::json(
+        403,
+        r#"{"error_code": "VBS.0001", "error_msg": "Policy doesn't allow backup:get_all"}"#,
+    ));
+    let (code, stdout, stderr) = audit_account(account, &["--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: the vbs listing did not complete (region cn-east-3, project {})",
+            failing.project.id
+        )),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let verdicts = verdicts_by_place(&report, account);
+    for ((region, _, name), verdict) in &verdicts {
+        match region.as_str() {
+            // Nothing there is proven protected by CBR (its backups are a month old).
+            "cn-east-3" => assert_eq!(verdict, "unknown", "{name}"),
+            _ => assert_ne!(verdict, "unknown", "{region} {name}"),
+        }
+    }
+    assert_eq!(verdicts.values().filter(|v| *v == "unknown").count(), 5);
+    let incomplete: Vec<&Value> = report["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["complete"] == false)
+        .collect();
+    assert_eq!(incomplete.len(), 1);
+    assert_eq!(incomplete[0]["region"], "cn-east-3");
+    assert_eq!(incomplete[0]["service"], "vbs");
+    assert!(incomplete[0]["error"].as_str().unwrap().contains("403"));
+}
+
+#[test]
+fn max_rate_holds_over_every_request_iam_included() {
+    // The account throttles past 8 requests a second: a budget of 2 a second (and a
+    // burst of 5) never meets it; without a budget the audit's 10 requests would.
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(2)
+            .backups(5)
+            .limit(8),
+    );
+    let account = &served.account;
+    let (code, _, stderr) = audit_account(account, &["--max-rate", "2", "--format", "json"]);
+    assert_ne!(code, 1, "{stderr}");
+    assert_eq!(account.limit().unwrap().throttled(), 0);
+    let mut times: Vec<std::time::Instant> = account_requests(account)
+        .into_iter()
+        .map(|r| r.received)
+        .collect();
+    assert_eq!(times.len(), 10);
+    times.sort();
+    for (index, start) in times.iter().enumerate() {
+        let within = times[index..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < std::time::Duration::from_secs(1))
+            .count();
+        assert!(within <= 2 + 5, "{within} requests within a second");
+    }
+}
+
+#[test]
+fn prometheus_output_of_an_estate_has_every_region_and_reads_back() {
+    let served = account(
+        vbs_backups_testing::FakeAccount::builder()
+            .regions(2)
+            .backups(25)
+            .failing_volume(),
+    );
+    let account = &served.account;
+    let (code, stdout, stderr) = audit_account(account, &["--format", "prometheus"]);
+    assert_eq!(code, 3, "{stderr}");
+    let scrape = prometheus_parse::Scrape::parse(stdout.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let gauge = |metric: &str, labels: &[(&str, &str)]| -> f64 {
+        let found: Vec<f64> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == metric)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(value) => value,
+                _ => f64::NAN,
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{metric} {labels:?}");
+        found[0]
+    };
+    let project = |name: &str| {
+        account
+            .projects()
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let (north, east, prod) = (
+        project("cn-north-4"),
+        project("cn-east-3"),
+        project("cn-north-4_prod"),
+    );
+    let volumes = |region: &str, project: &str, verdict: &str| {
+        gauge(
+            "vbs_backups_volumes",
+            &[
+                ("region", region),
+                ("project_id", project),
+                ("verdict", verdict),
+            ],
+        )
+    };
+    assert_eq!(volumes("cn-north-4", &north, "protected"), 3.0);
+    assert_eq!(volumes("cn-east-3", &east, "stale"), 3.0);
+    assert_eq!(volumes("cn-east-3", &east, "protected"), 0.0);
+    assert_eq!(volumes("cn-north-4", &prod, "failing"), 1.0);
+    let complete: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "vbs_backups_scope_complete")
+        .collect();
+    assert_eq!(complete.len(), 3 * 3);
+    assert!(gauge("vbs_backups_orphaned_backups", &[("region", "cn-east-3")]) > 0.0);
+}
+
+#[test]
+fn checkpoint_and_exclusive_scope_flags_are_refused() {
+    let served = account(vbs_backups_testing::FakeAccount::builder().regions(1));
+    for (extra, named) in [
+        (&["--checkpoint", "state.json"][..], "--checkpoint"),
+        (
+            &["--regions", "cn-north-4", "--every-project"],
+            "--every-project",
+        ),
+        (&["--project-id", "p1"], "--project-id"),
+    ] {
+        let (code, _, stderr) = audit_account(&served.account, extra);
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+    }
+    assert_eq!(account_requests(&served.account).len(), 0);
+}
+
+/// A cloud: a Keystone that reaches `projects` (beside its default one), their volumes
+/// and backups behind one block storage endpoint.
+struct KeystoneCloud {
+    servers: Vec<FakeServer>,
+    keystone: vbs_backups_testing::FakeKeystone,
+    _router: vbs_backups_testing::ProjectRouter,
+}
+
+fn keystone_cloud(
+    runtime: &tokio::runtime::Runtime,
+    projects: &[&str],
+    seed: u64,
+) -> KeystoneCloud {
+    use vbs_backups_testing::{FakeEndpoint, FakeKeystone, FakeProject, ProjectRouter};
+    let servers: Vec<FakeServer> = projects
+        .iter()
+        .enumerate()
+        .map(|(index, project)| {
+            let builder = FakeServer::builder()
+                .project_id(*project)
+                .backups(20)
+                .seed(seed + index as u64)
+                .no_auth();
+            runtime.block_on(builder.start()).unwrap()
+        })
+        .collect();
+    let router = runtime.block_on(ProjectRouter::start(&servers)).unwrap();
+    let mut builder = FakeKeystone::builder();
+    for project in projects {
+        if *project != vbs_backups_testing::DEFAULT_PROJECT_ID {
+            builder = builder.project(FakeProject::new(*project, *project));
+        }
+    }
+    for interface in ["public", "internal", "admin"] {
+        builder = builder.endpoint(FakeEndpoint::new(
+            "block-storage",
+            interface,
+            format!("{}/v3/%(project_id)s", router.endpoint()),
+        ));
+    }
+    let keystone = runtime.block_on(builder.start()).unwrap();
+    KeystoneCloud {
+        servers,
+        keystone,
+        _router: router,
+    }
+}
+
+/// A clouds.yaml of `(name, cloud, project to scope to)`.
+fn clouds_yaml(
+    dir: &std::path::Path,
+    clouds: &[(&str, &KeystoneCloud, Option<&str>)],
+) -> std::path::PathBuf {
+    let mut yaml = String::from("clouds:\n");
+    for (name, cloud, project) in clouds {
+        yaml.push_str(&format!(
+            "  {name}:\n    auth:\n      auth_url: {}\n      username: admin\n      password: fake-password\n      user_domain_name: Default\n",
+            cloud.keystone.auth_url()
+        ));
+        if let Some(project) = project {
+            yaml.push_str(&format!("      project_id: {project}\n"));
+        }
+        yaml.push_str("    region_name: RegionOne\n");
+    }
+    let path = dir.join("clouds.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn several_clouds_are_audited_each_in_its_own_project() {
+    let runtime = runtime();
+    let lab = keystone_cloud(&runtime, &["p-lab"], 0);
+    let prod = keystone_cloud(&runtime, &["p-prod"], 5);
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(
+        dir.path(),
+        &[
+            ("lab", &lab, Some("p-lab")),
+            ("prod", &prod, Some("p-prod")),
+        ],
+    );
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for server in lab.servers.iter().chain(&prod.servers) {
+        let project = server.project_id();
+        let volumes = report["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["project_id"] == project)
+            .count();
+        assert_eq!(volumes, server.volumes().len(), "{project}");
+        assert_eq!(
+            server.request_count(),
+            2,
+            "{project}: volumes and backups once"
+        );
+    }
+    assert_eq!(report["scopes"].as_array().unwrap().len(), 2 * 2);
+    assert_eq!(report["summary"]["protected"], 6);
+}
+
+/// One cloud whose Keystone reaches two projects.
+#[test]
+fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
+    let runtime = runtime();
+    let cloud = keystone_cloud(
+        &runtime,
+        &[vbs_backups_testing::DEFAULT_PROJECT_ID, "p-second"],
+        0,
+    );
+    let servers = &cloud.servers;
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(dir.path(), &[("lab", &cloud, None)]);
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--every-project", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut scopes: Vec<(String, String)> = report["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(s["region"], "RegionOne");
+            assert_eq!(s["complete"], true);
+            (
+                s["project_id"].as_str().unwrap().to_owned(),
+                s["service"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    scopes.sort();
+    let mut expected: Vec<(String, String)> = servers
+        .iter()
+        .flat_map(|s| {
+            ["vbs", "volumes"].map(|listing| (s.project_id().to_owned(), listing.to_owned()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(scopes, expected);
+    for server in servers {
+        let project = server.project_id();
+        let volumes = report["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["project_id"] == project)
+            .count();
+        assert_eq!(volumes, server.volumes().len(), "{project}");
+        let mut paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                format!("/v3/{project}/backups/detail"),
+                format!("/v3/{project}/volumes/detail")
+            ]
+        );
+    }
+    assert_eq!(report["summary"]["protected"], 6);
 }

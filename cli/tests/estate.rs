@@ -404,6 +404,35 @@ fn every_project_of_several_clouds_in_one_walk() {
 }
 
 #[test]
+fn where_cinder_can_count_each_scope_is_checked_against_its_count() {
+    let clouds = two_clouds();
+    let output = common::vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds.clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "--every-project"])
+        .args(["--api-version", "3.45", "list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for (cloud, server) in &clouds.servers {
+        let count = server.backups().len();
+        let expected = format!("vbs: {count} backups, complete, as the server counted ({count})");
+        let line = stderr
+            .lines()
+            .find(|line| line.starts_with(&format!("{cloud}/RegionOne {} ", server.project_id())))
+            .unwrap_or_default();
+        assert!(line.ends_with(&expected), "{expected}\n{stderr}");
+        for request in server.requests() {
+            let pairs = request.query_pairs();
+            assert!(
+                pairs.contains(&("with_count".into(), "true".into())),
+                "{request:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn flags_of_one_scope_are_refused_in_an_estate_walk() {
     for (extra, named) in [
         (&["list", "--after", "b1"][..], "--after"),

@@ -16,6 +16,11 @@ const FORMAT: u32 = 1;
 /// takes one at any moment, [`ScopeSet::resume`](crate::ScopeSet::resume) continues from
 /// it: finished scopes are not walked again, the others go on from their cursors.
 ///
+/// Every unfinished scope has a cursor, even one that has not started: the cursor of its
+/// listing, with its filters and page size. A resumed estate is therefore walked under
+/// the filters it began with, whatever listings the resuming set was built with (its
+/// clients are used; its listings serve only scopes the checkpoint does not name).
+///
 /// ```no_run
 /// # async fn run(scopes: vbs_backups::ScopeSet<vbs_backups::BackupDetail>) -> Result<(), Box<dyn std::error::Error>> {
 /// let saved = std::fs::read("estate.json")?;

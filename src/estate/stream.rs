@@ -70,7 +70,13 @@ struct Slot<T> {
 enum SlotState<T> {
     Waiting {
         start: Start<T>,
+        /// Where the walk resumes; `None` to start it afresh with its listing.
         cursor: Option<Box<Cursor>>,
+        /// What the checkpoint records: `cursor`, or the cursor of the fresh listing,
+        /// which carries its filters and paging. Without it a rerun would build a
+        /// never-started scope from whatever the rerun's caller asks, and the same
+        /// estate would be walked under two sets of filters.
+        recorded: Option<Box<Cursor>>,
     },
     Walking(Box<dyn ScopeStream<T>>),
     Ended(Box<ScopeResult>),
@@ -150,8 +156,8 @@ impl<T: Send + 'static> EstateStream<T> {
                 scope: slot.scope.as_ref().clone(),
                 delivered: slot.delivered,
                 state: match &slot.state {
-                    SlotState::Waiting { cursor, .. } => ScopeState::Walking {
-                        cursor: cursor.clone(),
+                    SlotState::Waiting { recorded, .. } => ScopeState::Walking {
+                        cursor: recorded.clone(),
                     },
                     SlotState::Walking(stream) => ScopeState::Walking {
                         cursor: Some(Box::new(stream.cursor())),
@@ -177,7 +183,7 @@ impl<T: Send + 'static> EstateStream<T> {
             let index = self.next_waiting;
             self.next_waiting += 1;
             let slot = &mut self.slots[index];
-            let SlotState::Waiting { start, cursor } = &slot.state else {
+            let SlotState::Waiting { start, cursor, .. } = &slot.state else {
                 continue;
             };
             match start(cursor.as_deref().cloned()) {
@@ -258,10 +264,20 @@ fn slot<T>(entry: Entry<T>, duplicate: bool) -> Slot<T> {
         })
     } else {
         match entry.resume {
-            Resume::Walk(cursor) => SlotState::Waiting {
-                start: entry.start,
-                cursor,
-            },
+            Resume::Walk(cursor) => {
+                let recorded = match &cursor {
+                    Some(cursor) => Some(cursor.clone()),
+                    // Building a stream sends nothing: it only fixes the listing.
+                    None => (entry.start)(None)
+                        .ok()
+                        .map(|fresh| Box::new(fresh.cursor())),
+                };
+                SlotState::Waiting {
+                    start: entry.start,
+                    cursor,
+                    recorded,
+                }
+            }
             Resume::Done { server_total } => SlotState::ended(
                 ScopeOutcome::complete(entry.scope.clone(), entry.delivered, server_total).result,
             ),

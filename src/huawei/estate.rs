@@ -252,9 +252,11 @@ impl HuaweiConfig {
     ///
     /// # Errors
     ///
-    /// Missing credentials; a named region with no enabled project; an explicit
-    /// [`endpoint`](Self::endpoint) while the estate spans more than one region or service
-    /// (it can only be one of them: use the override variables); IAM's own errors.
+    /// Missing credentials; [`Service::Evs`] among `services` (it holds volumes, not
+    /// backups: [`project_clients`](Self::project_clients) gives its clients); a named
+    /// region with no enabled project; an explicit [`endpoint`](Self::endpoint) while the
+    /// estate spans more than one region or service (it can only be one of them: use the
+    /// override variables); IAM's own errors.
     ///
     /// ```no_run
     /// # async fn run() -> vbs_backups::Result<()> {
@@ -269,44 +271,160 @@ impl HuaweiConfig {
     /// # Ok(()) }
     /// ```
     pub async fn estate(&self, regions: &[String], services: &[Service]) -> Result<HuaweiEstate> {
+        if let Some(service) = services.iter().find(|s| estate_service(**s).is_none()) {
+            return Err(Error::config(format!(
+                "{} holds no backups: an estate walks VBS and CBR (for volumes beside \
+                 backups, see HuaweiConfig::project_clients)",
+                service.name().to_uppercase()
+            )));
+        }
+        let found = self.project_clients(regions, services).await?;
+        let mut scopes = Vec::new();
+        for chosen in found.projects {
+            for (service, client) in chosen.clients {
+                let Some(backups) = estate_service(service) else {
+                    continue;
+                };
+                let scope = Scope::new(backups, &chosen.region, &chosen.project.id)
+                    .project_name(&chosen.project.name);
+                scopes.push((scope, client));
+            }
+        }
+        Ok(HuaweiEstate {
+            scopes,
+            skipped: found.skipped,
+        })
+    }
+
+    /// The account's projects in `regions` (every region when empty, chosen as
+    /// [`select_projects`] says), each with a client per service in `services`, EVS
+    /// included: from one IAM listing, what an audit that joins a project's volumes with
+    /// its backups needs. The clients are built as [`estate`](Self::estate) builds them
+    /// (regional endpoints, overrides, one connection pool and budget).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`estate`](Self::estate).
+    ///
+    /// ```no_run
+    /// # async fn run() -> vbs_backups::Result<()> {
+    /// use vbs_backups::huawei::{HuaweiConfig, Service};
+    ///
+    /// let found = HuaweiConfig::load()?
+    ///     .project_clients(&[], &[Service::Evs, Service::Vbs, Service::Cbr])
+    ///     .await?;
+    /// for chosen in &found.projects {
+    ///     let volumes = chosen.client(Service::Evs).map(|client| client.volumes());
+    ///     println!("{} {}", chosen.region, chosen.project.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn project_clients(
+        &self,
+        regions: &[String],
+        services: &[Service],
+    ) -> Result<HuaweiProjects> {
         let pipeline = self.pipeline()?;
         let signer = AkSkSigner::new(self.credentials()?);
         let projects = account_projects(&pipeline, &signer, &self.estate_iam()).await?;
         let selection = select_projects(&projects, regions)?;
-        let mut scopes = Vec::new();
-        for (region, project) in &selection.chosen {
-            for &service in services {
-                let config = self.clone().region(region).service(service);
-                let endpoint = config.service_endpoint()?;
-                let client = Client::builder()
-                    .endpoint(endpoint)
-                    .project_id(&project.id)
-                    .api_version(service.api_version())
-                    .authorizer(signer.clone().project_id(&project.id))
-                    .inherit_pipeline(pipeline.clone())
-                    .build()?;
-                let scope = Scope::new(estate_service(service), region, &project.id)
-                    .project_name(&project.name);
-                scopes.push((scope, client));
-            }
-        }
-        if self.has_explicit_endpoint() && scopes.len() > 1 {
+        if self.has_explicit_endpoint() && selection.chosen.len() * services.len() > 1 {
             return Err(Error::config(
                 "an explicit endpoint is one region's service, and this estate spans several: \
                  leave the endpoint out, or set HUAWEICLOUD_SDK_REGION_{SERVICE}_{REGION} per region",
             ));
         }
-        Ok(HuaweiEstate {
-            scopes,
+        let mut found = HuaweiProjects {
+            projects: Vec::new(),
             skipped: selection.skipped,
-        })
+        };
+        for (region, project) in selection.chosen {
+            let mut clients = Vec::new();
+            for &service in services {
+                let config = self.clone().region(&region).service(service);
+                let client = Client::builder()
+                    .endpoint(config.service_endpoint()?)
+                    .project_id(&project.id)
+                    .api_version(service.api_version())
+                    .authorizer(signer.clone().project_id(&project.id))
+                    .inherit_pipeline(pipeline.clone())
+                    .build()?;
+                clients.push((service, client));
+            }
+            found.projects.push(ProjectClients {
+                region,
+                project,
+                clients,
+            });
+        }
+        Ok(found)
     }
 }
 
-fn estate_service(service: Service) -> BackupService {
+/// One chosen project of the account, with a client per service asked for; see
+/// [`HuaweiConfig::project_clients`].
+///
+/// ```no_run
+/// # fn f(chosen: vbs_backups::huawei::ProjectClients) {
+/// use vbs_backups::huawei::Service;
+///
+/// if let Some(evs) = chosen.client(Service::Evs) {
+///     let volumes = evs.volumes();
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ProjectClients {
+    /// The region the project is in.
+    pub region: String,
+    /// The project, as IAM lists it.
+    pub project: AccountProject,
+    /// Each service asked for, with its client signing for the project, in the order asked.
+    pub clients: Vec<(Service, Client)>,
+}
+
+impl ProjectClients {
+    /// The client of `service`, if it was asked for.
+    ///
+    /// ```no_run
+    /// # fn f(chosen: vbs_backups::huawei::ProjectClients) {
+    /// let cbr = chosen.client(vbs_backups::huawei::Service::Cbr);
+    /// # }
+    /// ```
+    pub fn client(&self, service: Service) -> Option<&Client> {
+        self.clients
+            .iter()
+            .find(|(asked, _)| *asked == service)
+            .map(|(_, client)| client)
+    }
+}
+
+/// The account's chosen projects with their clients, and the projects left out; see
+/// [`HuaweiConfig::project_clients`].
+///
+/// ```no_run
+/// # fn f(found: vbs_backups::huawei::HuaweiProjects) {
+/// for skipped in &found.skipped {
+///     eprintln!("skipped {} ({})", skipped.project.name, skipped.reason);
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct HuaweiProjects {
+    /// The chosen projects, in IAM's order.
+    pub projects: Vec<ProjectClients>,
+    /// The account's projects left out, and why.
+    pub skipped: Vec<SkippedProject>,
+}
+
+/// The backup service a Huawei service is; `None` for one that holds no backups (EVS).
+fn estate_service(service: Service) -> Option<BackupService> {
     match service {
-        Service::Cbr => BackupService::Cbr,
-        _ => BackupService::Vbs,
+        Service::Vbs => Some(BackupService::Vbs),
+        Service::Cbr => Some(BackupService::Cbr),
+        Service::Evs => None,
     }
 }
 

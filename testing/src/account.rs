@@ -1,6 +1,11 @@
 //! A multi-region Huawei Cloud account: IAM listing the account's projects (region
-//! projects, a sub-project, `MOS`, a disabled project), and in each region a VBS and a CBR
-//! endpoint that serve every project of the region, behind one per-account request limit.
+//! projects, a sub-project, `MOS`, a disabled project), and in each region an EVS (the
+//! volumes), a VBS and a CBR endpoint that serve every project of the region, behind one
+//! per-account request limit.
+//!
+//! The backups' ages differ by region, so that a coverage audit finds every verdict: see
+//! [`LAST_BACKUP_DAYS`]; with [`FakeAccountBuilder::failing_volume`], the backups of the
+//! sub-project's volume `logs` all failed.
 //!
 //! Each project's backups live in a [`FakeServer`] of their own (one per project and
 //! service); the region's endpoint is a small router that sends each request, untouched
@@ -10,7 +15,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
@@ -36,6 +41,12 @@ pub const ACCOUNT_REGIONS: [&str; 8] = [
     "ap-southeast-3",
 ];
 
+/// How many days before the account starts each region's newest VBS and CBR backups were
+/// taken, in region order (the fifth region is the first again): both recent; both a month
+/// old (stale under a week's maximum age); VBS a month old but CBR recent (protected by CBR
+/// alone); VBS recent but CBR over a year old.
+pub const LAST_BACKUP_DAYS: [(u64, u64); 4] = [(0, 0), (30, 30), (30, 0), (0, 400)];
+
 /// The access key a [`FakeAccount`] accepts.
 pub const ACCOUNT_ACCESS_KEY: &str = "HPUAFAKEACCOUNTKEY";
 /// The secret key a [`FakeAccount`] accepts.
@@ -53,17 +64,18 @@ pub struct AccountProjectInfo {
     pub enabled: bool,
 }
 
-/// The backups of one project in one service of a [`FakeAccount`].
+/// The backups (or, for `evs`, the volumes) of one project in one service of a
+/// [`FakeAccount`].
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct AccountScope {
-    /// `vbs` or `cbr`.
+    /// `vbs`, `cbr` or `evs`.
     pub service: &'static str,
     /// The region.
     pub region: String,
     /// The project.
     pub project: AccountProjectInfo,
-    /// The server holding the backups (its requests, its data).
+    /// The server holding the backups, or the volumes (its requests, its data).
     pub server: FakeServer,
 }
 
@@ -73,6 +85,8 @@ pub struct AccountScope {
 pub struct FakeAccountBuilder {
     regions: usize,
     backups: usize,
+    spare_volumes: usize,
+    failing_volume: bool,
     limit: Option<u32>,
     latency: Duration,
 }
@@ -97,6 +111,7 @@ pub struct FakeAccount {
     iam: FakeServer,
     projects: Vec<AccountProjectInfo>,
     scopes: Vec<AccountScope>,
+    volumes: Vec<AccountScope>,
     /// `(variable, endpoint)` of each region's services.
     endpoints: Vec<(String, String)>,
     limit: Option<AccountLimit>,
@@ -113,6 +128,8 @@ impl FakeAccount {
         FakeAccountBuilder {
             regions: 2,
             backups: 5,
+            spare_volumes: 2,
+            failing_volume: false,
             limit: None,
             latency: Duration::ZERO,
         }
@@ -147,6 +164,20 @@ impl FakeAccount {
         &self.scopes
     }
 
+    /// Every project's EVS server (service `evs`), holding its volumes, in region order:
+    /// the data set's three volumes that still exist (the fourth was deleted: its backups
+    /// are orphans) and [`volumes_without_backups`](FakeAccountBuilder::volumes_without_backups)
+    /// more.
+    ///
+    /// ```no_run
+    /// # fn f(account: vbs_backups_testing::FakeAccount) {
+    /// let volumes: usize = account.volume_scopes().iter().map(|s| s.server.volumes().len()).sum();
+    /// # }
+    /// ```
+    pub fn volume_scopes(&self) -> &[AccountScope] {
+        &self.volumes
+    }
+
     /// The IAM server, to count its requests.
     ///
     /// ```no_run
@@ -167,7 +198,7 @@ impl FakeAccount {
 
     /// The environment a Huawei SDK (or `vbs-backups`) needs to reach the account:
     /// `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, and each
-    /// region's `HUAWEICLOUD_SDK_REGION_{VBS|CBR}_{REGION}`.
+    /// region's `HUAWEICLOUD_SDK_REGION_{EVS|VBS|CBR}_{REGION}`.
     ///
     /// ```no_run
     /// # fn f(account: vbs_backups_testing::FakeAccount) {
@@ -214,6 +245,29 @@ impl FakeAccountBuilder {
     /// ```
     pub fn backups(mut self, backups: usize) -> Self {
         self.backups = backups;
+        self
+    }
+
+    /// Volumes without any backup in each project, beside the data set's three (default 2).
+    ///
+    /// ```
+    /// let builder = vbs_backups_testing::FakeAccount::builder().volumes_without_backups(5);
+    /// ```
+    pub fn volumes_without_backups(mut self, count: usize) -> Self {
+        self.spare_volumes = count;
+        self
+    }
+
+    /// In the first region's sub-project (`{region}_prod`), the volume `logs` keeps only
+    /// its backups in `error`, in VBS and in CBR (the others are deleted, and backups are
+    /// created first if none was in error), so that a coverage audit finds it failing.
+    /// Off by default: that project then holds another number of backups than the others.
+    ///
+    /// ```
+    /// let builder = vbs_backups_testing::FakeAccount::builder().failing_volume();
+    /// ```
+    pub fn failing_volume(mut self) -> Self {
+        self.failing_volume = true;
         self
     }
 
@@ -274,32 +328,44 @@ impl FakeAccountBuilder {
             .start()
             .await?;
         let mut scopes = Vec::new();
+        let mut volumes = Vec::new();
         let mut endpoints = Vec::new();
         let mut routers = Vec::new();
-        for region in &ACCOUNT_REGIONS[..self.regions] {
-            for service in ["vbs", "cbr"] {
+        for (region_index, region) in ACCOUNT_REGIONS[..self.regions].iter().enumerate() {
+            for service in ["evs", "vbs", "cbr"] {
                 let mut routes = Vec::new();
                 for (index, project) in projects.iter().enumerate() {
                     if !project.enabled || project.name.split('_').next() != Some(*region) {
                         continue;
                     }
-                    let mut builder = FakeServer::builder()
-                        .backups(self.backups)
+                    let builder = FakeServer::builder()
                         .seed(index as u64 * 2 + u64::from(service == "cbr"))
                         .project_id(&project.id)
+                        .volumes_without_backups(self.spare_volumes)
                         .latency(self.latency)
                         .huawei(gateway());
-                    if service == "cbr" {
-                        builder = builder.cbr();
-                    }
+                    let first = self.first_backup_at(region_index, service);
+                    let builder = match service {
+                        "evs" => builder.backups(0),
+                        "cbr" => builder.backups(self.backups).first_backup_at(first).cbr(),
+                        _ => builder.backups(self.backups).first_backup_at(first),
+                    };
                     let server = builder.start().await?;
+                    if self.failing_volume && service != "evs" && project.name.ends_with("_prod") {
+                        keep_only_failed_backups_of(&server, FAILING_VOLUME);
+                    }
                     routes.push((project.id.clone(), server.addr()));
-                    scopes.push(AccountScope {
+                    let scope = AccountScope {
                         service,
                         region: (*region).to_owned(),
                         project: project.clone(),
                         server,
-                    });
+                    };
+                    if service == "evs" {
+                        volumes.push(scope);
+                    } else {
+                        scopes.push(scope);
+                    }
                 }
                 let (addr, stop) = start_router(routes).await?;
                 let variable = format!(
@@ -315,10 +381,59 @@ impl FakeAccountBuilder {
             iam,
             projects,
             scopes,
+            volumes,
             endpoints,
             limit,
             _routers: routers,
         })
+    }
+}
+
+impl FakeAccountBuilder {
+    /// When the oldest backup of `service` in the region was taken: its newest is
+    /// [`LAST_BACKUP_DAYS`] and an hour before now.
+    fn first_backup_at(&self, region_index: usize, service: &str) -> u64 {
+        let (vbs, cbr) = LAST_BACKUP_DAYS[region_index % LAST_BACKUP_DAYS.len()];
+        let days = if service == "cbr" { cbr } else { vbs };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let spread = (self.backups as u64).div_ceil(2) * 60;
+        now.saturating_sub(days * 86_400 + spread + 3_600)
+    }
+}
+
+/// The volume of the sub-project whose backups all failed (in VBS and in CBR).
+const FAILING_VOLUME: &str = "logs";
+
+/// Deletes every backup of the volume named `volume` but those in `error`, so that a
+/// coverage audit finds it failing; first creates backups (the seeded sequence goes on)
+/// until one of them is in `error`, if none was.
+fn keep_only_failed_backups_of(server: &FakeServer, volume: &str) {
+    let Some(volume) = server
+        .volumes()
+        .into_iter()
+        .find(|listed| listed.name.as_deref() == Some(volume))
+    else {
+        return;
+    };
+    let failed = |server: &FakeServer| {
+        server
+            .backups()
+            .iter()
+            .any(|backup| backup.volume_id == volume.id && backup.status == "error")
+    };
+    // About one backup in 25 is of this volume and in error: 200 is never reached.
+    for _ in 0..200 {
+        if failed(server) {
+            break;
+        }
+        server.create_backups(1);
+    }
+    for backup in server.backups() {
+        if backup.volume_id == volume.id && backup.status != "error" {
+            server.delete_backup(&backup.id);
+        }
     }
 }
 

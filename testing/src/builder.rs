@@ -136,6 +136,7 @@ pub struct FakeServerBuilder {
     other_projects: (usize, usize),
     non_admin: bool,
     spare_volumes: usize,
+    first_backup_minute: u64,
 }
 
 impl FakeServer {
@@ -178,6 +179,7 @@ impl Default for FakeServerBuilder {
             other_projects: (0, 0),
             non_admin: false,
             spare_volumes: DEFAULT_SPARE_VOLUMES,
+            first_backup_minute: 0,
         }
     }
 }
@@ -494,6 +496,29 @@ impl FakeServerBuilder {
         self
     }
 
+    /// When the oldest generated backup was created, in seconds since the Unix epoch
+    /// (default 2024-01-01T00:00:00Z; earlier times are taken as that, and the time is
+    /// rounded down to the minute): every backup keeps its place in the sequence, moved
+    /// by the same amount. A coverage audit's verdicts depend on backups' ages: this makes
+    /// them recent.
+    ///
+    /// ```
+    /// use vbs_backups_testing::FakeServer;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// // 2026-01-01T00:00:00Z.
+    /// let server = FakeServer::builder().backups(1).first_backup_at(1_767_225_600).start().await?;
+    /// assert_eq!(server.backups()[0].created_at, "2026-01-01T00:00:00.000000");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn first_backup_at(mut self, unix_seconds: u64) -> Self {
+        let first = crate::dataset::FIRST_DAY * 86_400;
+        self.first_backup_minute = unix_seconds.saturating_sub(first) / 60;
+        self
+    }
+
     /// Serves the routes under this path, like a gateway that mounts the service at `/volume`.
     /// Slashes are normalised: `"volume"`, `"/volume"` and `"/volume/"` are the same prefix, and
     /// `""` or `"/"` means none (the default).
@@ -678,7 +703,12 @@ impl FakeServerBuilder {
             admin: !self.non_admin,
             volumes: volumes::generate(self.seed, self.spare_volumes),
         };
-        let mut data = Dataset::generate(self.backups, self.seed, &settings.project_id);
+        let mut data = Dataset::generate(
+            self.backups,
+            self.seed,
+            &settings.project_id,
+            self.first_backup_minute,
+        );
         if !settings.other_projects.is_empty() {
             data.add_other_projects(&settings.other_projects, self.other_projects.1);
         }

@@ -35,7 +35,7 @@ const STATUS_WEIGHTS: [u64; 6] = [6, 3, 2, 2, 1, 1];
 const NAME_KINDS: u64 = 9;
 
 /// Days from 1970-01-01 to 2024-01-01, the creation time of the oldest backup.
-const FIRST_DAY: u64 = 19_723;
+pub(super) const FIRST_DAY: u64 = 19_723;
 
 /// The size in GiB of each volume, in the order of [`VOLUME_IDS`]: a backup is as large as its
 /// volume.
@@ -84,8 +84,12 @@ impl Dataset {
     /// Creation number `k` (0 is the oldest) is created at `2024-01-01T00:00` plus
     /// `(k + 1) / 2` minutes, so backups come in pairs sharing a timestamp. The first nine
     /// backups created cover every name kind and the first six every status.
-    pub(super) fn generate(count: usize, seed: u64, project: &str) -> Self {
+    ///
+    /// `first_minute` moves every time later by that many minutes, so that a server can
+    /// hold recent backups; the backups are otherwise the same.
+    pub(super) fn generate(count: usize, seed: u64, project: &str, first_minute: u64) -> Self {
         let mut generator = Generator {
+            first_minute,
             rng: SplitMix64::new(seed),
             detail_seed: mix(seed ^ DETAIL_SALT),
             issued: HashSet::with_capacity(count),
@@ -253,11 +257,14 @@ struct Generator {
     created: usize,
     /// The project the next backups belong to.
     project: String,
+    /// Minutes after 2024-01-01T00:00 added to every time (see [`Dataset::generate`]).
+    first_minute: u64,
 }
 
 impl Generator {
     /// The next backup in the sequence, created `minutes` after 2024-01-01T00:00.
     fn backup(&mut self, minutes: u64) -> FakeBackup {
+        let minutes = minutes + self.first_minute;
         let k = self.created;
         self.created += 1;
         let rng = &mut self.rng;
@@ -520,7 +527,7 @@ mod tests {
             (1000, 7, 0x9a95_9326_be72_d3b7),
         ];
         for (count, seed, expected) in cases {
-            let mut data = Dataset::generate(count, seed, "p");
+            let mut data = Dataset::generate(count, seed, "p", 0);
             let hash = summary_fingerprint(&data.backups(), 0xcbf2_9ce4_8422_2325);
             let created = data.create(5);
             assert_eq!(summary_fingerprint(&created, hash), expected, "seed {seed}");
@@ -529,7 +536,7 @@ mod tests {
 
     #[test]
     fn the_first_backups_cover_every_detail_variant() {
-        let backups = Dataset::generate(6, 99, "p").backups();
+        let backups = Dataset::generate(6, 99, "p", 0).backups();
         let description_kinds: HashSet<&str> = backups
             .iter()
             .map(|b| match b.description.as_deref() {

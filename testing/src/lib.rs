@@ -144,7 +144,7 @@
 mod account;
 pub use account::{
     ACCOUNT_ACCESS_KEY, ACCOUNT_REGIONS, ACCOUNT_SECRET_KEY, AccountProjectInfo, AccountScope,
-    FakeAccount, FakeAccountBuilder, ProjectRouter,
+    FakeAccount, FakeAccountBuilder, LAST_BACKUP_DAYS, ProjectRouter,
 };
 mod account_limit;
 pub use account_limit::AccountLimit;

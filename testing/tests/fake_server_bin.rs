@@ -199,14 +199,14 @@ fn bad_arguments_exit_with_usage() {
 
 #[tokio::test]
 async fn a_whole_huawei_account_prints_its_variables_and_the_estate_command() {
-    // AK, SK, IAM, VBS and CBR of each of 2 regions, and the command.
-    let (_running, printed) = start(&["--huawei", "--regions", "2", "--backups", "3"], 8);
+    // AK, SK, IAM, EVS, VBS and CBR of each of 2 regions, and the command.
+    let (_running, printed) = start(&["--huawei", "--regions", "2", "--backups", "3"], 10);
     assert_eq!(
         printed["HUAWEICLOUD_SDK_AK"],
         vbs_backups_testing::ACCOUNT_ACCESS_KEY
     );
     for region in ["CN_NORTH_4", "CN_EAST_3"] {
-        for service in ["VBS", "CBR"] {
+        for service in ["EVS", "VBS", "CBR"] {
             let endpoint = &printed[&format!("HUAWEICLOUD_SDK_REGION_{service}_{region}")];
             assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
         }

@@ -51,36 +51,58 @@ fn push_tagged<T: Serialize>(text: &mut String, kind: &'static str, item: &T) {
     text.push('\n');
 }
 
-/// Volumes not protected first (the report's order), then the orphans, then a summary.
+/// Volumes not protected first (the report's order), then the orphans, then a summary;
+/// REGION and PROJECT columns when the audit spans more than one project.
 fn table(report: &CoverageReport) -> String {
-    let mut rows = vec![[
-        "VERDICT".to_owned(),
-        "VOLUME".to_owned(),
-        "NAME".to_owned(),
-        "GIB".to_owned(),
-        "STATUS".to_owned(),
-        "NEWEST AVAILABLE BACKUP".to_owned(),
-        "BACKUPS".to_owned(),
-    ]];
-    rows.extend(
-        report
-            .volumes
-            .iter()
-            .map(|volume| volume_row(volume, report.audited_at)),
-    );
+    let first = report.scopes.first();
+    let many = report.scopes.iter().any(|scope| {
+        first.is_some_and(|first| {
+            (&first.region, &first.project_id) != (&scope.region, &scope.project_id)
+        })
+    });
+    let placed = |mut row: Vec<String>, region: &str, project: &str| {
+        if many {
+            row.splice(1..1, [printable(region), printable(project)]);
+        }
+        row
+    };
+    let mut rows = vec![placed(
+        vec![
+            "VERDICT".to_owned(),
+            "VOLUME".to_owned(),
+            "NAME".to_owned(),
+            "GIB".to_owned(),
+            "STATUS".to_owned(),
+            "NEWEST AVAILABLE BACKUP".to_owned(),
+            "BACKUPS".to_owned(),
+        ],
+        "REGION",
+        "PROJECT",
+    )];
+    rows.extend(report.volumes.iter().map(|volume| {
+        placed(
+            volume_row(volume, report.audited_at),
+            &volume.region,
+            &volume.project_id,
+        )
+    }));
     let mut text = String::new();
     push_table(&mut text, &rows);
     if !report.orphaned_backups.is_empty() {
-        let mut rows = vec![[
-            "ORPHANED BACKUP".to_owned(),
-            "OF GONE VOLUME".to_owned(),
-            "SERVICE".to_owned(),
-            "STATUS".to_owned(),
-            "GIB".to_owned(),
-            "CREATED".to_owned(),
-        ]];
+        let mut rows = vec![placed(
+            vec![
+                "ORPHANED BACKUP".to_owned(),
+                "OF GONE VOLUME".to_owned(),
+                "SERVICE".to_owned(),
+                "STATUS".to_owned(),
+                "GIB".to_owned(),
+                "CREATED".to_owned(),
+            ],
+            "REGION",
+            "PROJECT",
+        )];
         rows.extend(report.orphaned_backups.iter().map(|orphan| {
-            [
+            let row = vec![
                 printable(&orphan.id),
                 printable(&orphan.volume_id),
                 orphan.service.to_string(),
@@ -89,7 +111,8 @@ fn table(report: &CoverageReport) -> String {
                 orphan
                     .created_at
                     .map_or_else(|| "-".to_owned(), |at| at.to_string()),
-            ]
+            ];
+            placed(row, &orphan.region, &orphan.project_id)
         }));
         text.push('\n');
         push_table(&mut text, &rows);
@@ -99,7 +122,7 @@ fn table(report: &CoverageReport) -> String {
     text
 }
 
-fn volume_row(volume: &VolumeCoverage, now: Timestamp) -> [String; 7] {
+fn volume_row(volume: &VolumeCoverage, now: Timestamp) -> Vec<String> {
     let newest = volume.newest_available_backup.as_ref().map_or_else(
         || "-".to_owned(),
         |newest| {
@@ -121,7 +144,7 @@ fn volume_row(volume: &VolumeCoverage, now: Timestamp) -> [String; 7] {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    [
+    vec![
         volume.verdict.to_string(),
         printable(&volume.id),
         volume
@@ -160,8 +183,9 @@ fn duration(seconds: u64) -> String {
     }
 }
 
-fn push_table<const N: usize>(text: &mut String, rows: &[[String; N]]) {
-    let mut widths = [0; N];
+fn push_table(text: &mut String, rows: &[Vec<String>]) {
+    let columns = rows.first().map_or(0, Vec::len);
+    let mut widths = vec![0; columns];
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -169,8 +193,9 @@ fn push_table<const N: usize>(text: &mut String, rows: &[[String; N]]) {
     }
     for row in rows {
         let mut line = String::new();
-        for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if index + 1 == N {
+        for (index, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            let width = *width;
+            if index + 1 == columns {
                 line.push_str(cell);
             } else {
                 let _ = write!(line, "{cell:width$}  ");

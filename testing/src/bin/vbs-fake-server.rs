@@ -287,7 +287,8 @@ async fn serve(args: Args) -> io::Result<()> {
 async fn serve_account(args: &Args) -> io::Result<()> {
     let mut builder = FakeAccount::builder()
         .regions(args.regions)
-        .backups(args.backups);
+        .backups(args.backups)
+        .failing_volume();
     if let Some(limit) = args.account_limit {
         builder = builder.limit(limit);
     }
