@@ -787,6 +787,62 @@ mod tests {
     }
 
     #[test]
+    fn the_likely_next_request_is_the_one_the_rules_then_derive() {
+        let mut state =
+            WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging(3))).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        let page = summaries(&["a", "b", "c"], true);
+        let href = page.next_link.clone().expect("a next link").href;
+        let likely = state
+            .likely_next(&first, &href)
+            .expect("a certain next request");
+        state.advance(&first, page).expect("a page");
+        let second = state.next_request().expect("ok").expect("a request");
+        assert_eq!(likely.url, second.url);
+        assert_eq!(likely.number, second.number);
+        // Page 2 links back to `c`, followed already: nothing is guessed from it.
+        assert!(state.likely_next(&second, "backups?marker=c").is_none());
+        // Nor from a link without a marker (the page's last id decides).
+        assert!(state.likely_next(&second, "backups?sort=id").is_none());
+    }
+
+    #[test]
+    fn nothing_is_guessed_where_the_page_could_end_or_change_the_walk() {
+        let capped = Paging {
+            max_items: Some(10),
+            ..paging(3)
+        };
+        let last_page = Paging {
+            max_pages: Some(1),
+            ..paging(3)
+        };
+        for paging in [capped, last_page] {
+            let mut state =
+                WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging)).expect("a walk");
+            let first = state.next_request().expect("ok").expect("a request");
+            assert!(state.likely_next(&first, "backups?marker=c").is_none());
+        }
+        let mut windowed = walk_of::<BackupDetail>(paging(3));
+        windowed.window = Window {
+            created_after: Some(Timestamp::UNIX_EPOCH),
+            created_before: None,
+        };
+        let mut state = WalkState::<BackupDetail>::new(windowed).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        assert!(
+            state
+                .likely_next(&first, "backups/detail?marker=c")
+                .is_none()
+        );
+        let mut cbr = WalkState::<crate::model::CbrBackup>::new(
+            walk_of::<crate::model::CbrBackup>(paging(3)),
+        )
+        .expect("a walk");
+        let first = cbr.next_request().expect("ok").expect("a request");
+        assert!(cbr.likely_next(&first, "backups?marker=c").is_none());
+    }
+
+    #[test]
     fn a_page_repeating_what_was_handed_out_is_refused_before_anything_of_it() {
         let mut state =
             WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging(2))).expect("a walk");
