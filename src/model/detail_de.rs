@@ -151,91 +151,112 @@ impl<'de> Visitor<'de> for DetailVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BackupDetail, A::Error> {
-        let mut id: Option<String> = None;
-        let mut name: Option<Option<String>> = None;
-        let mut status: Option<BackupStatus> = None;
-        let mut size: Option<Option<u64>> = None;
-        let mut object_count: Option<Option<u64>> = None;
-        let mut volume_id: Option<Option<String>> = None;
-        let mut snapshot_id: Option<Option<String>> = None;
-        let mut container: Option<Option<String>> = None;
-        let mut availability_zone: Option<Option<String>> = None;
-        let mut description: Option<Option<String>> = None;
-        let mut fail_reason: Option<Option<String>> = None;
-        let mut is_incremental: Option<Option<bool>> = None;
-        let mut has_dependent_backups: Option<Option<bool>> = None;
-        let mut created_at: Option<Utc> = None;
-        let mut updated_at: Option<Utc> = None;
-        let mut data_timestamp: Option<Utc> = None;
-        let mut metadata: Option<Metadata> = None;
-        let mut user_id: Option<Option<String>> = None;
-        let mut project_id: Option<Option<String>> = None;
-        let mut links: Option<Links> = None;
-        let mut extra = serde_json::Map::new();
+        let mut fields = Fields::default();
         while let Some(key) = map.next_key::<Key>()? {
-            match key {
-                Key::Id => once(&mut map, &mut id, "id")?,
-                Key::Name => once(&mut map, &mut name, "name")?,
-                Key::Status => once(&mut map, &mut status, "status")?,
-                Key::Size => once(&mut map, &mut size, "size")?,
-                Key::ObjectCount => once(&mut map, &mut object_count, "object_count")?,
-                Key::VolumeId => once(&mut map, &mut volume_id, "volume_id")?,
-                Key::SnapshotId => once(&mut map, &mut snapshot_id, "snapshot_id")?,
-                Key::Container => once(&mut map, &mut container, "container")?,
-                Key::AvailabilityZone => {
-                    once(&mut map, &mut availability_zone, "availability_zone")?;
-                }
-                Key::Description => once(&mut map, &mut description, "description")?,
-                Key::FailReason => once(&mut map, &mut fail_reason, "fail_reason")?,
-                Key::IsIncremental => once(&mut map, &mut is_incremental, "is_incremental")?,
-                Key::HasDependentBackups => {
-                    once(
-                        &mut map,
-                        &mut has_dependent_backups,
-                        "has_dependent_backups",
-                    )?;
-                }
-                Key::CreatedAt => once(&mut map, &mut created_at, "created_at")?,
-                Key::UpdatedAt => once(&mut map, &mut updated_at, "updated_at")?,
-                Key::DataTimestamp => once(&mut map, &mut data_timestamp, "data_timestamp")?,
-                Key::Metadata => once(&mut map, &mut metadata, "metadata")?,
-                Key::UserId => once(&mut map, &mut user_id, "user_id")?,
-                Key::ProjectId => once(
-                    &mut map,
-                    &mut project_id,
-                    "os-backup-project-attr:project_id",
-                )?,
-                Key::Links => once(&mut map, &mut links, "links")?,
-                Key::Other(key) => {
-                    let value = map.next_value()?;
-                    extra.insert(key, value);
-                }
+            fields.read(key, &mut map)?;
+        }
+        fields.finish()
+    }
+}
+
+/// The fields of an entry as they are read: each at most once.
+#[derive(Default)]
+struct Fields {
+    id: Option<String>,
+    name: Option<Option<String>>,
+    status: Option<BackupStatus>,
+    size: Option<Option<u64>>,
+    object_count: Option<Option<u64>>,
+    volume_id: Option<Option<String>>,
+    snapshot_id: Option<Option<String>>,
+    container: Option<Option<String>>,
+    availability_zone: Option<Option<String>>,
+    description: Option<Option<String>>,
+    fail_reason: Option<Option<String>>,
+    is_incremental: Option<Option<bool>>,
+    has_dependent_backups: Option<Option<bool>>,
+    created_at: Option<Utc>,
+    updated_at: Option<Utc>,
+    data_timestamp: Option<Utc>,
+    metadata: Option<Metadata>,
+    user_id: Option<Option<String>>,
+    project_id: Option<Option<String>>,
+    links: Option<Links>,
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Fields {
+    /// Reads the value of `key`.
+    fn read<'de, A: MapAccess<'de>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            Key::Id => once(map, &mut self.id, "id")?,
+            Key::Name => once(map, &mut self.name, "name")?,
+            Key::Status => once(map, &mut self.status, "status")?,
+            Key::Size => once(map, &mut self.size, "size")?,
+            Key::ObjectCount => once(map, &mut self.object_count, "object_count")?,
+            Key::VolumeId => once(map, &mut self.volume_id, "volume_id")?,
+            Key::SnapshotId => once(map, &mut self.snapshot_id, "snapshot_id")?,
+            Key::Container => once(map, &mut self.container, "container")?,
+            Key::AvailabilityZone => {
+                once(map, &mut self.availability_zone, "availability_zone")?;
+            }
+            Key::Description => once(map, &mut self.description, "description")?,
+            Key::FailReason => once(map, &mut self.fail_reason, "fail_reason")?,
+            Key::IsIncremental => once(map, &mut self.is_incremental, "is_incremental")?,
+            Key::HasDependentBackups => {
+                once(
+                    map,
+                    &mut self.has_dependent_backups,
+                    "has_dependent_backups",
+                )?;
+            }
+            Key::CreatedAt => once(map, &mut self.created_at, "created_at")?,
+            Key::UpdatedAt => once(map, &mut self.updated_at, "updated_at")?,
+            Key::DataTimestamp => once(map, &mut self.data_timestamp, "data_timestamp")?,
+            Key::Metadata => once(map, &mut self.metadata, "metadata")?,
+            Key::UserId => once(map, &mut self.user_id, "user_id")?,
+            Key::ProjectId => once(
+                map,
+                &mut self.project_id,
+                "os-backup-project-attr:project_id",
+            )?,
+            Key::Links => once(map, &mut self.links, "links")?,
+            Key::Other(key) => {
+                let value = map.next_value()?;
+                self.extra.insert(key, value);
             }
         }
-        let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
-        let status = status.ok_or_else(|| de::Error::missing_field("status"))?;
+        Ok(())
+    }
+
+    /// The entry read, or the first required field missing.
+    fn finish<E: de::Error>(self) -> Result<BackupDetail, E> {
+        let id = self.id.ok_or_else(|| de::Error::missing_field("id"))?;
+        let status = self
+            .status
+            .ok_or_else(|| de::Error::missing_field("status"))?;
         Ok(BackupDetail {
             id,
-            name: name.flatten(),
+            name: self.name.flatten(),
             status,
-            size: size.flatten(),
-            object_count: object_count.flatten(),
-            volume_id: volume_id.flatten(),
-            snapshot_id: snapshot_id.flatten(),
-            container: container.flatten(),
-            availability_zone: availability_zone.flatten(),
-            description: description.flatten(),
-            fail_reason: fail_reason.flatten(),
-            is_incremental: is_incremental.flatten(),
-            has_dependent_backups: has_dependent_backups.flatten(),
-            created_at: created_at.and_then(|at| at.0),
-            updated_at: updated_at.and_then(|at| at.0),
-            data_timestamp: data_timestamp.and_then(|at| at.0),
-            metadata: metadata.map(|m| m.0).unwrap_or_default(),
-            user_id: user_id.flatten(),
-            project_id: project_id.flatten(),
-            links: links.map(|l| l.0).unwrap_or_default(),
-            extra,
+            size: self.size.flatten(),
+            object_count: self.object_count.flatten(),
+            volume_id: self.volume_id.flatten(),
+            snapshot_id: self.snapshot_id.flatten(),
+            container: self.container.flatten(),
+            availability_zone: self.availability_zone.flatten(),
+            description: self.description.flatten(),
+            fail_reason: self.fail_reason.flatten(),
+            is_incremental: self.is_incremental.flatten(),
+            has_dependent_backups: self.has_dependent_backups.flatten(),
+            created_at: self.created_at.and_then(|at| at.0),
+            updated_at: self.updated_at.and_then(|at| at.0),
+            data_timestamp: self.data_timestamp.and_then(|at| at.0),
+            metadata: self.metadata.map(|m| m.0).unwrap_or_default(),
+            user_id: self.user_id.flatten(),
+            project_id: self.project_id.flatten(),
+            links: self.links.map(|l| l.0).unwrap_or_default(),
+            extra: self.extra,
         })
     }
 }
