@@ -241,6 +241,127 @@ async fn a_checkpoint_keeps_the_filters_of_scopes_that_have_not_started() {
 }
 
 #[tokio::test]
+async fn an_unreachable_scope_fails_alone_and_keeps_its_place_for_a_later_run() {
+    let servers = servers(&[8, 5]).await;
+    let unreachable = || {
+        let scope = Scope::new(BackupService::Vbs, region(0), servers[0].project_id());
+        let error = Client::builder().build().unwrap_err();
+        let other = Scope::new(BackupService::Vbs, region(1), servers[1].project_id());
+        ScopeSet::<BackupDetail>::new()
+            .add_unreachable(scope, error)
+            .add(other, common::client(&servers[1]), |client| {
+                client.backups().detail().page_size(PAGE)
+            })
+    };
+    // A first run walks region-0 part of the way.
+    let mut estate = scope_set(&servers[..1], 1).stream();
+    let mut first_run = Vec::new();
+    for _ in 0..4 {
+        first_run.push(estate.next().await.unwrap().unwrap().item.id);
+    }
+    let first: Checkpoint =
+        serde_json::from_str(&serde_json::to_string(&estate.checkpoint()).unwrap()).unwrap();
+    drop(estate);
+
+    // The second cannot reach region-0: it fails alone, and its place is kept.
+    let mut second = unreachable().resume(&first).unwrap().stream();
+    let (delivered, failed) = drain(&mut second).await;
+    assert_eq!(failed, [region(0)]);
+    assert_eq!(
+        delivered,
+        truth(&servers[1..])
+            .into_values()
+            .map(|ids| (region(1), ids))
+            .collect()
+    );
+    let outcomes = second.outcomes();
+    assert!(!outcomes[0].is_complete());
+    assert!(outcomes[1].is_complete());
+    let kept = second.checkpoint();
+    assert_eq!(
+        kept.unfinished()
+            .map(|s| s.region.clone())
+            .collect::<Vec<_>>(),
+        [region(0)]
+    );
+
+    // The third reaches it again and goes on from where the first stopped.
+    let mut third = scope_set(&servers, 1).resume(&kept).unwrap().stream();
+    let (delivered, failed) = drain(&mut third).await;
+    assert!(failed.is_empty());
+    assert!(!delivered.contains_key(&region(1)), "region-1 was done");
+    first_run.extend(delivered[&region(0)].iter().cloned());
+    assert_eq!(first_run, truth(&servers[..1])[&region(0)], "exactly once");
+}
+
+#[tokio::test]
+async fn a_checkpoint_at_every_page_end_repeats_nothing_whatever_page_size_the_server_chose() {
+    // The caller asks for pages of 1000; the server gives 3.
+    let server = FakeServer::builder()
+        .backups(10)
+        .max_limit(3)
+        .start()
+        .await
+        .unwrap();
+    let set = || {
+        let scope = Scope::new(BackupService::Vbs, region(0), server.project_id());
+        ScopeSet::<BackupDetail>::new().add(scope, common::client(&server), |client| {
+            client.backups().detail().page_size(1000)
+        })
+    };
+    let mut estate = set().stream();
+    let mut delivered = Vec::new();
+    let mut page_ends = 0;
+    while let Some(next) = estate.next().await {
+        delivered.push(next.unwrap().item.id);
+        if !estate.at_page_end() {
+            continue;
+        }
+        page_ends += 1;
+        let checkpoint = estate.checkpoint();
+        let mut rest = set().resume(&checkpoint).unwrap().stream();
+        let (after, failed) = drain(&mut rest).await;
+        assert!(failed.is_empty());
+        let mut whole = delivered.clone();
+        whole.extend(after.get(&region(0)).cloned().unwrap_or_default());
+        assert_eq!(
+            whole,
+            common::truth_ids(&server.backups()),
+            "after {} items",
+            delivered.len()
+        );
+    }
+    assert_eq!(
+        page_ends, 4,
+        "one save point a page of 3: 10 backups, 4 pages"
+    );
+}
+
+#[tokio::test]
+async fn a_scopes_failure_is_an_error_that_names_its_scope_so_question_mark_works() {
+    let servers = servers(&[2]).await;
+    servers[0].push_response(CannedResponse::json(
+        403,
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow this"}}"#,
+    ));
+    async fn first_failure(
+        mut estate: EstateStream<BackupDetail>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        while let Some(next) = estate.next().await {
+            next?;
+        }
+        Ok(())
+    }
+    let err = first_failure(scope_set(&servers, 1).stream())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("vbs region-0 "), "{text}");
+    assert!(text.contains("Policy doesn't allow this"), "{text}");
+    assert!(err.source().is_some());
+}
+
+#[tokio::test]
 async fn a_server_total_that_differs_from_what_was_listed_is_a_warning() {
     let servers = servers(&[12, 5]).await;
     let v3 = |server: &FakeServer| -> Client {
@@ -314,6 +435,24 @@ async fn a_checkpoint_from_another_estate_is_refused() {
 }
 
 #[tokio::test]
+async fn a_scope_of_the_checkpoint_that_handed_out_nothing_may_be_missing_from_the_rerun() {
+    let servers = servers(&[5, 4]).await;
+    let mut estate = scope_set(&servers, 1).stream();
+    let mut first_run = vec![estate.next().await.unwrap().unwrap().item.id];
+    let checkpoint = estate.checkpoint();
+    drop(estate);
+    // region-1 never started: a rerun without it loses nothing, and region-0 goes on.
+    let mut resumed = scope_set(&servers[..1], 1)
+        .resume(&checkpoint)
+        .unwrap()
+        .stream();
+    let (delivered, failed) = drain(&mut resumed).await;
+    assert!(failed.is_empty());
+    first_run.extend(delivered[&region(0)].iter().cloned());
+    assert_eq!(first_run, truth(&servers[..1])[&region(0)], "exactly once");
+}
+
+#[tokio::test]
 async fn a_scope_added_twice_fails_once_and_the_rest_go_on() {
     let servers = servers(&[4]).await;
     let scope = Scope::new(BackupService::Vbs, "r", servers[0].project_id());
@@ -341,4 +480,6 @@ async fn a_scope_added_twice_fails_once_and_the_rest_go_on() {
     assert!(
         matches!(&outcomes[1].result, ScopeResult::Failed { error, .. } if error.to_string().contains("twice"))
     );
+    // The first entry stands for the scope in the checkpoint, which can complete.
+    assert!(estate.checkpoint().is_complete());
 }

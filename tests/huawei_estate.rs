@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use futures::StreamExt;
 use vbs_backups::huawei::{HuaweiConfig, Service, SkipReason};
 use vbs_backups::{EstateBackup, RequestBudget};
-use vbs_backups_testing::FakeAccount;
+use vbs_backups_testing::{CannedResponse, FakeAccount};
 
 fn config(account: &FakeAccount) -> HuaweiConfig {
     HuaweiConfig::from_env_vars(account.env())
@@ -122,6 +122,24 @@ async fn every_region_project_and_sub_project_in_both_services_exactly_once() {
     // One IAM request, for the account's projects; each scope's server only its own.
     assert_eq!(account.iam().request_count(), 1);
     assert_eq!(account.iam().requests()[0].path, "/v3/auth/projects");
+}
+
+#[tokio::test]
+async fn where_iam_refuses_the_users_projects_the_accounts_project_list_is_read() {
+    let account = FakeAccount::builder().regions(2).start().await.unwrap();
+    account.iam().push_response(CannedResponse::json(
+        403,
+        r#"{"error": {"code": "IAM.0003", "message": "Policy doesn't allow iam:users:listProjects to be performed."}}"#,
+    ));
+    let estate = config(&account).estate(&[], &[Service::Vbs]).await.unwrap();
+    assert_eq!(estate.scopes.len(), 3, "two regions and the sub-project");
+    let paths: Vec<String> = account
+        .iam()
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(paths, ["/v3/auth/projects", "/v3/projects"]);
 }
 
 #[tokio::test]

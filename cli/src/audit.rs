@@ -152,9 +152,12 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Exit {
         return Exit::Failed;
     };
     for failure in &failures {
+        let what = match failure.listing {
+            Some(listing) => format!("the {} listing did not complete", listing.as_str()),
+            None => "could not connect".to_owned(),
+        };
         report::stderr_line(format_args!(
-            "error: the {} listing did not complete ({}): {}",
-            failure.listing.as_str(),
+            "error: {what} ({}): {}",
             crate::output::printable(&scope_place(&failure.scope)),
             crate::output::printable(&report::one_line(&failure.error))
         ));
@@ -199,7 +202,7 @@ async fn audit(
         ));
     }
     let concurrency = global.estate.concurrency.unwrap_or(4);
-    Some(walk::audit(&planned.scopes, max_age, concurrency).await)
+    Some(walk::audit(&planned.scopes, planned.unreachable, max_age, concurrency).await)
 }
 
 /// `region cn-north-4, project 0acc…`, or the project alone where the cloud has no region.

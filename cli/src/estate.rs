@@ -145,16 +145,7 @@ pub async fn run_list(
     }
     let format = args.format.unwrap_or(ui.default_format());
     let mut stream = set.stream();
-    let save_every = args.page_size.map_or(DEFAULT_PAGE, |size| size as usize);
-    let walked = walk(
-        &mut stream,
-        estate,
-        format,
-        services.len() > 1,
-        save_every,
-        ui,
-    )
-    .await;
+    let walked = walk(&mut stream, estate, format, services.len() > 1, ui).await;
     finish(&stream, estate, walked, ui)
 }
 
@@ -200,20 +191,18 @@ enum Walked {
 }
 
 /// Prints every backup as it arrives; whenever no backup is ready at once, and after
-/// every `save_every` (a page's worth) in a row, flushes stdout and then saves the
-/// checkpoint, so that the checkpoint never claims a backup that was not written and a
-/// rerun repeats at most about a page.
+/// the last backup of every page, flushes stdout and then saves the checkpoint, so that
+/// the checkpoint never claims a backup that was not written and a rerun repeats at most
+/// the page each scope was in.
 async fn walk(
     stream: &mut EstateStream<EstateBackup>,
     estate: &EstateArgs,
     format: Format,
     services: bool,
-    save_every: usize,
     ui: &Ui,
 ) -> Walked {
     let mut writer = EstateWriter::new(BufWriter::new(io::stdout().lock()), format, services);
     let mut interrupt = ui.interrupt();
-    let mut since_save = 0_usize;
     loop {
         let next = match stream.next().now_or_never() {
             Some(next) => next,
@@ -221,7 +210,6 @@ async fn walk(
                 if let Err(walked) = save(&mut writer, stream, estate) {
                     return walked;
                 }
-                since_save = 0;
                 tokio::select! {
                     biased;
                     () = interrupt.wait() => {
@@ -237,12 +225,10 @@ async fn walk(
             if let Err(err) = writer.item(&backup) {
                 return io_end(err);
             }
-            since_save += 1;
-            if since_save >= save_every {
+            if stream.at_page_end() {
                 if let Err(walked) = save(&mut writer, stream, estate) {
                     return walked;
                 }
-                since_save = 0;
             }
         }
     }
@@ -254,9 +240,6 @@ async fn walk(
         Err(walked) => walked,
     }
 }
-
-/// The page size when none is asked for: a checkpoint is saved at least this often.
-const DEFAULT_PAGE: usize = 1000;
 
 fn save<W: io::Write>(
     writer: &mut EstateWriter<W>,
@@ -404,7 +387,11 @@ async fn openstack_plan(
     } else {
         clouds.iter().cloned().map(Some).collect()
     };
+    // With several clouds, one that cannot be reached (an expired password, Keystone
+    // down) is a failed scope beside the others; alone, it is the run's error.
+    let several = clouds.len() > 1;
     let mut scopes = Vec::new();
+    let mut unreachable = Vec::new();
     let mut skipped = Vec::new();
     for cloud in clouds {
         let mut flags = connect::flags(global);
@@ -414,7 +401,14 @@ async fn openstack_plan(
             .merge(flags)
             .with_clouds_yaml()?;
         if estate.every_project {
-            let found = config.estate().await?;
+            let found = match config.estate().await {
+                Ok(found) => found,
+                Err(error) if several => {
+                    unreachable.push((cloud_scope(&config, None), error));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             skipped.extend(
                 found
                     .skipped
@@ -422,23 +416,42 @@ async fn openstack_plan(
                     .map(|p| format!("project {} ({}): disabled", p.name, p.id)),
             );
             scopes.extend(found.scopes);
+            unreachable.extend(found.unreachable);
         } else {
-            let client = connect::connect_with(&config).await?;
-            let mut scope = Scope::new(
-                BackupService::Vbs,
-                config.region_name.clone().unwrap_or_default(),
-                client.project_id(),
-            );
-            if let Some(cloud) = &config.cloud {
-                scope = scope.cloud(cloud);
+            match connect::connect_with(&config).await {
+                Ok(client) => {
+                    let scope = cloud_scope(&config, Some(client.project_id()));
+                    scopes.push((scope, client));
+                }
+                Err(error) if several => unreachable.push((cloud_scope(&config, None), error)),
+                Err(error) => return Err(error),
             }
-            scopes.push((scope, client));
         }
     }
-    Ok(Planned {
-        set: scope_set(scopes, args),
-        skipped,
-    })
+    let set = unreachable
+        .into_iter()
+        .fold(scope_set(scopes, args), |set, (scope, error)| {
+            set.add_unreachable(scope, error)
+        });
+    Ok(Planned { set, skipped })
+}
+
+/// A cloud's one scope: its project as connected (`project_id`), or, for a cloud that
+/// could not be reached, as configured (id, else name, else every project it reaches).
+fn cloud_scope(config: &OpenStackConfig, project_id: Option<&str>) -> Scope {
+    let configured = config.project_id.as_deref();
+    let mut scope = Scope::new(
+        BackupService::Vbs,
+        config.region_name.clone().unwrap_or_default(),
+        project_id.or(configured).unwrap_or_default(),
+    );
+    if project_id.is_none() && configured.is_none() {
+        scope = scope.project_name(config.project_name.as_deref().unwrap_or("every project"));
+    }
+    if let Some(cloud) = &config.cloud {
+        scope = scope.cloud(cloud);
+    }
+    scope
 }
 
 /// The first Cinder microversion that counts a listing (`with_count`).

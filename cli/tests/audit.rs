@@ -897,6 +897,16 @@ fn keystone_cloud(
     projects: &[&str],
     seed: u64,
 ) -> KeystoneCloud {
+    keystone_cloud_with(runtime, projects, seed, &[])
+}
+
+/// [`keystone_cloud`], and `unscopable` projects Keystone lists but scopes no token to.
+fn keystone_cloud_with(
+    runtime: &tokio::runtime::Runtime,
+    projects: &[&str],
+    seed: u64,
+    unscopable: &[&str],
+) -> KeystoneCloud {
     use vbs_backups_testing::{FakeEndpoint, FakeKeystone, FakeProject, ProjectRouter};
     let servers: Vec<FakeServer> = projects
         .iter()
@@ -916,6 +926,9 @@ fn keystone_cloud(
         if *project != vbs_backups_testing::DEFAULT_PROJECT_ID {
             builder = builder.project(FakeProject::new(*project, *project));
         }
+    }
+    for project in unscopable {
+        builder = builder.project(FakeProject::new(*project, *project).unscopable());
     }
     for interface in ["public", "internal", "admin"] {
         builder = builder.endpoint(FakeEndpoint::new(
@@ -1065,4 +1078,118 @@ fn every_project_over_keystone_audits_each_project_the_credentials_reach() {
         );
     }
     assert_eq!(report["summary"]["protected"], 6);
+}
+
+/// A project Keystone lists but will not scope a token to: its listings fail, the
+/// others are audited, exit 1.
+#[test]
+fn a_project_that_cannot_be_connected_to_fails_alone() {
+    let runtime = runtime();
+    let cloud = keystone_cloud_with(
+        &runtime,
+        &[vbs_backups_testing::DEFAULT_PROJECT_ID],
+        0,
+        &["p-gone"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(dir.path(), &[("lab", &cloud, None)]);
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--every-project", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: could not connect (region RegionOne, project p-gone)"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for scope in report["scopes"].as_array().unwrap() {
+        let gone = scope["project_id"] == "p-gone";
+        assert_eq!(scope["complete"], !gone, "{scope}");
+        assert_eq!(scope["error"].is_null(), !gone, "{scope}");
+    }
+    assert_eq!(report["scopes"].as_array().unwrap().len(), 4);
+    let server = &cloud.servers[0];
+    let volumes = report["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), server.volumes().len());
+    assert!(volumes.iter().all(|v| v["verdict"] != "unknown"));
+}
+
+/// One of several clouds that cannot be reached fails its listings alone: the other is
+/// judged, the report written, exit 1.
+#[test]
+fn a_cloud_that_cannot_be_reached_fails_alone_and_the_report_is_written() {
+    let runtime = runtime();
+    let lab = keystone_cloud(&runtime, &["p-lab"], 0);
+    let prod = keystone_cloud(&runtime, &["p-prod"], 5);
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = clouds_yaml(
+        dir.path(),
+        &[
+            ("lab", &lab, Some("p-lab")),
+            ("prod", &prod, Some("p-prod")),
+        ],
+    );
+    let yaml = std::fs::read_to_string(&clouds_yaml).unwrap();
+    let (first, second) = yaml.split_at(yaml.find("  prod:").unwrap());
+    let broken = format!(
+        "{first}{}",
+        second.replace("fake-password", "changed-since")
+    );
+    std::fs::write(&clouds_yaml, broken).unwrap();
+    let output = vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "audit"])
+        .args(["--max-age", "100000d", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: could not connect (region RegionOne, project p-prod)"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let volumes = report["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), lab.servers[0].volumes().len());
+    for scope in report["scopes"].as_array().unwrap() {
+        assert_eq!(scope["complete"], scope["project_id"] == "p-lab", "{scope}");
+    }
+    assert_eq!(prod.servers[0].request_count(), 0);
+}
+
+/// A scope's volumes are listed before its backups, so that the audit never holds a
+/// backup whose volume it has not seen as a possible orphan: the backups request can
+/// only follow the volumes' (delayed) answer.
+#[test]
+fn a_scopes_backups_are_asked_for_only_after_its_volumes_are_known() {
+    let latency = std::time::Duration::from_millis(300);
+    let served = serve(FakeServer::builder().backups(20).latency(latency));
+    let output = vbs()
+        .args(served.flags())
+        .args(["audit", "--max-age", "7d", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let requests = served.server.requests();
+    let volumes = requests
+        .iter()
+        .find(|r| r.path.contains("/volumes"))
+        .unwrap();
+    let backups = requests
+        .iter()
+        .find(|r| r.path.contains("/backups"))
+        .unwrap();
+    assert!(
+        backups.received >= volumes.received + latency,
+        "the backups were asked for before the volumes were answered"
+    );
 }

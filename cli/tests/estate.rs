@@ -453,3 +453,92 @@ fn flags_of_one_scope_are_refused_in_an_estate_walk() {
         assert!(stderr.contains(named), "{extra:?}: {stderr}");
     }
 }
+
+/// A project Keystone lists but will not scope a token to fails alone: the others are
+/// listed, its line says failed, exit 1 with the resume hint.
+#[test]
+fn a_project_that_cannot_be_connected_to_fails_alone_and_the_others_are_listed() {
+    use vbs_backups_testing::{FakeKeystone, FakeProject, FakeServer};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime
+        .block_on(FakeServer::builder().backups(7).no_auth().start())
+        .unwrap();
+    let keystone = runtime
+        .block_on(
+            FakeKeystone::builder()
+                .volume_endpoints(&server)
+                .project(FakeProject::new("p-gone", "gone").unscopable())
+                .start(),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clouds_yaml = dir.path().join("clouds.yaml");
+    std::fs::write(
+        &clouds_yaml,
+        format!(
+            "clouds:\n  lab:\n    auth:\n      auth_url: {}\n      username: admin\n      password: fake-password\n      user_domain_name: Default\n    region_name: RegionOne\n",
+            keystone.auth_url()
+        ),
+    )
+    .unwrap();
+    let output = common::vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds_yaml)
+        .args([
+            "--os-cloud",
+            "lab",
+            "--every-project",
+            "list",
+            "--format",
+            "ndjson",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let listed = String::from_utf8_lossy(&output.stdout).lines().count();
+    assert_eq!(listed, server.backups().len(), "{stderr}");
+    assert!(
+        stderr.contains("RegionOne p-gone (gone) vbs: 0 backups, failed:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(": 7 backups, complete"), "{stderr}");
+    assert!(stderr.contains("error: 1 of 2 scopes failed"), "{stderr}");
+}
+
+/// One of several clouds that cannot be reached (its password was changed) fails alone:
+/// the other cloud is listed, exit 1.
+#[test]
+fn a_cloud_that_cannot_be_reached_fails_alone_beside_the_others() {
+    let clouds = two_clouds();
+    let yaml = std::fs::read_to_string(&clouds.clouds_yaml).unwrap();
+    let (lab, prod) = yaml.split_at(yaml.find("  prod:").unwrap());
+    let broken = format!("{lab}{}", prod.replace("fake-password", "changed-since"));
+    std::fs::write(&clouds.clouds_yaml, broken).unwrap();
+    let output = common::vbs()
+        .env("OS_CLIENT_CONFIG_FILE", &clouds.clouds_yaml)
+        .args(["--os-cloud", "lab", "--os-cloud", "prod", "--every-project"])
+        .args(["list", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lab_backups: usize = clouds
+        .servers
+        .iter()
+        .filter(|(cloud, _)| cloud == "lab")
+        .map(|(_, server)| server.backups().len())
+        .sum();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().count(),
+        lab_backups
+    );
+    assert!(
+        stderr.contains("prod/RegionOne  (every project) vbs: 0 backups, failed:"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches(", complete").count(), 2, "{stderr}");
+}

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+
 /// Which backup service a scope lists.
 ///
 /// ```
@@ -183,4 +185,29 @@ pub struct Scoped<T> {
     pub scope: Arc<Scope>,
     /// The item itself.
     pub item: T,
+}
+
+/// A scope's failure reads as its error, prefixed with the scope, so that a walk that
+/// stops at the first failure can use `?`.
+///
+/// ```no_run
+/// # async fn run(mut estate: vbs_backups::EstateStream<vbs_backups::BackupDetail>) -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::StreamExt;
+///
+/// while let Some(next) = estate.next().await {
+///     let backup = next?; // "vbs cn-north-4 0acc…: …"
+///     println!("{}", backup.item.id);
+/// }
+/// # Ok(()) }
+/// ```
+impl fmt::Display for Scoped<Arc<Error>> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.scope, self.item)
+    }
+}
+
+impl std::error::Error for Scoped<Arc<Error>> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.item.as_ref())
+    }
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::query::Listing;
 
 use super::Scope;
-use super::checkpoint::{Checkpoint, ScopeState};
+use super::checkpoint::{Checkpoint, ScopeCheckpoint, ScopeState};
 use super::stream::EstateStream;
 use super::walk::{Resumable, Start, starter};
 
@@ -55,7 +55,8 @@ pub struct ScopeSet<T> {
 /// One scope and how to walk it, with where an earlier run left it.
 pub(super) struct Entry<T> {
     pub(super) scope: Arc<Scope>,
-    pub(super) start: Start<T>,
+    /// How to walk it, or why it cannot be reached (its client could not be made).
+    pub(super) start: std::result::Result<Start<T>, Arc<Error>>,
     pub(super) delivered: u64,
     pub(super) resume: Resume,
 }
@@ -112,7 +113,33 @@ impl<T: Send + 'static> ScopeSet<T> {
     {
         self.entries.push(Entry {
             scope: Arc::new(scope),
-            start: starter(client, listing),
+            start: Ok(starter(client, listing)),
+            delivered: 0,
+            resume: Resume::Walk(None),
+        });
+        self
+    }
+
+    /// Adds a scope that could not be reached: its client could not be made (for
+    /// example Keystone refused a token scoped to its project). The stream yields its
+    /// error, in turn, as it would a walk's; its outcome says failed; a checkpoint keeps
+    /// whatever an earlier run left for it, so that a later run may walk it.
+    ///
+    /// ```no_run
+    /// # async fn run(config: vbs_backups::OpenStackConfig) {
+    /// use vbs_backups::{BackupDetail, BackupService, Scope, ScopeSet};
+    ///
+    /// let scope = Scope::new(BackupService::Vbs, "RegionOne", "p-2");
+    /// let set = match config.connect().await {
+    ///     Ok(client) => ScopeSet::<BackupDetail>::new().add(scope, client, |c| c.backups().detail()),
+    ///     Err(error) => ScopeSet::new().add_unreachable(scope, error),
+    /// };
+    /// # }
+    /// ```
+    pub fn add_unreachable(mut self, scope: Scope, error: Error) -> Self {
+        self.entries.push(Entry {
+            scope: Arc::new(scope),
+            start: Err(Arc::new(error)),
             delivered: 0,
             resume: Resume::Walk(None),
         });
@@ -163,10 +190,15 @@ impl<T: Send + 'static> ScopeSet<T> {
     /// Continues from `checkpoint`: scopes it says are done are not walked again (their
     /// outcome says complete), the others go on from their cursors.
     ///
+    /// A scope of the checkpoint that this set does not hold is dropped when nothing of it
+    /// was handed out and it is not done (it never started, or could not be reached): a
+    /// rerun loses nothing by it.
+    ///
     /// # Errors
     ///
     /// A checkpoint of a newer format, or one that names a scope this set does not hold
-    /// (a different estate: resuming it would leave that scope out unnoticed).
+    /// and that had handed out items or was done (a different estate: resuming it would
+    /// leave that scope out unnoticed).
     ///
     /// ```no_run
     /// # fn f(set: vbs_backups::ScopeSet<vbs_backups::BackupDetail>, checkpoint: vbs_backups::Checkpoint) -> vbs_backups::Result<()> {
@@ -175,11 +207,15 @@ impl<T: Send + 'static> ScopeSet<T> {
     /// ```
     pub fn resume(mut self, checkpoint: &Checkpoint) -> Result<Self> {
         checkpoint.check_format()?;
+        let untouched = |saved: &ScopeCheckpoint| {
+            saved.delivered == 0 && matches!(saved.state, ScopeState::Walking { .. })
+        };
         if let Some(stranger) = checkpoint.scopes.iter().find(|saved| {
-            !self
-                .entries
-                .iter()
-                .any(|entry| entry.scope.same_as(&saved.scope))
+            !untouched(saved)
+                && !self
+                    .entries
+                    .iter()
+                    .any(|entry| entry.scope.same_as(&saved.scope))
         }) {
             return Err(Error::config(format!(
                 "the checkpoint holds the scope {}, which this estate does not: it is from another estate",

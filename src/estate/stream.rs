@@ -59,11 +59,17 @@ pub struct EstateStream<T> {
     concurrency: usize,
     /// Where the next poll starts among the active walks, so no scope starves another.
     rotor: usize,
+    /// Whether the item handed out last ended what its scope had fetched.
+    page_ended: bool,
 }
 
 struct Slot<T> {
     scope: Arc<Scope>,
     delivered: u64,
+    /// A second entry of a scope already in the set: never walked, and left out of the
+    /// checkpoint (the first entry stands for the scope there, so that the checkpoint
+    /// can complete).
+    duplicate: bool,
     state: SlotState<T>,
 }
 
@@ -77,6 +83,12 @@ enum SlotState<T> {
         /// never-started scope from whatever the rerun's caller asks, and the same
         /// estate would be walked under two sets of filters.
         recorded: Option<Box<Cursor>>,
+    },
+    /// A scope whose client could not be made: it fails when its turn comes, keeping
+    /// the cursor an earlier run left.
+    Unreachable {
+        error: Arc<Error>,
+        cursor: Option<Box<Cursor>>,
     },
     Walking(Box<dyn ScopeStream<T>>),
     Ended(Box<ScopeResult>),
@@ -111,6 +123,7 @@ impl<T: Send + 'static> EstateStream<T> {
             next_waiting: 0,
             concurrency: set.concurrency,
             rotor: 0,
+            page_ended: false,
         }
     }
 
@@ -152,12 +165,16 @@ impl<T: Send + 'static> EstateStream<T> {
         let scopes = self
             .slots
             .iter()
+            .filter(|slot| !slot.duplicate)
             .map(|slot| ScopeCheckpoint {
                 scope: slot.scope.as_ref().clone(),
                 delivered: slot.delivered,
                 state: match &slot.state {
                     SlotState::Waiting { recorded, .. } => ScopeState::Walking {
                         cursor: recorded.clone(),
+                    },
+                    SlotState::Unreachable { cursor, .. } => ScopeState::Walking {
+                        cursor: cursor.clone(),
                     },
                     SlotState::Walking(stream) => ScopeState::Walking {
                         cursor: Some(Box::new(stream.cursor())),
@@ -176,6 +193,29 @@ impl<T: Send + 'static> EstateStream<T> {
         Checkpoint::new(scopes)
     }
 
+    /// Whether the item handed out last was the last its scope had fetched: the end of
+    /// a page. Saving the [`checkpoint`](Self::checkpoint) at every such moment (and
+    /// whenever no item is ready) bounds what a rerun repeats to about a page a scope,
+    /// whatever page size the servers chose.
+    ///
+    /// ```no_run
+    /// # async fn run(mut estate: vbs_backups::EstateStream<vbs_backups::BackupDetail>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures::StreamExt;
+    ///
+    /// while let Some(next) = estate.next().await {
+    ///     if let Ok(backup) = next {
+    ///         println!("{}", backup.item.id);
+    ///     }
+    ///     if estate.at_page_end() {
+    ///         std::fs::write("estate.json", serde_json::to_vec(&estate.checkpoint())?)?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn at_page_end(&self) -> bool {
+        self.page_ended
+    }
+
     /// Starts waiting scopes until `concurrency` are walked at once. A scope that cannot
     /// start (a cursor its client refuses) ends at once, failed.
     fn fill(&mut self) -> Option<Scoped<Arc<Error>>> {
@@ -183,6 +223,18 @@ impl<T: Send + 'static> EstateStream<T> {
             let index = self.next_waiting;
             self.next_waiting += 1;
             let slot = &mut self.slots[index];
+            if let SlotState::Unreachable { error, cursor } = &slot.state {
+                let error = error.clone();
+                let cursor = cursor.as_deref().cloned();
+                slot.state = SlotState::ended(ScopeResult::Failed {
+                    error: error.clone(),
+                    cursor,
+                });
+                return Some(Scoped {
+                    scope: slot.scope.clone(),
+                    item: error,
+                });
+            }
             let SlotState::Waiting { start, cursor, .. } = &slot.state else {
                 continue;
             };
@@ -223,6 +275,7 @@ impl<T: Send + 'static> EstateStream<T> {
                 Poll::Ready(Some(Ok(item))) => {
                     slot.delivered += 1;
                     self.rotor = position + 1;
+                    self.page_ended = stream.between_pages();
                     return Poll::Ready(Some(Ok(Scoped {
                         scope: slot.scope.clone(),
                         item,
@@ -263,22 +316,21 @@ fn slot<T>(entry: Entry<T>, duplicate: bool) -> Slot<T> {
             cursor: None,
         })
     } else {
-        match entry.resume {
-            Resume::Walk(cursor) => {
+        match (entry.resume, entry.start) {
+            (Resume::Walk(cursor), Err(error)) => SlotState::Unreachable { error, cursor },
+            (Resume::Walk(cursor), Ok(start)) => {
                 let recorded = match &cursor {
                     Some(cursor) => Some(cursor.clone()),
                     // Building a stream sends nothing: it only fixes the listing.
-                    None => (entry.start)(None)
-                        .ok()
-                        .map(|fresh| Box::new(fresh.cursor())),
+                    None => start(None).ok().map(|fresh| Box::new(fresh.cursor())),
                 };
                 SlotState::Waiting {
-                    start: entry.start,
+                    start,
                     cursor,
                     recorded,
                 }
             }
-            Resume::Done { server_total } => SlotState::ended(
+            (Resume::Done { server_total }, _) => SlotState::ended(
                 ScopeOutcome::complete(entry.scope.clone(), entry.delivered, server_total).result,
             ),
         }
@@ -286,6 +338,7 @@ fn slot<T>(entry: Entry<T>, duplicate: bool) -> Slot<T> {
     Slot {
         scope: entry.scope,
         delivered: entry.delivered,
+        duplicate,
         state,
     }
 }

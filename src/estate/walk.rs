@@ -49,6 +49,7 @@ pub(super) trait ScopeStream<T>: Send {
     fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>>;
     fn cursor(&self) -> Cursor;
     fn total(&self) -> Option<u64>;
+    fn between_pages(&self) -> bool;
 }
 
 impl<U, T> ScopeStream<T> for ItemStream<U>
@@ -66,6 +67,10 @@ where
 
     fn total(&self) -> Option<u64> {
         ItemStream::total(self)
+    }
+
+    fn between_pages(&self) -> bool {
+        ItemStream::between_pages(self)
     }
 }
 

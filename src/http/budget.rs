@@ -26,9 +26,14 @@ const RECOVERY_STEP: Duration = Duration::from_secs(1);
 /// How long a throttling answer pauses every holder when it carries no `Retry-After`.
 const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 
-/// Throttling answers that arrive within this time of a slow-down are the same episode
+/// Throttling answers that arrive within this time of a halving are the same episode
 /// (requests that were already in flight): they do not halve the rate again.
 const EPISODE: Duration = Duration::from_secs(1);
+
+/// The longest a throttling answer pauses every holder, whatever its `Retry-After`
+/// says: the default retry policy does not wait longer either (the throttled request
+/// fails instead), and one server asking for a day must not stall the whole estate.
+const MAX_PAUSE: Duration = Duration::from_secs(120);
 
 /// A shared allowance of requests: every request of every client built with it (page
 /// requests, Keystone and IAM token and project requests) draws from it.
@@ -36,9 +41,10 @@ const EPISODE: Duration = Duration::from_secs(1);
 /// With a maximum rate ([`with_max_rate`](Self::with_max_rate)), requests start at most
 /// that many times a second (in any one-second window, at most the rate plus a burst of
 /// 5). With or without one, the budget adapts: a throttling answer (HTTP 429, or Huawei's
-/// `APIGW.0308`) to any holder pauses every holder for the answer's `Retry-After` and at
-/// least halves the shared rate; once answers are good again the rate climbs back step by
-/// step, each second, to the maximum (or to no limit at all).
+/// `APIGW.0308`) to any holder pauses every holder for the answer's `Retry-After` (at most
+/// two minutes, as long as the default retry policy waits) and at least halves the shared
+/// rate, once per second that throttling goes on; once answers are good again the rate
+/// climbs back step by step, each second, to the maximum (or to no limit at all).
 ///
 /// Cheap to clone: clones are the same budget.
 ///
@@ -65,7 +71,7 @@ struct State {
     paused_until: Option<Instant>,
     /// The last slow-down or recovery step.
     last_change: Instant,
-    last_slowdown: Option<Instant>,
+    last_halving: Option<Instant>,
     /// The rate before the first slow-down of an unlimited budget: reaching it again
     /// lifts the limit.
     unlimited_ceiling: Option<u32>,
@@ -111,7 +117,7 @@ impl RequestBudget {
                 limiter: max_rate.map(|rate| limiter(rate, false)),
                 paused_until: None,
                 last_change: now,
-                last_slowdown: None,
+                last_halving: None,
                 unlimited_ceiling: None,
                 window_start: now,
                 in_window: 0,
@@ -212,16 +218,20 @@ impl State {
 
     fn slow_down(&mut self, now: Instant, pause: Duration) {
         self.throttled += 1;
-        let until = now + pause;
+        // `Retry-After` is the server's number: bounded, and never an overflow.
+        let until = now.checked_add(pause.min(MAX_PAUSE)).unwrap_or(now);
         self.paused_until = Some(self.paused_until.map_or(until, |old| old.max(until)));
-        let same_episode = self
-            .last_slowdown
-            .is_some_and(|last| now.saturating_duration_since(last) < EPISODE);
-        self.last_slowdown = Some(now);
+        // Recovery waits for good answers, so it restarts from every throttling one.
         self.last_change = now;
+        // An episode is measured from its halving, not from its latest answer: throttling
+        // that goes on keeps halving, once an episode.
+        let same_episode = self
+            .last_halving
+            .is_some_and(|last| now.saturating_duration_since(last) < EPISODE);
         if same_episode {
             return;
         }
+        self.last_halving = Some(now);
         let from = match self.rate {
             Some(rate) => rate.get(),
             None => {
@@ -348,6 +358,35 @@ mod tests {
         state.recover(start + Duration::from_secs(60));
         assert_eq!(state.rate, None);
         assert!(state.limiter.is_none());
+    }
+
+    #[test]
+    fn throttling_that_goes_on_halves_once_an_episode() {
+        let budget = RequestBudget::with_max_rate(64);
+        let mut state = budget.lock();
+        let start = Instant::now();
+        // A throttling answer every half second for 3 seconds.
+        for half_seconds in 0..6 {
+            throttle(
+                &mut state,
+                start + Duration::from_millis(500 * half_seconds),
+            );
+        }
+        // Halved at 0 s, 1 s and 2 s: 64 → 8, not just once.
+        assert_eq!(state.rate.map(NonZeroU32::get), Some(8));
+    }
+
+    #[test]
+    fn a_retry_after_of_any_size_pauses_at_most_max_pause_and_never_overflows() {
+        let budget = RequestBudget::adaptive();
+        let mut state = budget.lock();
+        let start = Instant::now();
+        state.slow_down(start, Duration::from_secs(u64::MAX));
+        let wait = state.try_admit(start).expect("paused");
+        assert!(wait <= MAX_PAUSE, "{wait:?}");
+        state.slow_down(start, Duration::from_secs(86_400));
+        let wait = state.try_admit(start).expect("paused");
+        assert!(wait <= MAX_PAUSE, "{wait:?}");
     }
 
     #[test]

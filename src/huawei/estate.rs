@@ -223,7 +223,8 @@ struct Projects {
 
 impl HuaweiConfig {
     /// Every project IAM lists for these credentials: one signed
-    /// `GET {iam}/v3/auth/projects`. IAM is the one set, else the region's, else the global
+    /// `GET {iam}/v3/auth/projects` (or, where IAM refuses that with 403 or 404, the
+    /// account's `GET {iam}/v3/projects`). IAM is the one set, else the region's, else the global
     /// `https://iam.myhuaweicloud.com`.
     ///
     /// # Errors
@@ -428,29 +429,45 @@ fn estate_service(service: Service) -> Option<BackupService> {
     }
 }
 
-/// The account's projects, asked of IAM at `iam` without `X-Project-Id`.
+/// The account's projects, asked of IAM at `iam` without `X-Project-Id`: the projects
+/// the user may use (`GET /v3/auth/projects`), or, where IAM refuses that (403, 404),
+/// the account's project list (`GET /v3/projects`), which a user with the
+/// `iam:projects:list` permission may read instead.
 async fn account_projects(
     pipeline: &Pipeline,
     signer: &AkSkSigner,
     iam: &str,
 ) -> Result<Vec<AccountProject>> {
-    let url = iam_url(iam, &["auth", "projects"])?;
-    let request = Request::get(url, "IAM project list request");
     let signer = signer.without_project();
+    let listed = match project_list(pipeline, &signer, iam, &["auth", "projects"]).await {
+        Err(err) if matches!(err.status(), Some(403 | 404)) => {
+            project_list(pipeline, &signer, iam, &["projects"]).await
+        }
+        listed => listed,
+    };
+    listed.map_err(|err| {
+        err.with_context(format_args!(
+            "IAM at {iam} could not list the account's projects"
+        ))
+    })
+}
+
+async fn project_list(
+    pipeline: &Pipeline,
+    signer: &AkSkSigner,
+    iam: &str,
+    path: &[&str],
+) -> Result<Vec<AccountProject>> {
+    let request = Request::get(iam_url(iam, path)?, "IAM project list request");
     let projects = pipeline
-        .send(&request, Some(&signer), |response| {
+        .send(&request, Some(signer), |response| {
             serde_json::from_slice::<Projects>(response.body).map_err(|err| {
                 Error::decode(format!(
                     "IAM's project list is not of the expected shape: {err}"
                 ))
             })
         })
-        .await
-        .map_err(|err| {
-            err.with_context(format_args!(
-                "IAM at {iam} could not list the account's projects"
-            ))
-        })?;
+        .await?;
     Ok(projects.projects)
 }
 

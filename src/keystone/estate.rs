@@ -82,14 +82,16 @@ impl OpenStackConfig {
     /// A client for every enabled project these credentials reach, each with a token of
     /// its own scoped to its project (renewed on its own), from the same credentials;
     /// with its [`Scope`] (service `vbs`, this configuration's region and cloud). Skipped
-    /// (disabled) projects are returned apart.
+    /// (disabled) projects are returned apart, and so are projects Keystone lists but
+    /// that cannot be connected to (a token scoped to one refused, no volume endpoint in
+    /// its catalog): one such project does not take the others down with it.
     ///
     /// An application credential is bound to one project: its estate is that project.
     ///
     /// # Errors
     ///
-    /// Those of [`keystone_auth`](Self::keystone_auth) and [`connect`](Self::connect) for
-    /// any project, and Keystone's.
+    /// Those of [`keystone_auth`](Self::keystone_auth), Keystone's project listing, and
+    /// [`connect`](Self::connect) for an application credential's one project.
     ///
     /// ```no_run
     /// # async fn run() -> vbs_backups::Result<()> {
@@ -114,7 +116,7 @@ impl OpenStackConfig {
             let scope = self.scope(client.project_id(), None);
             return Ok(OpenStackEstate {
                 scopes: vec![(scope, client)],
-                skipped: Vec::new(),
+                ..OpenStackEstate::default()
             });
         } else {
             unscoped.keystone_auth()?.projects().await?
@@ -129,10 +131,11 @@ impl OpenStackConfig {
                 project_id: Some(project.id.clone()),
                 ..unscoped.clone()
             };
-            let client = scoped.connect().await?;
-            estate
-                .scopes
-                .push((self.scope(&project.id, Some(&project.name)), client));
+            let scope = self.scope(&project.id, Some(&project.name));
+            match scoped.connect().await {
+                Ok(client) => estate.scopes.push((scope, client)),
+                Err(error) => estate.unreachable.push((scope, error)),
+            }
         }
         Ok(estate)
     }
@@ -162,4 +165,8 @@ pub struct OpenStackEstate {
     pub scopes: Vec<(Scope, Client)>,
     /// Projects Keystone lists as disabled, left out.
     pub skipped: Vec<KeystoneProject>,
+    /// Enabled projects that could not be connected to, each with why; give them to
+    /// [`ScopeSet::add_unreachable`](crate::ScopeSet::add_unreachable) so that the
+    /// estate's outcome counts them as failed.
+    pub unreachable: Vec<(Scope, Error)>,
 }

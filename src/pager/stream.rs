@@ -386,6 +386,12 @@ impl<T: Listed> ItemStream<T> {
         cursor(&self.pages.walk, &self.progress, pages_done, next)
     }
 
+    /// Whether every item fetched so far has been handed out: the walk stands between
+    /// two pages (a checkpoint taken now repeats nothing of the page just handed out).
+    pub(crate) fn between_pages(&self) -> bool {
+        self.current.len() == 0
+    }
+
     /// The total number of matching items, once the first page has said it (Cinder
     /// 3.45+ with [`ListBackups::with_count`](crate::ListBackups::with_count)): for
     /// a progress display.

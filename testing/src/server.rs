@@ -657,10 +657,11 @@ async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Respo
     let request_id = shared.next_request_id();
     let route = Route::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
     let deletion = Deletion::parse(&parts.method, parts.uri.path(), &shared.settings.prefix);
+    let iam = shared.settings.huawei.is_some() && is_iam_projects(parts, &shared.settings.prefix);
     let mut snapshot = {
         let mut live = shared.lock();
         live.log.push(recorded::record(parts));
-        match route.is_some() || deletion.is_some() {
+        match route.is_some() || deletion.is_some() || iam {
             true => Snapshot {
                 token: shared.tokens.current().map(str::to_owned),
                 quirks: live.quirks.clone(),
@@ -671,7 +672,6 @@ async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Respo
         }
     };
     if let Some(gateway) = &shared.settings.huawei {
-        let iam = is_iam_projects(parts, &shared.settings.prefix);
         // Canned answers stand for faults in front of the gateway: they come first. A
         // passthrough is the server's own answer, so it is judged like any other.
         if snapshot
@@ -686,7 +686,11 @@ async fn answer_parts(shared: &ServerState, parts: &Parts, body: &[u8]) -> Respo
             }
         }
         if iam {
-            let response = gateway.projects(parts.uri.query(), &shared.settings.project_id);
+            let response = match snapshot.canned.take().filter(|canned| !canned.passthrough) {
+                // IAM refusing the listing (a policy that does not allow it, say).
+                Some(canned) => render::canned(canned),
+                None => gateway.projects(parts.uri.query(), &shared.settings.project_id),
+            };
             return with_request_id(response, &request_id);
         }
     }

@@ -460,10 +460,11 @@ impl FakeServer {
         self.shared.lock().latency = per_page;
     }
 
-    /// Queues a response: each request on a listing route takes the oldest queued response, if
-    /// any, and gets it instead of what the server would answer, before authentication or any
-    /// validation (unless it is a [`passthrough`](CannedResponse::passthrough)). The request is
-    /// still recorded and delayed by the latency.
+    /// Queues a response: each request on a listing route (and, in Huawei mode, on IAM's
+    /// project lists, with status, headers and body only) takes the oldest queued response,
+    /// if any, and gets it instead of what the server would answer, before authentication or
+    /// any validation (unless it is a [`passthrough`](CannedResponse::passthrough)). The
+    /// request is still recorded and delayed by the latency.
     ///
     /// ```
     /// use vbs_backups_testing::{CannedResponse, FakeServer};

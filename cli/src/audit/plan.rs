@@ -2,7 +2,7 @@
 //! the estate the scope flags name (`--regions`, `--all-regions`, `--every-project`,
 //! several `--os-cloud`), each with the client of its volumes and one per backup service.
 
-use vbs_backups::coverage::{BackupService, Scope};
+use vbs_backups::coverage::{BackupService, Scope, ScopeListing};
 use vbs_backups::huawei::Service as HuaweiService;
 use vbs_backups::{Client, Error, OpenStackConfig, RequestBudget};
 
@@ -16,10 +16,19 @@ pub struct AuditScope {
     pub backups: Vec<(BackupService, Client)>,
 }
 
-/// The scopes to audit, and the projects left out (with why).
+/// The scopes to audit, those that could not be connected to (each listing of theirs
+/// fails), and the projects left out (with why).
 pub struct Planned {
     pub scopes: Vec<AuditScope>,
+    pub unreachable: Vec<Unreachable>,
     pub skipped: Vec<String>,
+}
+
+/// A project the credentials reach but that could not be connected to.
+pub struct Unreachable {
+    pub scope: Scope,
+    pub listings: Vec<ScopeListing>,
+    pub error: Error,
 }
 
 /// Whether the scope flags name more than one scope.
@@ -98,6 +107,7 @@ async fn huawei_one(
             volumes,
             backups,
         }],
+        unreachable: Vec::new(),
         skipped: Vec::new(),
     })
 }
@@ -146,7 +156,11 @@ async fn huawei(
             backups,
         });
     }
-    Ok(Planned { scopes, skipped })
+    Ok(Planned {
+        scopes,
+        unreachable: Vec::new(),
+        skipped,
+    })
 }
 
 /// Each cloud's project, or with `--every-project` every project it reaches (each with
@@ -164,6 +178,7 @@ async fn openstack(
     };
     let mut planned = Planned {
         scopes: Vec::new(),
+        unreachable: Vec::new(),
         skipped: Vec::new(),
     };
     let audit_scope = |region: &str, client: Client| AuditScope {
@@ -174,6 +189,21 @@ async fn openstack(
             .collect(),
         volumes: client,
     };
+    let listings: Vec<ScopeListing> = std::iter::once(ScopeListing::Volumes)
+        .chain(
+            services
+                .iter()
+                .map(|service| ScopeListing::Backups(backup_service(*service))),
+        )
+        .collect();
+    let unreachable = |region: &str, project: &str, error| Unreachable {
+        scope: Scope::new(region, project),
+        listings: listings.clone(),
+        error,
+    };
+    // With several clouds, one that cannot be reached (an expired password, Keystone
+    // down) fails its listings beside the others; alone, it is the run's error.
+    let several = clouds.len() > 1;
     for cloud in clouds {
         let mut flags = connect::flags(global);
         flags.cloud = cloud.or(flags.cloud);
@@ -182,8 +212,22 @@ async fn openstack(
             .merge(flags)
             .with_clouds_yaml()?;
         let region = config.region_name.clone().unwrap_or_default();
+        let configured = config
+            .project_id
+            .clone()
+            .or_else(|| config.project_name.clone())
+            .unwrap_or_else(|| "every project".to_owned());
         if global.estate.every_project {
-            let found = config.estate().await?;
+            let found = match config.estate().await {
+                Ok(found) => found,
+                Err(error) if several => {
+                    planned
+                        .unreachable
+                        .push(unreachable(&region, &configured, error));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             planned.skipped.extend(
                 found
                     .skipped
@@ -193,9 +237,21 @@ async fn openstack(
             for (_, client) in found.scopes {
                 planned.scopes.push(audit_scope(&region, client));
             }
+            for (scope, error) in found.unreachable {
+                planned
+                    .unreachable
+                    .push(unreachable(&region, &scope.project_id, error));
+            }
         } else {
-            let client = connect::connect_with(&config).await?;
-            planned.scopes.push(audit_scope(&region, client));
+            match connect::connect_with(&config).await {
+                Ok(client) => planned.scopes.push(audit_scope(&region, client)),
+                Err(error) if several => {
+                    planned
+                        .unreachable
+                        .push(unreachable(&region, &configured, error));
+                }
+                Err(error) => return Err(error),
+            }
         }
     }
     Ok(planned)

@@ -1,6 +1,7 @@
-//! Reads every listing of the planned scopes (each scope's volumes once, its backups once
-//! per service), up to `--concurrency` at once, into one `Coverage`: items are judged as
-//! they arrive, so memory holds one entry per volume and per orphan, never a listing.
+//! Reads every listing of the planned scopes (each scope's volumes once, then its backups
+//! once per service), up to `--concurrency` scopes at once, into one `Coverage`: items
+//! are judged as they arrive, so memory holds one entry per volume and per orphan, never
+//! a listing.
 
 use std::time::{Duration, SystemTime};
 
@@ -9,12 +10,13 @@ use futures::{Stream, StreamExt};
 use vbs_backups::coverage::{BackupService, Coverage, CoverageReport, Scope, ScopeListing};
 use vbs_backups::{BackupDetail, CbrBackup, Error, Volume};
 
-use super::plan::AuditScope;
+use super::plan::{AuditScope, Unreachable};
 
-/// A listing that did not complete: its scope, which listing, and why.
+/// A listing that did not complete: its scope, which listing (`None`: the scope could
+/// not be connected to, so none of its listings began), and why.
 pub struct Failure {
     pub scope: Scope,
-    pub listing: ScopeListing,
+    pub listing: Option<ScopeListing>,
     pub error: Error,
 }
 
@@ -26,14 +28,27 @@ enum Event {
     End(usize, ScopeListing, Result<(), Error>),
 }
 
-/// Walks every listing of `scopes`, at most `concurrency` at once, and judges.
+/// Walks every listing of `scopes`, at most `concurrency` scopes at once, and judges; every
+/// listing of an unreachable scope is failed.
 pub async fn audit(
     scopes: &[AuditScope],
+    unreachable: Vec<Unreachable>,
     max_age: Duration,
     concurrency: usize,
 ) -> (CoverageReport, Vec<Failure>) {
     let mut coverage = Coverage::new(max_age, SystemTime::now());
     let mut failures = Vec::new();
+    for unreached in unreachable {
+        let reason = crate::report::one_line(&unreached.error);
+        for listing in &unreached.listings {
+            coverage.fail(&unreached.scope, *listing, reason.clone());
+        }
+        failures.push(Failure {
+            scope: unreached.scope,
+            listing: None,
+            error: unreached.error,
+        });
+    }
     let mut events = stream::iter(listings(scopes)).flatten_unordered(concurrency.max(1));
     while let Some(event) = events.next().await {
         match event {
@@ -50,7 +65,7 @@ pub async fn audit(
                         coverage.fail(scope, listing, crate::report::one_line(&error));
                         failures.push(Failure {
                             scope: scope.clone(),
-                            listing,
+                            listing: Some(listing),
                             error,
                         });
                     }
@@ -61,16 +76,19 @@ pub async fn audit(
     (coverage.finish(), failures)
 }
 
-/// Every listing, scope by scope: its volumes, then its backups in each service. Nothing
-/// is sent until a listing is polled.
+/// Every scope's listings as one stream each: its volumes first, then its backups in
+/// every service at once. Volumes first, because a backup whose volume is not known yet
+/// must be held as a possible orphan: in this order the accumulator holds one entry per
+/// volume and per orphan, never one per backup. Nothing is sent until a stream is
+/// polled.
 fn listings(scopes: &[AuditScope]) -> Vec<BoxStream<'static, Event>> {
     let mut listings = Vec::new();
     for (index, planned) in scopes.iter().enumerate() {
         let volumes = planned.volumes.volumes().stream();
-        listings.push(events(index, ScopeListing::Volumes, volumes, Event::Volume));
-        for (service, client) in &planned.backups {
+        let volumes = events(index, ScopeListing::Volumes, volumes, Event::Volume);
+        let backups = planned.backups.iter().map(|(service, client)| {
             let listing = ScopeListing::Backups(*service);
-            listings.push(match service {
+            match service {
                 BackupService::Cbr => {
                     let backups = client.cbr_backups().stream();
                     events(index, listing, backups, Event::CbrBackup)
@@ -79,8 +97,9 @@ fn listings(scopes: &[AuditScope]) -> Vec<BoxStream<'static, Event>> {
                     let backups = client.backups().detail().stream();
                     events(index, listing, backups, Event::Backup)
                 }
-            });
-        }
+            }
+        });
+        listings.push(volumes.chain(stream::select_all(backups)).boxed());
     }
     listings
 }

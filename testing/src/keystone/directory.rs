@@ -132,6 +132,8 @@ pub struct FakeProject {
     pub domain_id: String,
     /// The name of the project's domain.
     pub domain_name: String,
+    /// Whether a token may be scoped to it; see [`FakeProject::unscopable`].
+    pub scopable: bool,
 }
 
 impl FakeProject {
@@ -147,7 +149,20 @@ impl FakeProject {
             name: name.into(),
             domain_id: DEFAULT_DOMAIN_ID.to_owned(),
             domain_name: DEFAULT_DOMAIN_NAME.to_owned(),
+            scopable: true,
         }
+    }
+
+    /// Listed by `GET /v3/auth/projects`, but a token scoped to it is refused with 401, as
+    /// Keystone refuses when the user's role in it went away after the listing.
+    ///
+    /// ```
+    /// let project = vbs_backups_testing::FakeProject::new("p-1", "lab").unscopable();
+    /// assert!(!project.scopable);
+    /// ```
+    pub fn unscopable(mut self) -> Self {
+        self.scopable = false;
+        self
     }
 
     /// Puts the project in another domain.

@@ -487,7 +487,9 @@ impl KeystoneState {
                 })
                 .cloned()
         };
-        found.ok_or_else(Refusal::unauthorized)
+        found
+            .filter(|project| project.scopable)
+            .ok_or_else(Refusal::unauthorized)
     }
 
     /// Keystone's `{"token": …}`.
