@@ -39,7 +39,7 @@ const BACKUPS: usize = 100_000;
 const PAGE_SIZES: [u32; 2] = [1000, 100];
 const VARIANTS: [&str; 4] = ["floor", "crate_prefetch0", "crate", "transport_only"];
 
-/// Set to `floor`, `crate_prefetch0`, `crate` or `transport_only` to run just 3 walks of that variant
+/// Set to `floor`, `crate_prefetch0`, `crate`, `crate_prefetch2` or `transport_only` to run just 3 walks of that variant
 /// (cached server, page size 1000) in [`measured_walks`], under callgrind:
 /// instruction counts are the one figure a busy shared machine cannot blur.
 ///
@@ -70,6 +70,7 @@ struct Setup {
 }
 
 /// Rounds of [`common::entrants`]: each entrant walks once a round, in a fresh process.
+/// `VBS_BENCH_ROUNDS` sets another number (a loaded machine needs many for a median).
 const ENTRANT_ROUNDS: usize = 5;
 
 fn main() {
@@ -119,8 +120,9 @@ fn main() {
             "floor" => time_walks(runtime, 1, BACKUPS, || floor_walk(&http, &cached, 1000)),
             "crate_prefetch0" => time_walks(runtime, 1, BACKUPS, || crate_walk(&client, 1000, 0)),
             "crate" => time_walks(runtime, 1, BACKUPS, || crate_walk(&client, 1000, 1)),
+            "crate_prefetch2" => time_walks(runtime, 1, BACKUPS, || crate_walk(&client, 1000, 2)),
             other => panic!(
-                "{INSTRUCTIONS_VAR}={other}: expected floor, crate_prefetch0, crate or transport_only"
+                "{INSTRUCTIONS_VAR}={other}: expected floor, crate_prefetch0, crate, crate_prefetch2 or transport_only"
             ),
         };
         walk(&runtime); // connections and buffers warm
@@ -180,7 +182,11 @@ fn entrants(target: &Target, keys: &[String]) {
         .iter()
         .map(|key| format!("{}{key}", target.endpoint))
         .collect();
-    let reports = common::entrants::run_all(target, &urls, 1000, ENTRANT_ROUNDS);
+    let rounds = std::env::var("VBS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(ENTRANT_ROUNDS);
+    let reports = common::entrants::run_all(target, &urls, 1000, rounds);
     common::entrants::summarize(&reports, 1000);
 }
 

@@ -14,7 +14,7 @@ use url::{Origin, Url};
 use crate::auth::{AuthSource, Authorizer, StaticToken};
 use crate::error::{Error, Result};
 use crate::http::{HttpOptions, Pipeline, Request, RequestBudget, RetryPolicy};
-use crate::model::{ApiVersion, Listed, Page};
+use crate::model::ApiVersion;
 use endpoint::{ResolvedEndpoint, parse_microversion};
 
 /// The header that asks an OpenStack service for a microversion.
@@ -134,16 +134,11 @@ impl Client {
         url
     }
 
-    /// Fetches and decodes one page of `items_key` items through the request pipeline
-    /// (retries, the authorizer, redirects within the origin).
+    /// Fetches the body of one page through the request pipeline (retries, the
+    /// authorizer, redirects within the origin); the pager decodes it.
     ///
     /// The URL must be on the configured origin: credentials go nowhere else.
-    pub(crate) async fn get_page<T: Listed>(
-        &self,
-        url: &Url,
-        items_key: &str,
-        number: u64,
-    ) -> Result<Page<T>> {
+    pub(crate) async fn get_page_body(&self, url: &Url) -> Result<PageBody> {
         if url.origin() != self.inner.origin {
             return Err(Error::config(format!(
                 "refusing to send credentials to {}: not the configured endpoint",
@@ -157,10 +152,21 @@ impl Client {
         self.inner
             .pipeline
             .send(&request, self.inner.auth.as_deref(), |response| {
-                crate::model::decode_page(response.body, items_key, number).map_err(Error::decode)
+                Ok(PageBody {
+                    bytes: response.body.clone(),
+                    request_id: crate::http::request_id(response.headers),
+                })
             })
             .await
     }
+}
+
+/// A page's body as it arrived, not decoded yet.
+#[derive(Debug, Clone)]
+pub(crate) struct PageBody {
+    pub(crate) bytes: bytes::Bytes,
+    /// The service's id of the request, for a decode error to name.
+    pub(crate) request_id: Option<String>,
 }
 
 impl fmt::Debug for Client {

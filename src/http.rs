@@ -131,9 +131,9 @@ impl Request {
 
 /// A successful response, as the reader of its body sees it.
 pub(crate) struct Response<'a> {
-    #[cfg_attr(not(feature = "keystone"), allow(dead_code))]
     pub(crate) headers: &'a HeaderMap,
-    pub(crate) body: &'a [u8],
+    /// Shared bytes: a reader may keep them (cloning is a reference count).
+    pub(crate) body: &'a bytes::Bytes,
 }
 
 /// How one attempt ended, when it did not give the response.

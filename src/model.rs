@@ -3,7 +3,9 @@
 
 mod api_version;
 mod cbr;
+mod cbr_de;
 mod detail;
+mod detail_de;
 mod hooks;
 mod lenient;
 mod page_decoder;
@@ -17,9 +19,9 @@ pub use cbr::{CbrBackup, CbrBackupStatus};
 pub use detail::BackupDetail;
 pub(crate) use hooks::{Hooks, StopBound, WindowPlan};
 use lenient::lenient_links;
-pub(crate) use page_decoder::decode_page;
 #[cfg(fuzzing)]
 pub use page_decoder::fuzzing as decode_fuzzing;
+pub(crate) use page_decoder::{decode_page, guess_next_href};
 use status::open_status;
 pub use volume::Volume;
 

@@ -6,7 +6,8 @@
 //!
 //! The entrants: `http` (every page requested and its body read, nothing decoded),
 //! `floor` (the hand-written reqwest + `serde_json` loop), `crate` (the crate's default
-//! stream, prefetch 1) and `crate_p0` (prefetch 0), all on a current-thread runtime as
+//! stream, prefetch 1), `crate_p0` (prefetch 0) and `crate_p2` (prefetch 2, room for
+//! the next request to go out while a page decodes), all on a current-thread runtime as
 //! the floor's; `floor_mt` and `crate_mt` on Tokio's default multi-thread runtime (what
 //! `#[tokio::main]` and the command use), to tell the runtime's share of a peak from
 //! the crate's; and `idle`, a process that starts a runtime and walks nothing.
@@ -27,8 +28,8 @@ const TOKEN_VAR: &str = "VBS_BENCH_TOKEN";
 const URLS_VAR: &str = "VBS_BENCH_URLS";
 const PAGE_SIZE_VAR: &str = "VBS_BENCH_PAGE_SIZE";
 
-pub const ENTRANTS: [&str; 7] = [
-    "idle", "http", "floor", "crate", "crate_p0", "floor_mt", "crate_mt",
+pub const ENTRANTS: [&str; 8] = [
+    "idle", "http", "floor", "crate", "crate_p0", "crate_p2", "floor_mt", "crate_mt",
 ];
 
 /// What one child reported.
@@ -77,6 +78,7 @@ pub fn run_child_if_asked() -> bool {
             "floor" | "floor_mt" => floor_walk(&floor_http(), &target, page_size).await,
             "crate" | "crate_mt" => crate_walk(&target.client(), page_size, 1).await,
             "crate_p0" => crate_walk(&target.client(), page_size, 0).await,
+            "crate_p2" => crate_walk(&target.client(), page_size, 2).await,
             other => panic!("{ENTRANT_VAR}={other}: expected one of {ENTRANTS:?}"),
         }
     });

@@ -1,6 +1,8 @@
 //! Reading response bodies within bounds: a page or token body up to the configured
 //! limit, an error body up to 64 KiB.
 
+use bytes::Bytes;
+
 use crate::error::{Error, REDACTED_MARK, Result};
 
 /// How much of an error body is read: messages are short, proxy pages are not.
@@ -15,13 +17,13 @@ const PREALLOCATE_BYTES: usize = 4 * 1024 * 1024;
 /// Reads the whole body, refusing more than `limit` bytes so a broken or hostile
 /// server cannot exhaust memory, and hands it to `use_body`.
 ///
-/// A body that arrives in one chunk (the usual case) is used where it lies; one in
-/// several is copied once, into a buffer of the announced size (at most 4 MiB up
-/// front; beyond that it grows with what really arrives).
+/// A body that arrives in one chunk is used where it lies; one in several is copied
+/// once, into a buffer of the announced size (at most 4 MiB up front; beyond that it
+/// grows with what really arrives).
 pub(crate) async fn read_body<R>(
     mut response: reqwest::Response,
     limit: usize,
-    use_body: impl FnOnce(&[u8]) -> Result<R>,
+    use_body: impl FnOnce(&Bytes) -> Result<R>,
 ) -> Result<R> {
     let too_large = || {
         Error::decode(format!(
@@ -55,11 +57,13 @@ pub(crate) async fn read_body<R>(
             }
         }
     }
-    match (joined, first) {
-        (Some(joined), _) => use_body(&joined),
-        (None, Some(only)) => use_body(&only),
-        (None, None) => use_body(&[]),
-    }
+    // Shared, not copied: a page body may be decoded on another thread.
+    let body = match (joined, first) {
+        (Some(joined), _) => Bytes::from(joined),
+        (None, Some(only)) => only,
+        (None, None) => Bytes::new(),
+    };
+    use_body(&body)
 }
 
 /// Reads the start of an error body: enough for any server message, and never a

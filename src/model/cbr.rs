@@ -8,7 +8,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserializer, Serialize};
 
 use super::detail::utc;
 use super::status::open_status;
@@ -41,62 +41,51 @@ use super::status::open_status;
 /// assert_eq!(backup.extra["extend_info"]["incremental"], true);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// `Deserialize` is written by hand (`cbr_de.rs`): absent fields read as none (the id
+// and the status are required), `resource_size` leniently.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CbrBackup {
     /// The backup id.
     pub id: String,
     /// The backup name (`None` if the server sends none or `null`).
-    #[serde(default)]
     pub name: Option<String>,
     /// The backup status.
     pub status: CbrBackupStatus,
     /// The backed-up resource: a server or a disk id.
-    #[serde(default)]
     pub resource_id: Option<String>,
     /// The kind of resource: `OS::Nova::Server`, `OS::Cinder::Volume`,
     /// `OS::Sfs::Turbo`, `OS::Workspace::DesktopV2`…
-    #[serde(default)]
     pub resource_type: Option<String>,
     /// The name of the backed-up resource.
-    #[serde(default)]
     pub resource_name: Option<String>,
     /// The availability zone of the backed-up resource.
-    #[serde(default)]
     pub resource_az: Option<String>,
     /// The size of the backed-up resource, in GB. Older servers send it as a string;
     /// both read as a number.
-    #[serde(default, deserialize_with = "lenient_size")]
     pub resource_size: Option<u64>,
     /// The vault (CBR's storage) holding the backup.
-    #[serde(default)]
     pub vault_id: Option<String>,
     /// `backup`, or `replication` for a copy replicated from another region.
-    #[serde(default)]
     pub image_type: Option<String>,
     /// The backup provider (the kind of backup: cloud server, cloud disk, SFS Turbo…).
-    #[serde(default)]
     pub provider_id: Option<String>,
     /// The project owning the backup.
-    #[serde(default)]
     pub project_id: Option<String>,
     /// The enterprise project of the backup (`0`: the default one).
-    #[serde(default)]
     pub enterprise_project_id: Option<String>,
     /// The backup description.
-    #[serde(default)]
     pub description: Option<String>,
     /// The backup this one is incremental from, if any.
-    #[serde(default)]
     pub parent_id: Option<String>,
     /// When the backup was created.
-    #[serde(default, with = "utc")]
+    #[serde(serialize_with = "utc::serialize")]
     pub created_at: Option<Timestamp>,
     /// When the backup was last updated.
-    #[serde(default, with = "utc")]
+    #[serde(serialize_with = "utc::serialize")]
     pub updated_at: Option<Timestamp>,
     /// When the backup expires under its retention policy; `None` if it is kept.
-    #[serde(default, with = "utc")]
+    #[serde(serialize_with = "utc::serialize")]
     pub expired_at: Option<Timestamp>,
     /// Every other field the server sent, as sent.
     #[serde(flatten)]
@@ -104,7 +93,9 @@ pub struct CbrBackup {
 }
 
 /// `resource_size` as a number, a numeric string (older CBR), or `null`.
-fn lenient_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+pub(super) fn lenient_size<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
     struct Size;
 
     impl<'de> Visitor<'de> for Size {

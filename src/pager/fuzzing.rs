@@ -6,9 +6,10 @@ use super::{Collection, Paging, Walk};
 use crate::client::Client;
 use crate::cursor::Window;
 use crate::error::Error;
-use crate::model::{BackupSummary, decode_page};
+use crate::model::{BackupSummary, decode_page, guess_next_href};
 
-/// Decodes `body` as a page of backups and as an error body, and, if the page
+/// Decodes `body` as a page of backups and as an error body, searches it for its next
+/// link as the speculation does, and, if the page
 /// links on, builds the next request the way a walk does. Panics if that
 /// request could leave the configured collection or repeat `offset`.
 pub fn page_and_next_link(body: &[u8]) {
@@ -35,6 +36,9 @@ pub fn page_and_next_link(body: &[u8]) {
         return;
     };
     let _ = Error::from_response(500, None, body).to_string();
+    // The speculation's byte search must take any body without a panic; what it finds
+    // may differ from the decode (a nested or escaped key), which the walk checks.
+    let _ = guess_next_href(body, "backups");
     let Ok(page) = decode_page::<BackupSummary>(body, "backups", 1) else {
         return;
     };

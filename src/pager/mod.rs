@@ -11,6 +11,7 @@
 
 mod loop_guard;
 mod order;
+mod speculation;
 mod state;
 mod stream;
 mod window;
@@ -23,12 +24,14 @@ use jiff::Timestamp;
 use tracing::Instrument;
 use url::Url;
 
-use crate::client::Client;
+use crate::client::{Client, PageBody};
 use crate::cursor::Window;
 use crate::error::{Error, Result};
-use crate::model::{Listed, Page, Pagination, StopBound};
+use crate::model::{Listed, Page, Pagination, StopBound, decode_page};
 
 use loop_guard::FollowedMarkers;
+pub(crate) use speculation::Room;
+use speculation::{Answer, Speculation};
 use state::{Next, PageRequest, WalkState, Walked};
 pub use stream::{ItemStream, PageStream};
 
@@ -241,8 +244,9 @@ impl Walk {
         (link_params, marker)
     }
 
-    /// One page request, in a span that says which page, from where, and how it went.
-    async fn fetch<T: Listed>(&self, request: &PageRequest) -> Result<Page<T>> {
+    /// The body of one page request, not decoded yet, with the span that says which
+    /// page, from where, and how it went.
+    async fn fetch_body(&self, request: &PageRequest) -> Result<Received> {
         let span = tracing::debug_span!(
             "page",
             number = request.number,
@@ -251,23 +255,55 @@ impl Walk {
             items = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        let page: Page<T> = self
+        let body = self
             .client
-            .get_page(&request.url, self.collection.items_key, request.number)
+            .get_page_body(&request.url)
             .instrument(span.clone())
             .await?;
+        Ok(Received { body, span })
+    }
+
+    /// Decodes the body of the page `request` asked for.
+    fn decode<T: Listed>(&self, request: &PageRequest, received: Received) -> Result<Page<T>> {
+        let Received { body, span } = received;
+        let page = decode_page::<T>(&body.bytes, self.collection.items_key, request.number)
+            .map_err(|err| Error::decode(err).with_request_id(body.request_id))?;
         span.record("items", page.items.len());
         Ok(page)
     }
 }
 
+/// A page's body, with the span of the request that brought it.
+struct Received {
+    body: PageBody,
+    span: tracing::Span,
+}
+
 /// The walk itself: every page of the listing, in order, then the end or one error.
-/// The state decides; this loop only sends what it asks for.
-pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Walked<T>>> {
+/// The state decides; this loop only sends what it asks for, and, where `room` allows,
+/// sends the next request while a page decodes (see [`speculation`]).
+pub(crate) fn walk_pages<T: Listed>(
+    walk: Walk,
+    room: Option<Room>,
+) -> BoxStream<'static, Result<Walked<T>>> {
     async_stream::try_stream! {
         let mut state = WalkState::<T>::new(walk)?;
+        let mut ahead: Option<Speculation> = None;
         while let Some(request) = state.next_request()? {
-            let (request, page) = fetch_or_recover(&mut state, request).await?;
+            let early = ahead.take().and_then(|sent| sent.answers(&request));
+            let (request, received) = fetch_or_recover(&mut state, request, early).await?;
+            if room.as_ref().is_some_and(|room| room() == 0) {
+                // The consumer may not have had a turn to take the last page yet: a tight
+                // loop takes it now, and makes room for the speculation.
+                tokio::task::yield_now().await;
+            }
+            ahead = Speculation::start(&state, &request, &received.body, room.as_ref());
+            if ahead.is_some() {
+                // One turn for the runtime to write the request out; then the server
+                // answers while this thread decodes.
+                tokio::task::yield_now().await;
+            }
+            let page = state.walk().decode(&request, received)?;
             let (walked, next) = state.advance(&request, page)?;
             yield walked;
             match next {
@@ -280,14 +316,20 @@ pub(crate) fn walk_pages<T: Listed>(walk: Walk) -> BoxStream<'static, Result<Wal
     .boxed()
 }
 
-/// Fetches the page `request` asks for; if its marker vanished (deleted while the walk
-/// went on), steps back to an earlier id, or else restarts at the top, as the state says.
+/// Fetches the page `request` asks for (or takes the `early` answer a speculation got
+/// for it); if its marker vanished (deleted while the walk went on), steps back to an
+/// earlier id, or else restarts at the top, as the state says.
 async fn fetch_or_recover<T: Listed>(
     state: &mut WalkState<T>,
     request: PageRequest,
-) -> Result<(PageRequest, Page<T>)> {
-    let missing = match state.walk().fetch(&request).await {
-        Ok(page) => return Ok((request, page)),
+    early: Option<Answer>,
+) -> Result<(PageRequest, Received)> {
+    let first = match early {
+        Some(answer) => answer.received().await,
+        None => state.walk().fetch_body(&request).await,
+    };
+    let missing = match first {
+        Ok(received) => return Ok((request, received)),
         Err(err) => err,
     };
     let (vanished, candidates, missing) = state.lost_marker(&request, missing)?;
@@ -295,18 +337,18 @@ async fn fetch_or_recover<T: Listed>(
     for candidate in &candidates {
         tried += 1;
         let step = state.step_back(&request, candidate);
-        match state.walk().fetch(&step).await {
-            Ok(page) => {
+        match state.walk().fetch_body(&step).await {
+            Ok(received) => {
                 state.stepped_back(candidate);
-                return Ok((step, page));
+                return Ok((step, received));
             }
             Err(err) if err.is_missing_marker(candidate) => continue,
             Err(err) => return Err(err),
         }
     }
     let restart = state.restart(&request, &vanished, tried, missing)?;
-    let page = state.walk().fetch(&restart).await?;
-    Ok((restart, page))
+    let received = state.walk().fetch_body(&restart).await?;
+    Ok((restart, received))
 }
 
 #[cfg(test)]

@@ -192,6 +192,35 @@ impl<T: Listed> WalkState<T> {
         }
     }
 
+    /// The request the next link `href` of the page `request` asked for leads to, when
+    /// the walk will certainly send it once that page is taken in, read as
+    /// [`next_request`](Self::next_request) will read it: `None` whenever the page
+    /// itself could end the walk or change the request (an age window, `max_items`,
+    /// `max_pages`, items to skip after a step back, a collection without next links,
+    /// a link without a marker or to a marker followed before).
+    pub(super) fn likely_next(&self, request: &PageRequest, href: &str) -> Option<PageRequest> {
+        let paging = &self.walk.paging;
+        let certain = self.walk.collection.pagination == Pagination::NextLink
+            && self.window.is_none()
+            && self.remaining.is_none()
+            && self.offset.is_none()
+            && matches!(self.skip, Skip::Nothing)
+            && request.number == self.number
+            && paging.max_pages.is_none_or(|max| request.number < max);
+        if !certain {
+            return None;
+        }
+        let (link_params, marker) = self.walk.follow(&request.url, href).ok()?;
+        let marker = marker.filter(|marker| !self.followed.contains(marker))?;
+        let limit = u64::from(paging.page_size);
+        Some(PageRequest {
+            url: self.walk.page_url(&link_params, limit, None, Some(&marker)),
+            number: request.number + 1,
+            marker: Some(marker),
+            limit,
+        })
+    }
+
     /// Takes in the answer to `request`: what to hand out, and what comes next. Fails
     /// before handing anything out when the page cannot be trusted (it repeats items
     /// handed out already, breaks the order an age window relies on, or proves a
@@ -755,6 +784,62 @@ mod tests {
             "the held item first, then the last page whole"
         );
         assert!(matches!(next, Next::End));
+    }
+
+    #[test]
+    fn the_likely_next_request_is_the_one_the_rules_then_derive() {
+        let mut state =
+            WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging(3))).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        let page = summaries(&["a", "b", "c"], true);
+        let href = page.next_link.clone().expect("a next link").href;
+        let likely = state
+            .likely_next(&first, &href)
+            .expect("a certain next request");
+        state.advance(&first, page).expect("a page");
+        let second = state.next_request().expect("ok").expect("a request");
+        assert_eq!(likely.url, second.url);
+        assert_eq!(likely.number, second.number);
+        // Page 2 links back to `c`, followed already: nothing is guessed from it.
+        assert!(state.likely_next(&second, "backups?marker=c").is_none());
+        // Nor from a link without a marker (the page's last id decides).
+        assert!(state.likely_next(&second, "backups?sort=id").is_none());
+    }
+
+    #[test]
+    fn nothing_is_guessed_where_the_page_could_end_or_change_the_walk() {
+        let capped = Paging {
+            max_items: Some(10),
+            ..paging(3)
+        };
+        let last_page = Paging {
+            max_pages: Some(1),
+            ..paging(3)
+        };
+        for paging in [capped, last_page] {
+            let mut state =
+                WalkState::<BackupSummary>::new(walk_of::<BackupSummary>(paging)).expect("a walk");
+            let first = state.next_request().expect("ok").expect("a request");
+            assert!(state.likely_next(&first, "backups?marker=c").is_none());
+        }
+        let mut windowed = walk_of::<BackupDetail>(paging(3));
+        windowed.window = Window {
+            created_after: Some(Timestamp::UNIX_EPOCH),
+            created_before: None,
+        };
+        let mut state = WalkState::<BackupDetail>::new(windowed).expect("a walk");
+        let first = state.next_request().expect("ok").expect("a request");
+        assert!(
+            state
+                .likely_next(&first, "backups/detail?marker=c")
+                .is_none()
+        );
+        let mut cbr = WalkState::<crate::model::CbrBackup>::new(
+            walk_of::<crate::model::CbrBackup>(paging(3)),
+        )
+        .expect("a walk");
+        let first = cbr.next_request().expect("ok").expect("a request");
+        assert!(cbr.likely_next(&first, "backups?marker=c").is_none());
     }
 
     #[test]

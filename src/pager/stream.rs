@@ -4,13 +4,14 @@
 //! cancelled on drop, and a [`Cursor`] of what was handed out.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use futures::stream::{BoxStream, FusedStream, Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::state::Walked;
-use super::{Walk, walk_pages};
+use super::{Room, Walk, walk_pages};
 use crate::cursor::{Cursor, FORMAT, FORMAT_PLAIN, Progress};
 use crate::error::{Error, Result};
 use crate::model::{Listed, Page};
@@ -92,10 +93,7 @@ pub struct PageStream<T> {
 
 enum Source<T> {
     /// Not polled yet: nothing has been requested.
-    Idle {
-        pages: BoxStream<'static, Result<Walked<T>>>,
-        prefetch: usize,
-    },
+    Idle,
     /// Pages fetched on demand, inside `poll_next`.
     OnDemand(BoxStream<'static, Result<Walked<T>>>),
     /// Pages fetched ahead by a task; the channel's capacity is the prefetch depth.
@@ -125,10 +123,7 @@ impl Drop for AbortOnDrop {
 impl<T: Listed> PageStream<T> {
     pub(crate) fn new(walk: Walk) -> Self {
         Self {
-            source: Source::Idle {
-                pages: walk_pages(walk.clone()),
-                prefetch: walk.paging.prefetch,
-            },
+            source: Source::Idle,
             walk,
             progress: Progress::default(),
             total: None,
@@ -183,14 +178,20 @@ impl<T: Listed> PageStream<T> {
         cursor(&self.walk, &self.progress, self.progress.pages, None)
     }
 
-    fn start(pages: BoxStream<'static, Result<Walked<T>>>, prefetch: usize) -> Result<Source<T>> {
+    fn start(walk: &Walk) -> Result<Source<T>> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::config("the stream must be polled inside a Tokio runtime (reqwest needs one)")
         })?;
+        let prefetch = walk.paging.prefetch;
         if prefetch == 0 {
-            return Ok(Source::OnDemand(pages));
+            return Ok(Source::OnDemand(walk_pages(walk.clone(), None)));
         }
         let (sender, receiver) = mpsc::channel(prefetch);
+        // The free slots of the channel, beyond the one the walk holds for its page.
+        let slots = sender.downgrade();
+        let room: Room = Arc::new(move || slots.upgrade().map_or(0, |sender| sender.capacity()));
+        // With one page ahead, the walk's own page fills it: no room ever to speculate.
+        let pages = walk_pages(walk.clone(), Some(room).filter(|_| prefetch > 1));
         let task = runtime.spawn(fetch_ahead(pages, sender));
         Ok(Source::Prefetching {
             receiver,
@@ -216,13 +217,13 @@ async fn fetch_ahead<T>(
 impl<T: Listed> PageStream<T> {
     /// The next page as the walk hands it out; an error or the end ends the source.
     fn poll_walked(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Walked<T>>>> {
-        if let Source::Idle { .. } = self.source {
-            self.source = match std::mem::replace(&mut self.source, Source::Ended) {
-                Source::Idle { pages, prefetch } => match Self::start(pages, prefetch) {
-                    Ok(source) => source,
-                    Err(err) => return Poll::Ready(Some(Err(err))),
-                },
-                other => other,
+        if let Source::Idle = self.source {
+            self.source = match Self::start(&self.walk) {
+                Ok(source) => source,
+                Err(err) => {
+                    self.source = Source::Ended;
+                    return Poll::Ready(Some(Err(err)));
+                }
             };
         }
         let polled = match &mut self.source {
@@ -234,7 +235,7 @@ impl<T: Listed> PageStream<T> {
                     "the task fetching pages ahead stopped before the walk ended (was its Tokio runtime shut down?)",
                 ))),
             },
-            Source::Idle { .. } | Source::Ended => None,
+            Source::Idle | Source::Ended => None,
         };
         if !matches!(polled, Some(Ok(_))) {
             self.source = Source::Ended;
@@ -289,7 +290,7 @@ impl<T: Listed> FusedStream for PageStream<T> {
 impl<T> std::fmt::Debug for PageStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = match self.source {
-            Source::Idle { .. } => "idle",
+            Source::Idle => "idle",
             Source::OnDemand(_) => "on demand",
             Source::Prefetching { .. } => "prefetching",
             Source::Ended => "ended",
