@@ -21,7 +21,7 @@ pub(crate) use hooks::{Hooks, StopBound, WindowPlan};
 use lenient::lenient_links;
 #[cfg(fuzzing)]
 pub use page_decoder::fuzzing as decode_fuzzing;
-pub(crate) use page_decoder::{decode_page, guess_next_href};
+pub(crate) use page_decoder::{decode_page, guess_last_id, guess_next_href};
 use status::open_status;
 pub use volume::Volume;
 

@@ -113,6 +113,40 @@ async fn with_room_ahead_the_next_request_starts_before_the_page_linking_to_it_i
     }
 }
 
+/// With the default prefetch of one page, an item stream whose consumer waits for the
+/// next page holds none: the page being decoded is the one it waits for, so the next
+/// request goes out during its decode. A consumer of whole pages may keep the pages it
+/// was given, so its walk never runs a page further ahead.
+#[tokio::test]
+async fn a_waiting_item_consumer_leaves_room_for_the_next_request_at_prefetch_one() {
+    let server = common::server(30).await;
+    let truth = truth_ids(&server.backups());
+    let mut broken = page_body(&truth[10..20], &server, &truth[19], "");
+    broken = broken.replacen(&format!(r#""id": "{}""#, truth[12]), r#""id": 12"#, 1);
+    server.push_response(CannedResponse::passthrough());
+    server.push_response(CannedResponse::json(200, broken));
+    let (client, started) = recorded_client(&server);
+    let mut backups = client.backups().page_size(10).stream();
+    for expected in &truth[..9] {
+        assert_eq!(
+            &backups.next().await.expect("an item").expect("page 1").id,
+            expected
+        );
+    }
+    let err = backups
+        .next()
+        .await
+        .expect("an error")
+        .expect_err("page 2 fails");
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    let started = started.lock().unwrap().clone();
+    assert_eq!(started.len(), 3, "{started:?}");
+    assert!(
+        started[2].ends_with(&format!("marker={}", truth[19])),
+        "page 3 was asked for while page 2 decoded: {started:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_walk_with_room_ahead_asks_for_each_page_once_in_order() {
     let server = common::server(100).await;

@@ -97,6 +97,20 @@ pub(crate) fn guess_next_href(body: &[u8], key: &str) -> Option<String> {
     links.into_iter().find(Link::is_next).map(|link| link.href)
 }
 
+/// The string after the last `"id":` before the last `"{key}_links"` of a page body:
+/// in a well-formed page, its last item's id, which a next link's marker names. Found
+/// as cheaply and with the same caveats as [`guess_next_href`]: an `id` key nested
+/// in the last item (its metadata, say) is found instead, and the guess then fails.
+pub(crate) fn guess_last_id(body: &[u8], key: &str) -> Option<String> {
+    let needle = format!("\"{key}_links\"");
+    let links = memchr::memmem::rfind(body, needle.as_bytes())?;
+    let head = body.get(..links)?;
+    let at = memchr::memmem::rfind(head, b"\"id\"")?;
+    let rest = head.get(at + 4..)?.trim_ascii_start().strip_prefix(b":")?;
+    let mut json = serde_json::Deserializer::from_slice(rest);
+    String::deserialize(&mut json).ok()
+}
+
 struct PageSeed<'k, T> {
     key: &'k str,
     links_key: &'k str,
@@ -276,6 +290,25 @@ mod tests {
 
     fn decode(body: &str) -> crate::Result<Page<BackupSummary>> {
         decode_page(body.as_bytes(), "backups", 1).map_err(crate::Error::decode)
+    }
+
+    #[test]
+    fn the_last_id_before_the_links_is_guessed_without_decoding() {
+        let body = br#"{"backups": [{"id": "a", "name": "x"}, {"name": "y", "id" : "b\u00e9"}],
+            "backups_links": [{"rel": "next", "href": "h?marker=b"}]}"#;
+        assert_eq!(guess_last_id(body, "backups").as_deref(), Some("b\u{e9}"));
+        assert_eq!(
+            guess_last_id(br#"{"backups": [], "backups_links": []}"#, "backups"),
+            None
+        );
+        assert_eq!(
+            guess_last_id(
+                br#"{"backups": [{"id": 7}], "backups_links": []}"#,
+                "backups"
+            ),
+            None
+        );
+        assert_eq!(guess_last_id(br#"{"id": "x"}"#, "backups"), None);
     }
 
     #[test]

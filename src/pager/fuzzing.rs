@@ -6,7 +6,7 @@ use super::{Collection, Paging, Walk};
 use crate::client::Client;
 use crate::cursor::Window;
 use crate::error::Error;
-use crate::model::{BackupSummary, decode_page, guess_next_href};
+use crate::model::{BackupSummary, decode_page, guess_last_id, guess_next_href};
 
 /// Decodes `body` as a page of backups and as an error body, searches it for its next
 /// link as the speculation does, and, if the page
@@ -39,6 +39,7 @@ pub fn page_and_next_link(body: &[u8]) {
     // The speculation's byte search must take any body without a panic; what it finds
     // may differ from the decode (a nested or escaped key), which the walk checks.
     let _ = guess_next_href(body, "backups");
+    let _ = guess_last_id(body, "backups");
     let Ok(page) = decode_page::<BackupSummary>(body, "backups", 1) else {
         return;
     };

@@ -33,7 +33,7 @@ use super::state::{PageRequest, WalkState};
 use super::{Received, Walk};
 use crate::client::PageBody;
 use crate::error::{Error, Result};
-use crate::model::{Listed, guess_next_href};
+use crate::model::{Listed, guess_last_id, guess_next_href};
 
 /// How many more pages the walk may request ahead of its consumer right now, beyond the
 /// one it is working on: speculation sends a request only when this is at least 1, so a
@@ -64,12 +64,23 @@ impl Speculation {
         body: &PageBody,
         room: Option<&Room>,
     ) -> Option<Self> {
-        if room.is_none_or(|room| room() == 0) {
+        // Not from the first page: its decode is where a server that ignores what the
+        // walk asked (a filter, `all_tenants`) is found out and the walk ends.
+        if request.number == 1 || room.is_none_or(|room| room() == 0) {
             return None;
         }
         let walk = state.walk();
-        let href = guess_next_href(&body.bytes, walk.collection.items_key)?;
+        let key = walk.collection.items_key;
+        let href = guess_next_href(&body.bytes, key)?;
         let request = state.likely_next(request, &href)?;
+        // A next link names the page's last item as its marker; one that names another
+        // (a server repeating a marker inside the page) ends the walk once decoded, and a
+        // request sent for it would be wasted.
+        if let Some(marker) = &request.marker {
+            if guess_last_id(&body.bytes, key).as_ref() != Some(marker) {
+                return None;
+            }
+        }
         tracing::trace!(
             page = request.number,
             marker = request.marker.as_deref(),

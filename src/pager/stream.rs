@@ -5,6 +5,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 
 use futures::stream::{BoxStream, FusedStream, Stream, StreamExt};
@@ -89,6 +90,11 @@ pub struct PageStream<T> {
     walk: Walk,
     progress: Progress,
     total: Option<u64>,
+    /// Set while an [`ItemStream`] waits for its next page: it then holds no page of
+    /// its own, so the page the walk is decoding for it is not one ahead of it, and the
+    /// prefetch depth has room for the next (see [`Room`]). `None` for a consumer of
+    /// whole pages, who may keep the pages it was given.
+    consumer_waiting: Option<Arc<AtomicBool>>,
 }
 
 enum Source<T> {
@@ -127,6 +133,7 @@ impl<T: Listed> PageStream<T> {
             walk,
             progress: Progress::default(),
             total: None,
+            consumer_waiting: None,
         }
     }
 
@@ -178,7 +185,7 @@ impl<T: Listed> PageStream<T> {
         cursor(&self.walk, &self.progress, self.progress.pages, None)
     }
 
-    fn start(walk: &Walk) -> Result<Source<T>> {
+    fn start(walk: &Walk, consumer_waiting: Option<Arc<AtomicBool>>) -> Result<Source<T>> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::config("the stream must be polled inside a Tokio runtime (reqwest needs one)")
         })?;
@@ -187,12 +194,20 @@ impl<T: Listed> PageStream<T> {
             return Ok(Source::OnDemand(walk_pages(walk.clone(), None)));
         }
         let (sender, receiver) = mpsc::channel(prefetch);
-        // The free slots of the channel, beyond the one the walk holds for its page.
+        // The free slots of the channel, beyond the one the walk holds for its page, and
+        // one more while an item consumer waits with no page in hand: with one page
+        // ahead, that is when the next request may go out while the page decodes.
         let slots = sender.downgrade();
-        let room: Room = Arc::new(move || slots.upgrade().map_or(0, |sender| sender.capacity()));
-        // With one page ahead, the walk's own page fills it: no room ever to speculate.
-        let pages = walk_pages(walk.clone(), Some(room).filter(|_| prefetch > 1));
-        let task = runtime.spawn(fetch_ahead(pages, sender));
+        let waiting = consumer_waiting.clone();
+        let room: Room = Arc::new(move || {
+            let free = slots.upgrade().map_or(0, |sender| sender.capacity());
+            let idle = waiting
+                .as_ref()
+                .is_some_and(|waiting| waiting.load(Ordering::Acquire));
+            free + usize::from(idle)
+        });
+        let pages = walk_pages(walk.clone(), Some(room));
+        let task = runtime.spawn(fetch_ahead(pages, sender, consumer_waiting));
         Ok(Source::Prefetching {
             receiver,
             _task: AbortOnDrop(task),
@@ -200,16 +215,44 @@ impl<T: Listed> PageStream<T> {
     }
 }
 
+/// The next message of the prefetch task, saying meanwhile whether the consumer waits.
+fn receive<T>(
+    receiver: &mut mpsc::Receiver<Fetched<T>>,
+    consumer_waiting: Option<&AtomicBool>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Fetched<T>>> {
+    // Said before looking, so that a page sent meanwhile (which clears it) is not
+    // followed by a stale `true`.
+    if let Some(waiting) = consumer_waiting {
+        waiting.store(true, Ordering::Release);
+    }
+    let polled = receiver.poll_recv(cx);
+    if let (Some(waiting), Poll::Ready(_)) = (consumer_waiting, &polled) {
+        waiting.store(false, Ordering::Release);
+    }
+    polled
+}
+
 /// Fetches pages into `sender`, taking a slot before each request so that at most
 /// the channel's capacity of pages is ever fetched ahead of the consumer.
 async fn fetch_ahead<T>(
     mut pages: BoxStream<'static, Result<Walked<T>>>,
     sender: mpsc::Sender<Fetched<T>>,
+    consumer_waiting: Option<Arc<AtomicBool>>,
 ) {
     while let Ok(slot) = sender.reserve().await {
-        match pages.next().await {
-            Some(page) => slot.send(Fetched::Page(page)),
-            None => return slot.send(Fetched::End),
+        let fetched = match pages.next().await {
+            Some(page) => Fetched::Page(page),
+            None => Fetched::End,
+        };
+        let end = matches!(fetched, Fetched::End);
+        slot.send(fetched);
+        // The consumer has a page to take now: it waits no more.
+        if let Some(waiting) = &consumer_waiting {
+            waiting.store(false, Ordering::Release);
+        }
+        if end {
+            return;
         }
     }
 }
@@ -218,7 +261,7 @@ impl<T: Listed> PageStream<T> {
     /// The next page as the walk hands it out; an error or the end ends the source.
     fn poll_walked(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Walked<T>>>> {
         if let Source::Idle = self.source {
-            self.source = match Self::start(&self.walk) {
+            self.source = match Self::start(&self.walk, self.consumer_waiting.clone()) {
                 Ok(source) => source,
                 Err(err) => {
                     self.source = Source::Ended;
@@ -228,13 +271,15 @@ impl<T: Listed> PageStream<T> {
         }
         let polled = match &mut self.source {
             Source::OnDemand(pages) => ready!(pages.poll_next_unpin(cx)),
-            Source::Prefetching { receiver, .. } => match ready!(receiver.poll_recv(cx)) {
-                Some(Fetched::Page(page)) => Some(page),
-                Some(Fetched::End) => None,
-                None => Some(Err(Error::runtime(
-                    "the task fetching pages ahead stopped before the walk ended (was its Tokio runtime shut down?)",
-                ))),
-            },
+            Source::Prefetching { receiver, .. } => {
+                match ready!(receive(receiver, self.consumer_waiting.as_deref(), cx)) {
+                    Some(Fetched::Page(page)) => Some(page),
+                    Some(Fetched::End) => None,
+                    None => Some(Err(Error::runtime(
+                        "the task fetching pages ahead stopped before the walk ended (was its Tokio runtime shut down?)",
+                    ))),
+                }
+            }
             Source::Idle | Source::Ended => None,
         };
         if !matches!(polled, Some(Ok(_))) {
@@ -338,7 +383,10 @@ impl<T: Listed> ItemStream<T> {
 
     pub(crate) fn new(walk: Walk) -> Self {
         Self {
-            pages: PageStream::new(walk),
+            pages: PageStream {
+                consumer_waiting: Some(Arc::default()),
+                ..PageStream::new(walk)
+            },
             current: Vec::new().into_iter(),
             passed: None,
             progress: Progress::default(),
