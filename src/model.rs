@@ -6,6 +6,7 @@ mod cbr;
 mod cbr_de;
 mod detail;
 mod detail_de;
+mod entry_de;
 mod hooks;
 mod lenient;
 mod page_decoder;

@@ -206,12 +206,7 @@ async fn audit(
             return None;
         }
     };
-    for skipped in &planned.skipped {
-        ui.say(format_args!(
-            "skipped {}",
-            crate::output::printable(skipped)
-        ));
-    }
+    crate::estate::say_skipped(ui, &planned.skipped);
     if planned.scopes.is_empty() && planned.unreachable.is_empty() {
         report::stderr_line(crate::estate::nothing_to_walk(&planned.skipped));
         return None;

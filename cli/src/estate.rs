@@ -192,12 +192,7 @@ pub async fn scopes(
             return None;
         }
     };
-    for skipped in &planned.skipped {
-        ui.say(format_args!(
-            "skipped {}",
-            crate::output::printable(skipped)
-        ));
-    }
+    say_skipped(ui, &planned.skipped);
     if planned.set.is_empty() {
         report::stderr_line(nothing_to_walk(&planned.skipped));
         return None;
@@ -217,6 +212,29 @@ pub fn nothing_to_walk(skipped: &[String]) -> String {
         "error: no project to walk ({})",
         crate::output::printable(&why)
     )
+}
+
+/// `project NAME (ID): why` for each project of an account that its estate left out.
+pub fn skipped_lines(skipped: &[vbs_backups::huawei::SkippedProject]) -> Vec<String> {
+    skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "project {} ({}): {}",
+                s.project.name, s.project.id, s.reason
+            )
+        })
+        .collect()
+}
+
+/// Names on stderr, escaped, the projects an estate left out.
+pub fn say_skipped(ui: &Ui, skipped: &[String]) {
+    for skipped in skipped {
+        ui.say(format_args!(
+            "skipped {}",
+            crate::output::printable(skipped)
+        ));
+    }
 }
 
 /// How the walk of the merged stream ended.
@@ -414,19 +432,9 @@ async fn plan(
                 .budget(budget.clone())
                 .estate(&regions, &services)
                 .await?;
-            let skipped = found
-                .skipped
-                .iter()
-                .map(|s| {
-                    format!(
-                        "project {} ({}): {}",
-                        s.project.name, s.project.id, s.reason
-                    )
-                })
-                .collect();
             return Ok(Ok(Planned {
                 set: scope_set(found.scopes, args),
-                skipped,
+                skipped: skipped_lines(&found.skipped),
             }));
         }
     }

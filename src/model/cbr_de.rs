@@ -7,12 +7,11 @@
 
 use std::fmt;
 
-use jiff::Timestamp;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::cbr::lenient_size;
-use super::detail::utc;
+use super::entry_de::{EntryKey, Utc, deserialize_key, once};
 use super::{CbrBackup, CbrBackupStatus};
 
 impl<'de> Deserialize<'de> for CbrBackup {
@@ -70,36 +69,19 @@ impl Key {
     }
 }
 
+impl EntryKey for Key {
+    fn known(name: &str) -> Option<Self> {
+        Self::of(name)
+    }
+
+    fn other(name: String) -> Self {
+        Self::Other(name)
+    }
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_identifier(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl Visitor<'_> for KeyVisitor {
-    type Value = Key;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("field identifier")
-    }
-
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
-        Ok(Key::of(name).unwrap_or_else(|| Key::Other(name.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, name: String) -> Result<Key, E> {
-        Ok(Key::of(&name).unwrap_or(Key::Other(name)))
-    }
-}
-
-/// Timestamps as [`utc`] reads them.
-struct Utc(Option<Timestamp>);
-
-impl<'de> Deserialize<'de> for Utc {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        utc::deserialize(deserializer).map(Self)
+        deserialize_key(deserializer)
     }
 }
 
@@ -110,20 +92,6 @@ impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         lenient_size(deserializer).map(Self)
     }
-}
-
-/// Reads the value of a field seen for the first time into `slot`; a field given twice
-/// is an error, as with the derive.
-fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
-    map: &mut A,
-    slot: &mut Option<T>,
-    name: &'static str,
-) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(name));
-    }
-    *slot = Some(map.next_value()?);
-    Ok(())
 }
 
 struct CbrVisitor;
@@ -215,7 +183,10 @@ impl<'de> Visitor<'de> for CbrVisitor {
 /// in its messages): what the tests and the differential fuzz target hold it to.
 #[cfg(any(test, fuzzing))]
 pub(crate) mod reference {
+    use jiff::Timestamp;
+
     use super::*;
+    use crate::model::detail::utc;
 
     #[derive(Deserialize)]
     pub(crate) struct CbrBackup {

@@ -128,16 +128,7 @@ async fn huawei(
     let mut asked = vec![HuaweiService::Evs];
     asked.extend(services.iter().map(|service| huawei_service(*service)));
     let found = config.project_clients(&regions, &asked).await?;
-    let skipped = found
-        .skipped
-        .iter()
-        .map(|s| {
-            format!(
-                "project {} ({}): {}",
-                s.project.name, s.project.id, s.reason
-            )
-        })
-        .collect();
+    let skipped = crate::estate::skipped_lines(&found.skipped);
     let mut scopes = Vec::new();
     for chosen in found.projects {
         let Some(volumes) = chosen.client(HuaweiService::Evs).cloned() else {
