@@ -43,8 +43,12 @@ enum Key {
     Other(String),
 }
 
-impl Key {
-    fn of(name: &str) -> Option<Self> {
+impl EntryKey for Key {
+    fn other(name: String) -> Self {
+        Self::Other(name)
+    }
+
+    fn known(name: &str) -> Option<Self> {
         Some(match name {
             "id" => Self::Id,
             "name" => Self::Name,
@@ -66,16 +70,6 @@ impl Key {
             "expired_at" => Self::ExpiredAt,
             _ => return None,
         })
-    }
-}
-
-impl EntryKey for Key {
-    fn known(name: &str) -> Option<Self> {
-        Self::of(name)
-    }
-
-    fn other(name: String) -> Self {
-        Self::Other(name)
     }
 }
 

@@ -47,8 +47,12 @@ enum Key {
     Other(String),
 }
 
-impl Key {
-    fn of(name: &str) -> Option<Self> {
+impl EntryKey for Key {
+    fn other(name: String) -> Self {
+        Self::Other(name)
+    }
+
+    fn known(name: &str) -> Option<Self> {
         Some(match name {
             "id" => Self::Id,
             "name" => Self::Name,
@@ -72,16 +76,6 @@ impl Key {
             "links" => Self::Links,
             _ => return None,
         })
-    }
-}
-
-impl EntryKey for Key {
-    fn known(name: &str) -> Option<Self> {
-        Self::of(name)
-    }
-
-    fn other(name: String) -> Self {
-        Self::Other(name)
     }
 }
 
