@@ -9,15 +9,14 @@ use clap::builder::RangedU64ValueParser;
 use futures::{FutureExt, StreamExt};
 use vbs_backups::huawei::Service as HuaweiService;
 use vbs_backups::{
-    BackupService, Client, EstateBackup, EstateStream, OpenStackConfig, RequestBudget, Scope,
-    ScopeSet,
+    BackupService, Client, EstateBackup, EstateStream, RequestBudget, Scope, ScopeSet,
 };
 
 use crate::args::{Format, GlobalArgs, ListArgs, Service};
-use crate::connect;
 use crate::estate_output::{EstateWriter, load_checkpoint, save_checkpoint, summary_line};
 use crate::report;
 use crate::ui::{Exit, Ui};
+use crate::{clouds, connect};
 
 /// The scope flags: which regions, projects and clouds to walk, how many at once, and
 /// how fast.
@@ -455,76 +454,17 @@ async fn openstack_plan(
     budget: &RequestBudget,
     args: &ListArgs,
 ) -> vbs_backups::Result<Planned> {
-    let clouds: Vec<Option<String>> = if clouds.is_empty() {
-        vec![None]
-    } else {
-        clouds.iter().cloned().map(Some).collect()
-    };
-    // With several clouds, one that cannot be reached (an expired password, Keystone
-    // down) is a failed scope beside the others; alone, it is the run's error.
-    let several = clouds.len() > 1;
-    let mut scopes = Vec::new();
-    let mut unreachable = Vec::new();
-    let mut skipped = Vec::new();
-    for cloud in clouds {
-        let mut flags = connect::flags(global);
-        flags.cloud = cloud.clone().or(flags.cloud);
-        flags.budget = Some(budget.clone());
-        let config: OpenStackConfig = OpenStackConfig::from_env()
-            .merge(flags)
-            .with_clouds_yaml()?;
-        if estate.every_project {
-            let found = match config.estate().await {
-                Ok(found) => found,
-                Err(error) if several => {
-                    unreachable.push((cloud_scope(&config, None), error));
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
-            skipped.extend(
-                found
-                    .skipped
-                    .iter()
-                    .map(|p| format!("project {} ({}): disabled", p.name, p.id)),
-            );
-            scopes.extend(found.scopes);
-            unreachable.extend(found.unreachable);
-        } else {
-            match connect::connect_with(&config).await {
-                Ok(client) => {
-                    let scope = cloud_scope(&config, Some(client.project_id()));
-                    scopes.push((scope, client));
-                }
-                Err(error) if several => unreachable.push((cloud_scope(&config, None), error)),
-                Err(error) => return Err(error),
-            }
-        }
-    }
-    let set = unreachable
+    let reached = clouds::reach(global, clouds, estate.every_project, budget).await?;
+    let set = reached
+        .unreachable
         .into_iter()
-        .fold(scope_set(scopes, args), |set, (scope, error)| {
+        .fold(scope_set(reached.scopes, args), |set, (scope, error)| {
             set.add_unreachable(scope, error)
         });
-    Ok(Planned { set, skipped })
-}
-
-/// A cloud's one scope: its project as connected (`project_id`), or, for a cloud that
-/// could not be reached, as configured (id, else name, else every project it reaches).
-fn cloud_scope(config: &OpenStackConfig, project_id: Option<&str>) -> Scope {
-    let configured = config.project_id.as_deref();
-    let mut scope = Scope::new(
-        BackupService::Vbs,
-        config.region_name.clone().unwrap_or_default(),
-        project_id.or(configured).unwrap_or_default(),
-    );
-    if project_id.is_none() && configured.is_none() {
-        scope = scope.project_name(config.project_name.as_deref().unwrap_or("every project"));
-    }
-    if let Some(cloud) = &config.cloud {
-        scope = scope.cloud(cloud);
-    }
-    scope
+    Ok(Planned {
+        set,
+        skipped: reached.skipped,
+    })
 }
 
 /// The first Cinder microversion that counts a listing (`with_count`).

@@ -13,6 +13,7 @@
 
 mod args;
 mod audit;
+mod clouds;
 mod connect;
 mod demo;
 mod estate;

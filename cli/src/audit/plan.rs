@@ -4,10 +4,10 @@
 
 use vbs_backups::coverage::{BackupService, Scope, ScopeListing};
 use vbs_backups::huawei::Service as HuaweiService;
-use vbs_backups::{Client, Error, OpenStackConfig, RequestBudget};
+use vbs_backups::{Client, Error, RequestBudget};
 
 use crate::args::{GlobalArgs, Service};
-use crate::connect;
+use crate::{clouds, connect};
 
 /// One (region, project): where its volumes and its backups in each service are listed.
 pub struct AuditScope {
@@ -80,7 +80,7 @@ pub async fn plan(
             return huawei(global, config.budget(budget.clone()), services).await;
         }
     }
-    openstack(global, &vars, services, budget).await
+    openstack(global, services, budget).await
 }
 
 /// The one project `--region` / `--project-id` (or IAM, by the region's name) say: one
@@ -158,28 +158,23 @@ async fn huawei(
 /// its own token): one Cinder endpoint serves a project's volumes and backups.
 async fn openstack(
     global: &GlobalArgs,
-    vars: &[(String, String)],
     services: &[Service],
     budget: &RequestBudget,
 ) -> Result<Planned, Error> {
-    let clouds: Vec<Option<String>> = if global.os_cloud.is_empty() {
-        vec![None]
-    } else {
-        global.os_cloud.iter().cloned().map(Some).collect()
-    };
-    let mut planned = Planned {
-        scopes: Vec::new(),
-        unreachable: Vec::new(),
-        skipped: Vec::new(),
-    };
-    let audit_scope = |region: &str, client: Client| AuditScope {
-        scope: Scope::new(region, client.project_id()),
-        backups: services
-            .iter()
-            .map(|service| (backup_service(*service), client.clone()))
-            .collect(),
-        volumes: client,
-    };
+    let every_project = global.estate.every_project;
+    let reached = clouds::reach(global, &global.os_cloud, every_project, budget).await?;
+    let scopes = reached
+        .scopes
+        .into_iter()
+        .map(|(scope, client)| AuditScope {
+            scope: Scope::new(&scope.region, client.project_id()),
+            backups: services
+                .iter()
+                .map(|service| (backup_service(*service), client.clone()))
+                .collect(),
+            volumes: client,
+        })
+        .collect();
     let listings: Vec<ScopeListing> = std::iter::once(ScopeListing::Volumes)
         .chain(
             services
@@ -187,65 +182,27 @@ async fn openstack(
                 .map(|service| ScopeListing::Backups(backup_service(*service))),
         )
         .collect();
-    let unreachable = |region: &str, project: &str, error| Unreachable {
-        scope: Scope::new(region, project),
-        listings: listings.clone(),
-        error,
-    };
-    // With several clouds, one that cannot be reached (an expired password, Keystone
-    // down) fails its listings beside the others; alone, it is the run's error.
-    let several = clouds.len() > 1;
-    for cloud in clouds {
-        let mut flags = connect::flags(global);
-        flags.cloud = cloud.or(flags.cloud);
-        flags.budget = Some(budget.clone());
-        let config = OpenStackConfig::from_env_vars(vars.iter().map(|(key, value)| (key, value)))
-            .merge(flags)
-            .with_clouds_yaml()?;
-        let region = config.region_name.clone().unwrap_or_default();
-        let configured = config
-            .project_id
-            .clone()
-            .or_else(|| config.project_name.clone())
-            .unwrap_or_else(|| "every project".to_owned());
-        if global.estate.every_project {
-            let found = match config.estate().await {
-                Ok(found) => found,
-                Err(error) if several => {
-                    planned
-                        .unreachable
-                        .push(unreachable(&region, &configured, error));
-                    continue;
-                }
-                Err(error) => return Err(error),
+    let unreachable = reached
+        .unreachable
+        .into_iter()
+        .map(|(scope, error)| {
+            // A cloud not reached names its project as configured: by id, else by name.
+            let project = match (&*scope.project_id, &scope.project_name) {
+                ("", Some(name)) => name.as_str(),
+                (id, _) => id,
             };
-            planned.skipped.extend(
-                found
-                    .skipped
-                    .iter()
-                    .map(|p| format!("project {} ({}): disabled", p.name, p.id)),
-            );
-            for (_, client) in found.scopes {
-                planned.scopes.push(audit_scope(&region, client));
+            Unreachable {
+                scope: Scope::new(&scope.region, project),
+                listings: listings.clone(),
+                error,
             }
-            for (scope, error) in found.unreachable {
-                planned
-                    .unreachable
-                    .push(unreachable(&region, &scope.project_id, error));
-            }
-        } else {
-            match connect::connect_with(&config).await {
-                Ok(client) => planned.scopes.push(audit_scope(&region, client)),
-                Err(error) if several => {
-                    planned
-                        .unreachable
-                        .push(unreachable(&region, &configured, error));
-                }
-                Err(error) => return Err(error),
-            }
-        }
-    }
-    Ok(planned)
+        })
+        .collect();
+    Ok(Planned {
+        scopes,
+        unreachable,
+        skipped: reached.skipped,
+    })
 }
 
 fn huawei_service(service: Service) -> HuaweiService {
