@@ -182,6 +182,34 @@ async fn named_regions_take_their_projects_and_an_empty_region_is_an_error_befor
     );
 }
 
+/// Walks every VBS scope of `account` under `budget` at `page_size`; how many backups
+/// were listed (any scope's failure fails the test).
+async fn walk_vbs_under(account: &FakeAccount, budget: &RequestBudget, page_size: u32) -> usize {
+    let estate = config(account)
+        .budget(budget.clone())
+        .estate(&[], &[Service::Vbs])
+        .await
+        .unwrap();
+    let mut stream = estate
+        .scopes
+        .into_iter()
+        .fold(
+            vbs_backups::ScopeSet::<EstateBackup>::new(),
+            |set, (scope, client)| {
+                set.add(scope, client, move |c| {
+                    c.backups().detail().page_size(page_size)
+                })
+            },
+        )
+        .stream();
+    let mut count = 0;
+    while let Some(next) = stream.next().await {
+        next.unwrap_or_else(|failure| panic!("{}: {}", failure.scope, failure.item));
+        count += 1;
+    }
+    count
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_wide_limit_is_met_by_the_budget_without_a_throttle() {
     let account = FakeAccount::builder()
@@ -192,24 +220,7 @@ async fn an_account_wide_limit_is_met_by_the_budget_without_a_throttle() {
         .await
         .unwrap();
     let budget = RequestBudget::with_max_rate(8);
-    let estate = config(&account)
-        .budget(budget.clone())
-        .estate(&[], &[Service::Vbs])
-        .await
-        .unwrap();
-    let mut stream = estate
-        .scopes
-        .into_iter()
-        .fold(
-            vbs_backups::ScopeSet::<EstateBackup>::new(),
-            |set, (scope, client)| set.add(scope, client, |c| c.backups().detail().page_size(10)),
-        )
-        .stream();
-    let mut count = 0;
-    while let Some(next) = stream.next().await {
-        next.unwrap_or_else(|failure| panic!("{}: {}", failure.scope, failure.item));
-        count += 1;
-    }
+    let count = walk_vbs_under(&account, &budget, 10).await;
     assert_eq!(count, 3 * 40);
     assert_eq!(account.limit().unwrap().throttled(), 0);
     assert_eq!(budget.throttled_answers(), 0);
@@ -225,24 +236,7 @@ async fn account_wide_throttling_slows_every_scope_and_the_walk_still_completes(
         .await
         .unwrap();
     let budget = RequestBudget::adaptive();
-    let estate = config(&account)
-        .budget(budget.clone())
-        .estate(&[], &[Service::Vbs])
-        .await
-        .unwrap();
-    let mut stream = estate
-        .scopes
-        .into_iter()
-        .fold(
-            vbs_backups::ScopeSet::<EstateBackup>::new(),
-            |set, (scope, client)| set.add(scope, client, |c| c.backups().detail().page_size(5)),
-        )
-        .stream();
-    let mut count = 0;
-    while let Some(next) = stream.next().await {
-        next.unwrap_or_else(|failure| panic!("{}: {}", failure.scope, failure.item));
-        count += 1;
-    }
+    let count = walk_vbs_under(&account, &budget, 5).await;
     assert_eq!(count, 3 * 30);
     assert!(
         account.limit().unwrap().throttled() > 0,
