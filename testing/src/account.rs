@@ -338,22 +338,9 @@ impl FakeAccountBuilder {
                     if !project.enabled || project.name.split('_').next() != Some(*region) {
                         continue;
                     }
-                    let builder = FakeServer::builder()
-                        .seed(index as u64 * 2 + u64::from(service == "cbr"))
-                        .project_id(&project.id)
-                        .volumes_without_backups(self.spare_volumes)
-                        .latency(self.latency)
-                        .huawei(gateway());
-                    let first = self.first_backup_at(region_index, service);
-                    let builder = match service {
-                        "evs" => builder.backups(0),
-                        "cbr" => builder.backups(self.backups).first_backup_at(first).cbr(),
-                        _ => builder.backups(self.backups).first_backup_at(first),
-                    };
-                    let server = builder.start().await?;
-                    if self.failing_volume && service != "evs" && project.name.ends_with("_prod") {
-                        keep_only_failed_backups_of(&server, FAILING_VOLUME);
-                    }
+                    let server = self
+                        .project_server(region_index, service, index, project, gateway())
+                        .await?;
                     routes.push((project.id.clone(), server.addr()));
                     let scope = AccountScope {
                         service,
@@ -392,6 +379,35 @@ impl FakeAccountBuilder {
 impl FakeAccountBuilder {
     /// When the oldest backup of `service` in the region was taken: its newest is
     /// [`LAST_BACKUP_DAYS`] and an hour before now.
+    /// The server of one project's `service` in the region at `region_index`: its
+    /// volumes (`evs`), or its VBS or CBR backups, seeded by the project's `index`.
+    async fn project_server(
+        &self,
+        region_index: usize,
+        service: &str,
+        index: usize,
+        project: &AccountProjectInfo,
+        gateway: HuaweiGateway,
+    ) -> io::Result<FakeServer> {
+        let builder = FakeServer::builder()
+            .seed(index as u64 * 2 + u64::from(service == "cbr"))
+            .project_id(&project.id)
+            .volumes_without_backups(self.spare_volumes)
+            .latency(self.latency)
+            .huawei(gateway);
+        let first = self.first_backup_at(region_index, service);
+        let builder = match service {
+            "evs" => builder.backups(0),
+            "cbr" => builder.backups(self.backups).first_backup_at(first).cbr(),
+            _ => builder.backups(self.backups).first_backup_at(first),
+        };
+        let server = builder.start().await?;
+        if self.failing_volume && service != "evs" && project.name.ends_with("_prod") {
+            keep_only_failed_backups_of(&server, FAILING_VOLUME);
+        }
+        Ok(server)
+    }
+
     fn first_backup_at(&self, region_index: usize, service: &str) -> u64 {
         let (vbs, cbr) = LAST_BACKUP_DAYS[region_index % LAST_BACKUP_DAYS.len()];
         let days = if service == "cbr" { cbr } else { vbs };
