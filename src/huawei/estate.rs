@@ -272,21 +272,24 @@ impl HuaweiConfig {
     /// # Ok(()) }
     /// ```
     pub async fn estate(&self, regions: &[String], services: &[Service]) -> Result<HuaweiEstate> {
-        if let Some(service) = services.iter().find(|s| estate_service(**s).is_none()) {
-            return Err(Error::config(format!(
-                "{} holds no backups: an estate walks VBS and CBR (for volumes beside \
-                 backups, see HuaweiConfig::project_clients)",
-                service.name().to_uppercase()
-            )));
-        }
+        let kinds = services
+            .iter()
+            .map(|service| {
+                estate_service(*service).ok_or_else(|| {
+                    Error::config(format!(
+                        "{} holds no backups: an estate walks VBS and CBR (for volumes \
+                         beside backups, see HuaweiConfig::project_clients)",
+                        service.name().to_uppercase()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let found = self.project_clients(regions, services).await?;
         let mut scopes = Vec::new();
         for chosen in found.projects {
-            for (service, client) in chosen.clients {
-                let Some(backups) = estate_service(service) else {
-                    continue;
-                };
-                let scope = Scope::new(backups, &chosen.region, &chosen.project.id)
+            // A project's clients come in the order the services were asked.
+            for ((_, client), kind) in chosen.clients.into_iter().zip(&kinds) {
+                let scope = Scope::new(*kind, &chosen.region, &chosen.project.id)
                     .project_name(&chosen.project.name);
                 scopes.push((scope, client));
             }
