@@ -306,20 +306,7 @@ fn prometheus_output_is_written_atomically_and_reads_back_with_a_parser() {
             "{family} is a gauge"
         );
     }
-    let value = |metric: &str, labels: &[(&str, &str)]| -> f64 {
-        let found: Vec<f64> = scrape
-            .samples
-            .iter()
-            .filter(|s| s.metric == metric)
-            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Gauge(value) => value,
-                _ => f64::NAN,
-            })
-            .collect();
-        assert_eq!(found.len(), 1, "{metric} {labels:?}");
-        found[0]
-    };
+    let value = |metric: &str, labels: &[(&str, &str)]| gauge_of(&scrape, metric, labels);
     let logs = volume_named(&served.server, "logs").id;
     assert_eq!(
         value(
@@ -815,20 +802,7 @@ fn prometheus_output_of_an_estate_has_every_region_and_reads_back() {
     let (code, stdout, stderr) = audit_account(account, &["--format", "prometheus"]);
     assert_eq!(code, 3, "{stderr}");
     let scrape = prometheus_parse::Scrape::parse(stdout.lines().map(|l| Ok(l.to_owned()))).unwrap();
-    let gauge = |metric: &str, labels: &[(&str, &str)]| -> f64 {
-        let found: Vec<f64> = scrape
-            .samples
-            .iter()
-            .filter(|s| s.metric == metric)
-            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Gauge(value) => value,
-                _ => f64::NAN,
-            })
-            .collect();
-        assert_eq!(found.len(), 1, "{metric} {labels:?}");
-        found[0]
-    };
+    let gauge = |metric: &str, labels: &[(&str, &str)]| gauge_of(&scrape, metric, labels);
     let project = |name: &str| {
         account
             .projects()
@@ -1292,4 +1266,20 @@ fn output_defaults_to_json() {
     assert!(stdout.is_empty(), "{stdout}");
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(report["summary"].is_object(), "{report}");
+}
+
+/// The one gauge sample of `metric` with `labels` in `scrape`.
+fn gauge_of(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+    let found: Vec<f64> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == metric)
+        .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Gauge(value) => value,
+            _ => f64::NAN,
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{metric} {labels:?}");
+    found[0]
 }
