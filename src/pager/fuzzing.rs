@@ -40,7 +40,7 @@ pub fn page_and_next_link(body: &[u8]) {
     // may differ from the decode (a nested or escaped key), which the walk checks.
     let _ = guess_next_href(body, "backups");
     let _ = guess_last_id(body, "backups");
-    let Ok(page) = decode_page::<BackupSummary>(body, "backups", 1) else {
+    let Ok(page) = decode_page::<BackupSummary>(body, "backups", 1, 0) else {
         return;
     };
     let Some(next) = page.next_link else {

@@ -266,7 +266,13 @@ impl Walk {
     /// Decodes the body of the page `request` asked for.
     fn decode<T: Listed>(&self, request: &PageRequest, received: Received) -> Result<Page<T>> {
         let Received { body, span } = received;
-        let page = decode_page::<T>(&body.bytes, self.collection.items_key, request.number)
+        let key = self.collection.items_key;
+        // Room for the items asked for, up front (serde's `Vec` would start empty and
+        // copy the items at every doubling): at most the servers' largest page, as a
+        // server may answer with fewer, and a larger page simply grows.
+        let expected =
+            usize::try_from(request.limit.min(u64::from(DEFAULT_PAGE_SIZE))).unwrap_or_default();
+        let page = decode_page::<T>(&body.bytes, key, request.number, expected)
             .map_err(|err| Error::decode(err).with_request_id(body.request_id))?;
         span.record("items", page.items.len());
         Ok(page)
