@@ -5,6 +5,9 @@
 //! can: `crate_*` (the body checked as UTF-8 once, then parsed as a `str`, the crate's
 //! path) and `bytes_*` (parsed as bytes, `serde_json` checking each string it keeps:
 //! the crate's path before issue 19, still taken for a body that is not UTF-8).
+//! `sonic_*` and `simd_*` drive the crate's same visitors with the SIMD parsers
+//! `sonic-rs` and `simd-json` (the latter on a copy: it parses in place), the
+//! candidates issue 19 asked to measure; neither is a dependency of the crate.
 //!
 //! The bytes are real responses of the embedded fake server, which writes pages
 //! like Cinder (and CBR) do (Python's `json` separators and escapes, item links included).
@@ -66,6 +69,29 @@ fn fetch_page(cbr: bool, path: &str) -> axum::body::Bytes {
     })
 }
 
+/// A page decoded by `sonic-rs` (SIMD, serde support), through the crate's visitors.
+fn sonic_page<T: Listed>(bytes: &[u8]) -> Page<T> {
+    let mut json = sonic_rs::Deserializer::from_slice(bytes);
+    let page = Page::<T>::__decode_with(&mut json).expect("sonic-rs: a page");
+    json.end().expect("sonic-rs: nothing after the page");
+    page
+}
+
+/// A page decoded by `simd-json` (SIMD, serde support), through the crate's visitors.
+/// It parses in place, so it works on a copy: the crate's bodies are shared `Bytes`.
+fn simd_page<T: Listed>(bytes: &[u8]) -> Page<T> {
+    let mut copy = bytes.to_vec();
+    let mut json = simd_json::Deserializer::from_slice(&mut copy).expect("simd-json: JSON");
+    Page::<T>::__decode_with(&mut json).expect("simd-json: a page")
+}
+
+/// Checks that the SIMD parsers read `body` into the page the crate reads.
+fn same_with_simd_parsers<T: Listed + PartialEq + std::fmt::Debug>(body: &[u8]) {
+    let page = Page::<T>::__decode_for_bench(body).expect("a page");
+    assert_eq!(sonic_page::<T>(body), page, "sonic-rs");
+    assert_eq!(simd_page::<T>(body), page, "simd-json");
+}
+
 /// Checks that `body` decodes both ways into the same full page.
 fn check<T: Listed + PartialEq + std::fmt::Debug>(body: &[u8]) {
     let page = Page::<T>::__decode_for_bench(body).expect("a page");
@@ -83,6 +109,9 @@ fn main() {
     check::<BackupSummary>(&body);
     check::<BackupDetail>(&detail);
     check::<CbrBackup>(&cbr);
+    same_with_simd_parsers::<BackupSummary>(&body);
+    same_with_simd_parsers::<BackupDetail>(&detail);
+    same_with_simd_parsers::<CbrBackup>(&cbr);
     let page = Page::<BackupSummary>::__decode_for_bench(&body).expect("a page");
     assert!(page.next_link.is_some());
     println!(
@@ -146,6 +175,25 @@ fn main() {
     bench("bytes_cbr", &cbr, &|bytes| {
         black_box(Page::<CbrBackup>::__decode_from_bytes_for_bench(bytes).expect("a page"));
     });
+    // The SIMD parsers with serde support, driving the crate's own visitors.
+    bench("sonic_page", &body, &|bytes| {
+        black_box(sonic_page::<BackupSummary>(bytes));
+    });
+    bench("simd_page", &body, &|bytes| {
+        black_box(simd_page::<BackupSummary>(bytes));
+    });
+    bench("sonic_detail", &detail, &|bytes| {
+        black_box(sonic_page::<BackupDetail>(bytes));
+    });
+    bench("simd_detail", &detail, &|bytes| {
+        black_box(simd_page::<BackupDetail>(bytes));
+    });
+    bench("sonic_cbr", &cbr, &|bytes| {
+        black_box(sonic_page::<CbrBackup>(bytes));
+    });
+    bench("simd_cbr", &cbr, &|bytes| {
+        black_box(simd_page::<CbrBackup>(bytes));
+    });
     group.finish();
     if instructions_of.is_some() {
         return;
@@ -153,7 +201,7 @@ fn main() {
     criterion.final_summary();
 
     let samples = samples.into_inner().unwrap_or_else(PoisonError::into_inner);
-    let per_page = |name| samples.get(name).map(|s| median(s)).filter(|s| *s > 0.0);
+    let per_page = |name: &str| samples.get(name).map(|s| median(s)).filter(|s| *s > 0.0);
     println!();
     println!("== decode summary: one page of {ITEMS} backups, median of criterion's samples");
     for name in [
@@ -165,6 +213,12 @@ fn main() {
         "bytes_detail",
         "crate_cbr",
         "bytes_cbr",
+        "sonic_page",
+        "simd_page",
+        "sonic_detail",
+        "simd_detail",
+        "sonic_cbr",
+        "simd_cbr",
     ] {
         if let Some(seconds) = per_page(name) {
             println!(
@@ -186,22 +240,16 @@ fn main() {
             krate / derived
         );
     }
+    // Above 1: slower than the crate's own decode of that page.
     for shape in ["page", "detail", "cbr"] {
-        let name = |way: &str| -> &'static str {
-            match (way, shape) {
-                ("crate", "page") => "crate_page",
-                ("crate", "detail") => "crate_detail",
-                ("crate", _) => "crate_cbr",
-                (_, "page") => "bytes_page",
-                (_, "detail") => "bytes_detail",
-                _ => "bytes_cbr",
-            }
-        };
-        if let (Some(krate), Some(bytes)) = (per_page(name("crate")), per_page(name("bytes"))) {
-            println!(
-                "{shape}: parsed as bytes ÷ crate (time): {:.2}",
-                bytes / krate
-            );
-        }
+        let time = |way: &str| per_page(format!("{way}_{shape}").as_str());
+        let Some(krate) = time("crate") else { continue };
+        let ratio = |way| time(way).map_or("-".to_owned(), |t| format!("{:.2}", t / krate));
+        println!(
+            "{shape}: time ÷ crate's: parsed as bytes {}, sonic-rs {}, simd-json {}",
+            ratio("bytes"),
+            ratio("sonic"),
+            ratio("simd")
+        );
     }
 }

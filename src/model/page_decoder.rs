@@ -291,6 +291,13 @@ impl<T: Listed> Page<T> {
         decode_page(body, T::ITEMS_KEY, 1, 1000)
     }
 
+    /// The same page visitors driven by another parser's serde `Deserializer`: how the
+    /// decode bench measures SIMD parsers (`sonic-rs`, `simd-json`) on these pages.
+    #[doc(hidden)]
+    pub fn __decode_with<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_page(deserializer, T::ITEMS_KEY, 1, 1000)
+    }
+
     /// The same decode without the UTF-8 check up front (the decoder before issue 19).
     #[doc(hidden)]
     pub fn __decode_from_bytes_for_bench(body: &[u8]) -> Result<Self, String> {
