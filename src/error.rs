@@ -455,7 +455,7 @@ impl std::error::Error for Error {
 /// and the bidirectional overrides that reorder what is shown. They read `\u{1b}`; plain
 /// spaces and everything else stay. Messages carry server text (error bodies, ids,
 /// markers and next links), so `Display` never lets it reach a terminal raw.
-fn write_printable(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+pub(crate) fn write_printable(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     let hidden =
         |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !text.chars().any(hidden) {

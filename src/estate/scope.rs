@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Error, write_printable};
 
 /// Which backup service a scope lists.
 ///
@@ -152,15 +152,30 @@ impl Scope {
     }
 }
 
+/// `service cloud/region project (name)`, as errors name a scope. Its texts come from
+/// servers (IAM's and Keystone's project names, say), so control characters are shown
+/// escaped, as in [`Error`]'s `Display`: printed, a scope cannot drive a terminal.
+///
+/// ```
+/// use vbs_backups::{BackupService, Scope};
+///
+/// let scope = Scope::new(BackupService::Vbs, "eu-west-0", "p1").project_name("\u{1b}[2Jprod");
+/// assert_eq!(scope.to_string(), "vbs eu-west-0 p1 (\\u{1b}[2Jprod)");
+/// ```
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ", self.service)?;
         if let Some(cloud) = &self.cloud {
-            write!(f, "{cloud}/")?;
+            write_printable(f, cloud)?;
+            f.write_str("/")?;
         }
-        write!(f, "{} {}", self.region, self.project_id)?;
+        write_printable(f, &self.region)?;
+        f.write_str(" ")?;
+        write_printable(f, &self.project_id)?;
         if let Some(name) = &self.project_name {
-            write!(f, " ({name})")?;
+            f.write_str(" (")?;
+            write_printable(f, name)?;
+            f.write_str(")")?;
         }
         Ok(())
     }
