@@ -409,6 +409,11 @@ impl Coverage {
     /// Judges every volume and closes the audit. A listing neither
     /// [completed](Self::complete) nor [failed](Self::fail) counts as not completed.
     ///
+    /// A scope's volumes are judged against the backup listings known for that scope: one
+    /// is known once an item of it is fed or its end is said. Say the end of an empty
+    /// listing too: a scope with no backup listing known has nothing that could protect
+    /// its volumes, and they are judged unprotected, not unknown.
+    ///
     /// ```
     /// use std::time::{Duration, SystemTime};
     ///
