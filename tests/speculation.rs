@@ -76,14 +76,19 @@ fn page_body(ids: &[String], server: &FakeServer, next_marker: &str, extra: &str
     )
 }
 
+/// Page 2 of 10 (`truth[10..20]`), linking on after its last backup, but with one item
+/// whose id is not a string: it cannot be decoded, so whatever a walk sent for page 3 was
+/// sent before its decode.
+fn undecodable_page_two(truth: &[String], server: &FakeServer) -> String {
+    let page = page_body(&truth[10..20], server, &truth[19], "");
+    page.replacen(&format!(r#""id": "{}""#, truth[12]), r#""id": 12"#, 1)
+}
+
 #[tokio::test]
 async fn with_room_ahead_the_next_request_starts_before_the_page_linking_to_it_is_decoded() {
     let server = common::server(30).await;
     let truth = truth_ids(&server.backups());
-    // Page 2 links on after its last backup, but one of its items has no string id: it
-    // cannot be decoded, so whatever was sent for page 3 was sent before its decode.
-    let mut broken = page_body(&truth[10..20], &server, &truth[19], "");
-    broken = broken.replacen(&format!(r#""id": "{}""#, truth[12]), r#""id": 12"#, 1);
+    let broken = undecodable_page_two(&truth, &server);
     for (prefetch, expected_starts) in [(1, 2), (3, 3)] {
         server.clear_requests();
         server.push_response(CannedResponse::passthrough());
@@ -121,10 +126,11 @@ async fn with_room_ahead_the_next_request_starts_before_the_page_linking_to_it_i
 async fn a_waiting_item_consumer_leaves_room_for_the_next_request_at_prefetch_one() {
     let server = common::server(30).await;
     let truth = truth_ids(&server.backups());
-    let mut broken = page_body(&truth[10..20], &server, &truth[19], "");
-    broken = broken.replacen(&format!(r#""id": "{}""#, truth[12]), r#""id": 12"#, 1);
     server.push_response(CannedResponse::passthrough());
-    server.push_response(CannedResponse::json(200, broken));
+    server.push_response(CannedResponse::json(
+        200,
+        undecodable_page_two(&truth, &server),
+    ));
     let (client, started) = recorded_client(&server);
     let mut backups = client.backups().page_size(10).stream();
     for expected in &truth[..9] {

@@ -217,45 +217,37 @@ impl<T: Send + 'static> EstateStream<T> {
     }
 
     /// Starts waiting scopes until `concurrency` are walked at once. A scope that cannot
-    /// start (a cursor its client refuses) ends at once, failed.
+    /// start (its project could not be connected to, or its client refuses its cursor)
+    /// ends at once, failed, and its failure is returned.
     fn fill(&mut self) -> Option<Scoped<Arc<Error>>> {
         while self.active.len() < self.concurrency && self.next_waiting < self.slots.len() {
             let index = self.next_waiting;
             self.next_waiting += 1;
             let slot = &mut self.slots[index];
-            if let SlotState::Unreachable { error, cursor } = &slot.state {
-                let error = error.clone();
-                let cursor = cursor.as_deref().cloned();
-                slot.state = SlotState::ended(ScopeResult::Failed {
-                    error: error.clone(),
-                    cursor,
-                });
-                return Some(Scoped {
-                    scope: slot.scope.clone(),
-                    item: error,
-                });
-            }
-            let SlotState::Waiting { start, cursor, .. } = &slot.state else {
-                continue;
+            let (error, cursor) = match &slot.state {
+                SlotState::Unreachable { error, cursor } => {
+                    (error.clone(), cursor.as_deref().cloned())
+                }
+                SlotState::Waiting { start, cursor, .. } => {
+                    match start(cursor.as_deref().cloned()) {
+                        Ok(stream) => {
+                            slot.state = SlotState::Walking(stream);
+                            self.active.push(index);
+                            continue;
+                        }
+                        Err(error) => (Arc::new(error), cursor.as_deref().cloned()),
+                    }
+                }
+                _ => continue,
             };
-            match start(cursor.as_deref().cloned()) {
-                Ok(stream) => {
-                    slot.state = SlotState::Walking(stream);
-                    self.active.push(index);
-                }
-                Err(error) => {
-                    let error = Arc::new(error);
-                    let cursor = cursor.as_deref().cloned();
-                    slot.state = SlotState::ended(ScopeResult::Failed {
-                        error: error.clone(),
-                        cursor,
-                    });
-                    return Some(Scoped {
-                        scope: slot.scope.clone(),
-                        item: error,
-                    });
-                }
-            }
+            slot.state = SlotState::ended(ScopeResult::Failed {
+                error: error.clone(),
+                cursor,
+            });
+            return Some(Scoped {
+                scope: slot.scope.clone(),
+                item: error,
+            });
         }
         None
     }
